@@ -1,0 +1,55 @@
+# dumpkit: two commands on a fresh machine.
+#   make demo   set up .venv, build sample dumps, run the main job on them, say where results are
+#   make test   set up .venv (+ Debian tools the tests need), lint, type-check, run every test
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Debian packages the tests call: command -> package
+DEB_TOOLS := node:nodejs npm:npm gcc:gcc gdb:gdb eu-readelf:elfutils
+
+.PHONY: demo test lint typecheck pytest deps venv ksc parsers clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+deps:
+	@missing=""; for pair in $(DEB_TOOLS); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+ksc: tools/ksc/node_modules/.package-lock.json
+
+tools/ksc/node_modules/.package-lock.json: tools/ksc/package-lock.json | deps
+	cd tools/ksc && npm ci --no-audit --no-fund --silent
+
+parsers: ksc
+	tools/compile-ksy
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+pytest: venv deps ksc
+	@$(PY) -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+test: lint typecheck pytest
+
+demo: venv
+	$(PY) tools/make-demo.py out/demo
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache tools/ksc/node_modules

@@ -1,0 +1,1 @@
+"""Converters from the Dump model: minidump writer, shrink policies."""

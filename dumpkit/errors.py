@@ -1,0 +1,79 @@
+"""dumpkit's exception hierarchy: every failure a caller sees is a :class:`DumpkitError`.
+
+Errors carry structure (what was being read, where in the file, what was expected) and a
+stable short ``code`` so batch reports can aggregate them.
+"""
+from __future__ import annotations
+
+__all__ = [
+    "DumpkitError",
+    "UnknownFormatError",
+    "DumpParseError",
+    "NotCapturedError",
+    "DumpIOError",
+]
+
+
+class DumpkitError(Exception):
+    """Root of every error dumpkit raises on purpose."""
+
+    code = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        structure: str | None = None,
+        offset: int | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.structure = structure
+        self.offset = offset
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        where = []
+        if self.path:
+            where.append(self.path)
+        if self.structure:
+            where.append(self.structure)
+        if self.offset is not None:
+            where.append(f"offset {self.offset:#x}")
+        prefix = ": ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class UnknownFormatError(DumpkitError):
+    """The file's first bytes match no format dumpkit reads."""
+
+    code = "unknown_format"
+
+
+class DumpParseError(DumpkitError):
+    """A structure needed to read the dump at all is missing or malformed."""
+
+    code = "parse_error"
+
+
+class DumpIOError(DumpkitError):
+    """The file could not be opened or read."""
+
+    code = "io_error"
+
+
+class NotCapturedError(DumpkitError):
+    """An address (or part of a range) is not present in the dump's captured memory."""
+
+    code = "not_captured"
+
+    def __init__(self, address: int, size: int = 1, *, space: str = "virtual") -> None:
+        super().__init__(f"{space} address {address:#x} (+{size:#x}) is not captured in the dump",
+                         structure=space)
+        self.address = address
+        self.size = size
+        self.space = space

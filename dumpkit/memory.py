@@ -1,0 +1,173 @@
+"""Address spaces: from a target address to bytes of the dump file, without reading it whole.
+
+* :class:`FileView` is the dump file, memory-mapped read-only: ``read(offset, n)`` copies
+  only the ``n`` bytes asked for.
+* :class:`SegmentSpace` maps an address space made of captured segments (minidump memory
+  lists, ELF ``PT_LOAD`` segments, kernel-dump physical runs) onto the file, looking
+  segments up with ``bisect``. Overlapping segments are resolved once, first one wins.
+  A segment may be shorter in the file than in the target (``file_size < size``, an ELF
+  ``p_filesz < p_memsz``): the tail is reported as not captured, never as zeros.
+
+Errors: :class:`~dumpkit.errors.NotCapturedError` for an address outside the captured
+memory, :class:`~dumpkit.errors.DumpIOError` for a file shorter than its headers claim.
+"""
+from __future__ import annotations
+
+import mmap
+import os
+import struct
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from dumpkit.errors import DumpIOError, NotCapturedError
+
+__all__ = ["FileView", "Segment", "AddressSpace", "SegmentSpace"]
+
+
+class FileView:
+    """A read-only, memory-mapped view of a dump file."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        try:
+            with open(self.path, "rb") as fh:
+                self.size = os.fstat(fh.fileno()).st_size
+                self._mm: mmap.mmap | None = (
+                    mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if self.size else None
+                )
+        except OSError as exc:
+            raise DumpIOError(f"cannot open: {exc.strerror or exc}", path=self.path) from exc
+
+    @property
+    def buffer(self) -> mmap.mmap | bytes:
+        """The mapping itself (``b""`` for an empty file), for parsers that take a buffer."""
+        return self._mm if self._mm is not None else b""
+
+    def read(self, offset: int, size: int) -> bytes:
+        """Exactly ``size`` bytes at ``offset``, or :class:`DumpIOError` if the file is shorter."""
+        if offset < 0 or size < 0 or offset + size > self.size:
+            raise DumpIOError(f"read of {size:#x} bytes past the end of the file ({self.size:#x} bytes)",
+                              path=self.path, offset=offset, code="truncated")
+        if self._mm is None:
+            return b""
+        return self._mm[offset:offset + size]
+
+    def read_upto(self, offset: int, size: int) -> bytes:
+        """Up to ``size`` bytes at ``offset`` (fewer at the end of the file)."""
+        if self._mm is None or offset >= self.size or offset < 0:
+            return b""
+        return self._mm[offset:min(self.size, offset + size)]
+
+    def close(self) -> None:
+        if self._mm is not None:
+            self._mm.close()
+            self._mm = None
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """``size`` target bytes from ``start``; the first ``file_size`` of them are in the file."""
+
+    start: int
+    size: int
+    file_offset: int
+    file_size: int
+
+    @property
+    def end(self) -> int:
+        return self.start + self.size
+
+
+class AddressSpace:
+    """Interface of every address space: read bytes at a target address."""
+
+    name = "virtual"
+
+    def read(self, address: int, size: int) -> bytes:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def ranges(self) -> Iterator[tuple[int, int]]:  # pragma: no cover - interface
+        """Captured ``(start, size)`` ranges in ascending order."""
+        raise NotImplementedError
+
+    def is_captured(self, address: int, size: int = 1) -> bool:
+        try:
+            self.read(address, size)
+        except NotCapturedError:
+            return False
+        return True
+
+    def read_uint(self, address: int, width: int, byteorder: str = "little") -> int:
+        return int.from_bytes(self.read(address, width), byteorder)  # type: ignore[arg-type]
+
+    def read_pointers(self, address: int, count: int, width: int = 8, byteorder: str = "little") -> tuple[int, ...]:
+        fmt = ("<" if byteorder == "little" else ">") + ("Q" if width == 8 else "I") * count
+        return struct.unpack(fmt, self.read(address, width * count))
+
+    def close(self) -> None:
+        """Release the file (only the space that owns the :class:`FileView` closes it)."""
+
+
+class SegmentSpace(AddressSpace):
+    """An address space made of file-backed segments, looked up with ``bisect``."""
+
+    def __init__(self, view: FileView, segments: Iterable[Segment], *, name: str = "virtual",
+                 owns_view: bool = True) -> None:
+        self.view = view
+        self.name = name
+        self._owns_view = owns_view
+        self.segments = self._disjoint(segments)
+        self._starts = [s.start for s in self.segments]
+
+    @staticmethod
+    def _disjoint(segments: Iterable[Segment]) -> list[Segment]:
+        """Sort by start and trim overlaps (the segment listed first keeps the bytes)."""
+        ordered = sorted((s for s in segments if s.size > 0), key=lambda s: s.start)
+        out: list[Segment] = []
+        covered_to = -1
+        for seg in ordered:
+            if seg.end <= covered_to:
+                continue
+            if seg.start < covered_to:
+                cut = covered_to - seg.start
+                seg = Segment(covered_to, seg.size - cut, seg.file_offset + cut, max(0, seg.file_size - cut))
+            out.append(seg)
+            covered_to = seg.end
+        return out
+
+    def find(self, address: int) -> Segment | None:
+        i = bisect_right(self._starts, address) - 1
+        if i >= 0 and address < self.segments[i].end:
+            return self.segments[i]
+        return None
+
+    def read(self, address: int, size: int) -> bytes:
+        chunks = []
+        cursor, remaining = address, size
+        while remaining > 0:
+            seg = self.find(cursor)
+            if seg is None:
+                raise NotCapturedError(cursor, remaining, space=self.name)
+            rel = cursor - seg.start
+            in_file = seg.file_size - rel
+            if in_file <= 0:
+                raise NotCapturedError(cursor, remaining, space=self.name)
+            take = min(remaining, seg.end - cursor, in_file)
+            data = self.view.read_upto(seg.file_offset + rel, take)
+            if len(data) < take:  # file truncated inside the segment
+                raise NotCapturedError(cursor + len(data), remaining - len(data), space=self.name)
+            chunks.append(data)
+            cursor += take
+            remaining -= take
+        return b"".join(chunks)
+
+    def ranges(self) -> Iterator[tuple[int, int]]:
+        for seg in self.segments:
+            captured = min(seg.size, seg.file_size, max(0, self.view.size - seg.file_offset))
+            if captured > 0:
+                yield seg.start, captured
+
+    def close(self) -> None:
+        if self._owns_view:
+            self.view.close()

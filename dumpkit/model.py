@@ -1,0 +1,225 @@
+"""The one model every reader fills and every output reads: :class:`Dump`.
+
+It knows no file format and no JSON. Readers (``dumpkit/readers``) build it from the
+generated parsers; the normalizer (``pipeline/normalize.py``) turns it into the document
+described by ``schemas/dump.schema.json``; the converters write minidumps from it.
+
+Conventions:
+* addresses and sizes are Python ints (the document renders them as hex strings);
+* ``None`` means "not recorded in this dump", never a default value;
+* names for humans (exception, signal, bugcheck names) are not stored here: the
+  normalizer looks them up in ``pipeline/names.py``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from dumpkit.memory import AddressSpace
+
+__all__ = [
+    "Severity",
+    "CrashKind",
+    "Diagnostic",
+    "SourceInfo",
+    "SystemInfo",
+    "ProcessInfo",
+    "CrashInfo",
+    "Thread",
+    "Module",
+    "MemoryRegion",
+    "Dump",
+    "PC_REGISTER",
+    "SP_REGISTER",
+    "FP_REGISTER",
+]
+
+Severity = Literal["info", "warning", "error"]
+CrashKind = Literal["exception", "signal", "bugcheck", "panic", "none"]
+
+#: Register that holds the instruction pointer / stack pointer / frame pointer, per CPU.
+PC_REGISTER = {"x86": "eip", "amd64": "rip", "arm": "pc", "arm64": "pc", "ppc": "srr0",
+               "ppc64": "srr0", "mips": "pc", "mips64": "pc", "riscv64": "pc", "riscv32": "pc",
+               "s390x": "psw_addr", "sparc": "pc", "sparc64": "pc", "loongarch64": "pc"}
+SP_REGISTER = {"x86": "esp", "amd64": "rsp", "arm": "sp", "arm64": "sp", "ppc": "r1",
+               "ppc64": "r1", "mips": "sp", "mips64": "sp", "riscv64": "sp", "riscv32": "sp",
+               "s390x": "r15", "sparc": "sp", "sparc64": "sp", "loongarch64": "sp"}
+FP_REGISTER = {"x86": "ebp", "amd64": "rbp", "arm": "fp", "arm64": "fp", "riscv64": "s0",
+               "mips": "fp", "mips64": "fp", "ppc": "r1", "ppc64": "r1", "s390x": "r11"}
+
+
+@dataclass(slots=True)
+class Diagnostic:
+    """A non-fatal problem found while reading (or a fact worth telling)."""
+
+    code: str  # stable short id, e.g. "unknown_stream", "truncated_stream"
+    message: str
+    severity: Severity = "warning"
+    structure: str | None = None  # e.g. "ModuleListStream[3].CvRecord"
+    offset: int | None = None  # file offset where it was found
+
+
+@dataclass(slots=True)
+class SourceInfo:
+    """Where the dump came from and what kind of file it is."""
+
+    path: str
+    size: int
+    format: str  # "minidump", "windows_kernel_dump", "elf_core", "linux_vmcore", "kdump_compressed"
+    variant: str | None = None  # "normal", "full-memory", "complete", "kernel", "small", ...
+    sha256: str | None = None  # filled by callers that hash (the pipeline); readers never read it all
+    created: int | None = None  # seconds since the Unix epoch, from the dump itself
+    container: list[str] = field(default_factory=list)  # outermost first, e.g. ["a.tar.gz", "x.zip"]
+    byte_order: Literal["little", "big"] = "little"
+    #: Notable format facts (stream list, header flags, ...), name -> short value.
+    details: dict[str, str | int | bool] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SystemInfo:
+    os: str = "unknown"  # "windows", "linux", "macos", "ios", "android", ..., "unknown"
+    os_version: str | None = None  # "10.0.19041" or a distribution string
+    os_build: int | None = None
+    os_detail: str | None = None  # service pack / uname string / build string
+    kernel_release: str | None = None
+    cpu_arch: str = "unknown"  # "x86", "amd64", "arm", "arm64", "ppc64", "mips", ...
+    cpu_count: int | None = None
+    cpu_vendor: str | None = None
+    cpu_description: str | None = None  # family/model/stepping or midr, as recorded
+    cpu_features: str | None = None
+    page_size: int | None = None
+    product_type: str | None = None  # workstation / server / domain controller
+
+
+@dataclass(slots=True)
+class ProcessInfo:
+    pid: int | None = None
+    ppid: int | None = None
+    name: str | None = None
+    command_line: str | None = None
+    uid: int | None = None
+    gid: int | None = None
+    start_time: int | None = None  # Unix seconds
+    user_time: float | None = None  # seconds
+    kernel_time: float | None = None
+
+
+@dataclass(slots=True)
+class CrashInfo:
+    """Why the dump was written. ``code`` is the raw number; names come from the normalizer."""
+
+    kind: CrashKind
+    code: int | None = None  # NTSTATUS, signal number, bugcheck code
+    subcode: int | None = None  # si_code, Windows exception flags, Mach code
+    address: int | None = None  # exception address / fault address
+    parameters: list[int] = field(default_factory=list)
+    thread_id: int | None = None
+    sender_pid: int | None = None  # signals sent by another process
+    message: str | None = None  # panic message, assertion text
+    #: Which numbering ``code`` uses: "ntstatus", "linux_signal", "mach", "bugcheck", ...
+    code_space: str = "ntstatus"
+
+
+@dataclass(slots=True)
+class Thread:
+    id: int
+    registers: dict[str, int] = field(default_factory=dict)
+    name: str | None = None
+    crashed: bool = False
+    stack_start: int | None = None  # lowest captured stack address
+    stack_size: int | None = None
+    teb: int | None = None
+    suspend_count: int | None = None
+    priority: int | None = None
+    #: Where the registers came from: "thread_list", "exception", "prstatus", "header", ...
+    context_source: str | None = None
+
+    def register(self, name: str) -> int | None:
+        return self.registers.get(name)
+
+
+@dataclass(slots=True)
+class Module:
+    base: int
+    size: int
+    path: str
+    version: str | None = None  # "major.minor.build.revision" from VS_FIXEDFILEINFO
+    timestamp: int | None = None
+    checksum: int | None = None
+    code_id: str | None = None  # PE: TIMESTAMP+SIZEOFIMAGE; ELF: build-id hex
+    debug_id: str | None = None  # PDB GUID+age (or Breakpad ELF id), upper-case hex
+    debug_file: str | None = None  # PDB path or ELF soname
+    build_id: str | None = None  # raw ELF GNU build-id, lower-case hex
+    soname: str | None = None
+
+    @property
+    def name(self) -> str:
+        """File name part of ``path`` (Windows or POSIX separators)."""
+        return self.path.replace("\\", "/").rsplit("/", 1)[-1]
+
+    def contains(self, address: int) -> bool:
+        return self.base <= address < self.base + self.size
+
+
+@dataclass(slots=True)
+class MemoryRegion:
+    """A region of the target's address space as the dump describes it (not its bytes)."""
+
+    start: int
+    size: int
+    permissions: str | None = None  # "r-x", "rw-", ...
+    state: str | None = None  # "commit", "reserve", "free"
+    type: str | None = None  # "image", "mapped", "private"
+    path: str | None = None
+
+
+@dataclass(slots=True)
+class Dump:
+    """Everything dumpkit knows about one dump."""
+
+    source: SourceInfo
+    system: SystemInfo = field(default_factory=SystemInfo)
+    process: ProcessInfo | None = None
+    crash: CrashInfo | None = None
+    threads: list[Thread] = field(default_factory=list)
+    modules: list[Module] = field(default_factory=list)
+    unloaded_modules: list[Module] = field(default_factory=list)
+    regions: list[MemoryRegion] = field(default_factory=list)
+    memory: AddressSpace | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: Small text facts from the dump (Linux /proc files, lsb-release, annotations), name -> text.
+    annotations: dict[str, str] = field(default_factory=dict)
+
+    def diag(self, code: str, message: str, *, severity: Severity = "warning",
+             structure: str | None = None, offset: int | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, severity, structure, offset))
+
+    def module_at(self, address: int) -> Module | None:
+        for module in self.modules:
+            if module.contains(address):
+                return module
+        return None
+
+    def thread(self, tid: int) -> Thread | None:
+        for thread in self.threads:
+            if thread.id == tid:
+                return thread
+        return None
+
+    @property
+    def crashing_thread(self) -> Thread | None:
+        for thread in self.threads:
+            if thread.crashed:
+                return thread
+        return None
+
+    def close(self) -> None:
+        if self.memory is not None:
+            self.memory.close()
+
+    def __enter__(self) -> Dump:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Batch side of dumpkit: normalize, validate, luigi tasks, reports, CLI."""

@@ -1,0 +1,1 @@
+"""JSON Schemas of dumpkit documents (package data: *.json)."""
