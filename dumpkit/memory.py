@@ -91,6 +91,15 @@ class AddressSpace:
         """Captured ``(start, size)`` ranges in ascending order."""
         raise NotImplementedError
 
+    @property
+    def summary_space(self) -> AddressSpace:
+        """The space whose ``ranges()`` cheaply describe what was captured.
+
+        A translation layer (virtual over physical) returns its physical layer, so that a
+        summary never walks every page table.
+        """
+        return self
+
     def is_captured(self, address: int, size: int = 1) -> bool:
         try:
             self.read(address, size)

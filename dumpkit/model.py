@@ -45,7 +45,7 @@ PC_REGISTER = {"x86": "eip", "amd64": "rip", "arm": "pc", "arm64": "pc", "ppc": 
 SP_REGISTER = {"x86": "esp", "amd64": "rsp", "arm": "sp", "arm64": "sp", "ppc": "r1",
                "ppc64": "r1", "mips": "sp", "mips64": "sp", "riscv64": "sp", "riscv32": "sp",
                "s390x": "r15", "sparc": "sp", "sparc64": "sp", "loongarch64": "sp"}
-FP_REGISTER = {"x86": "ebp", "amd64": "rbp", "arm": "fp", "arm64": "fp", "riscv64": "s0",
+FP_REGISTER = {"x86": "ebp", "amd64": "rbp", "arm": "r11", "arm64": "fp", "riscv64": "s0",
                "mips": "fp", "mips64": "fp", "ppc": "r1", "ppc64": "r1", "s390x": "r11"}
 
 

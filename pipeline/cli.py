@@ -1,0 +1,154 @@
+"""The ``dumpkit`` command line.
+
+    dumpkit inspect FILE...       print the validated document of each dump
+    dumpkit validate DOC.json...  check documents against the schemas
+    dumpkit schema [--kind K]     print a JSON Schema
+
+Exit status: 0 success; 1 a dump was unreadable (its error document is printed) or a
+document is invalid; 2 usage or environment error. Heavy imports (jsonschema, the
+parsers) happen only in the commands that need them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE = 0, 1, 2
+
+DESCRIPTION = """\
+dumpkit turns crash dumps into validated JSON documents.
+
+Reads Windows user-mode minidumps (MDMP), Windows kernel crash dumps (PAGEDUMP/PAGEDU64),
+Linux ELF process cores and kernel vmcores. The format is detected from the file's
+first bytes, not its name.
+
+examples:
+  dumpkit inspect crash.dmp             # pretty-printed document
+  dumpkit inspect --compact *.dmp       # one JSON line per dump (NDJSON)
+  dumpkit inspect --sha256 core.1234    # also hash the file (reads it whole)
+  dumpkit validate out/*.json           # check documents against the schema
+  dumpkit schema > dump.schema.json
+"""
+
+
+def _dump_json(doc: Any, compact: bool) -> str:
+    if compact:
+        return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from pipeline.normalize import document_for, file_sha256
+
+    status = EXIT_OK
+    for path in args.files:
+        if not os.path.isfile(path):
+            print(f"dumpkit inspect: {path}: no such file", file=sys.stderr)
+            status = max(status, EXIT_USAGE)
+            continue
+        digest = file_sha256(path) if args.sha256 else None
+        doc = document_for(path, sha256=digest)
+        print(_dump_json(doc, args.compact))
+        if doc["kind"] == "error":
+            err = doc["error"]
+            print(f"dumpkit inspect: {path}: {err['message']} [{err['code']}]", file=sys.stderr)
+            status = max(status, EXIT_UNREADABLE)
+    return status
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from pipeline.validate import DocumentInvalid, validate
+
+    status = EXIT_OK
+    for path in args.documents:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                lines = fh.read().splitlines() if path.endswith(".ndjson") else None
+                docs = [json.loads(line) for line in lines if line.strip()] if lines is not None else None
+                if docs is None:
+                    fh.seek(0)
+                    docs = [json.load(fh)]
+        except OSError as exc:
+            print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
+            status = max(status, EXIT_USAGE)
+            continue
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            print(f"{path}: not JSON: {exc}", file=sys.stderr)
+            status = max(status, EXIT_UNREADABLE)
+            continue
+        bad = 0
+        for index, doc in enumerate(docs):
+            try:
+                validate(doc)
+            except DocumentInvalid as exc:
+                bad += 1
+                where = f"{path}:{index + 1}" if len(docs) > 1 else path
+                for line in exc.errors:
+                    print(f"{where}: {line}", file=sys.stderr)
+        if bad:
+            status = max(status, EXIT_UNREADABLE)
+        elif not args.quiet:
+            print(f"{path}: valid ({len(docs)} document{'s' if len(docs) != 1 else ''})")
+    return status
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from pipeline.validate import load_schema
+
+    print(json.dumps(load_schema(args.kind), indent=2))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dumpkit", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    from dumpkit import __version__
+
+    parser.add_argument("--version", action="version", version=f"dumpkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("inspect", help="print the normalized, validated document of dumps",
+                       description="Read each dump and print its validated JSON document. An "
+                                   "unreadable file prints an error document and exits 1.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="dump files (any supported format)")
+    p.add_argument("--compact", action="store_true", help="one line per document (NDJSON)")
+    p.add_argument("--sha256", action="store_true",
+                   help="fill source.sha256 (reads the whole file; off by default for big dumps)")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("validate", help="check JSON documents against the dumpkit schemas",
+                       description="Validate .json documents (or .ndjson files, one document a "
+                                   "line) against the schema their 'kind' names.")
+    p.add_argument("documents", nargs="+", metavar="DOC", help=".json or .ndjson files")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("schema", help="print a JSON Schema of dumpkit's documents")
+    p.add_argument("--kind", choices=["dump", "error"], default="dump",
+                   help="which document kind (default: dump)")
+    p.set_defaults(func=cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        result: int = args.func(args)
+        return result
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,266 @@
+"""Dump model -> the normalized JSON document (``schemas/dump.schema.json``, contract in
+``schemas/README.md``), and unreadable file -> error document (``schemas/error.schema.json``).
+
+Every document leaving :func:`document_for` has been validated. Addresses are lower-case
+hex strings; names for codes come from :mod:`pipeline.names`.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+import dumpkit
+from dumpkit.errors import DumpkitError
+from dumpkit.model import PC_REGISTER, CrashInfo, Dump, Module, Thread
+from pipeline import names
+from pipeline.validate import DocumentInvalid, validate
+
+__all__ = ["SCHEMA_VERSION", "normalize", "error_document", "document_for", "crash_signature",
+           "file_sha256"]
+
+SCHEMA_VERSION = 1
+log = logging.getLogger(__name__)
+Doc = dict[str, Any]
+
+
+def _hex(value: int | None) -> str | None:
+    return None if value is None else f"0x{value & 0xFFFFFFFFFFFFFFFF:x}"
+
+
+def _iso(seconds: float | None) -> str | None:
+    if seconds is None or seconds <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def file_sha256(path: str, chunk: int = 1 << 20) -> str:
+    """Content hash of a file, streamed (never the whole file in memory)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _faulting_pc(dump: Dump, crash: CrashInfo) -> int | None:
+    """The instruction address the crash is attributed to."""
+    if crash.kind in ("exception", "bugcheck") and crash.address is not None and crash.code_space != "mach":
+        return crash.address
+    thread = dump.crashing_thread
+    reg = PC_REGISTER.get(dump.system.cpu_arch)
+    if thread is not None and reg is not None and reg in thread.registers:
+        return thread.registers[reg]
+    return crash.address
+
+
+def crash_signature(code_name: str | None, module: Module | None, pc: int | None) -> str:
+    """``"<crash name> <module>+0x<offset>"``: stable across runs and ASLR slides."""
+    name = code_name or "UNKNOWN"
+    if module is not None and pc is not None:
+        return f"{name} {module.name}+0x{pc - module.base:x}"
+    if pc is not None:
+        return f"{name} @0x{pc:x}"
+    return name
+
+
+def _crash(dump: Dump) -> Doc | None:
+    crash = dump.crash
+    if crash is None:
+        return None
+    code_name = names.crash_code_name(crash.code, crash.code_space, crash.parameters)
+    pc = _faulting_pc(dump, crash)
+    module = dump.module_at(pc) if pc is not None else None
+    return {
+        "kind": crash.kind,
+        "code": crash.code,
+        "code_name": code_name,
+        "code_space": crash.code_space,
+        "subcode": crash.subcode,
+        "subcode_name": names.crash_subcode_name(crash.code, crash.subcode, crash.code_space,
+                                                 crash.parameters),
+        "address": _hex(crash.address),
+        "parameters": [_hex(p) for p in crash.parameters[:15]],
+        "thread_id": crash.thread_id,
+        "sender_pid": crash.sender_pid,
+        "module": module.name if module else None,
+        "module_offset": _hex(pc - module.base) if module and pc is not None else None,
+        "message": crash.message,
+        "signature": crash_signature(code_name, module, pc),
+    }
+
+
+def _thread(thread: Thread) -> Doc:
+    stack = None
+    if thread.stack_start is not None and thread.stack_size is not None:
+        stack = {"start": _hex(thread.stack_start), "size": thread.stack_size}
+    return {
+        "id": thread.id,
+        "name": thread.name,
+        "crashed": thread.crashed,
+        "registers": {name: _hex(value) for name, value in thread.registers.items()},
+        "stack": stack,
+        "context_source": thread.context_source,
+    }
+
+
+def _module(module: Module) -> Doc:
+    return {
+        "name": module.name,
+        "path": module.path,
+        "base": _hex(module.base),
+        "size": module.size,
+        "version": module.version,
+        "timestamp": module.timestamp,
+        "checksum": _hex(module.checksum) if module.checksum else None,
+        "code_id": module.code_id,
+        "debug_id": module.debug_id,
+        "debug_file": module.debug_file,
+        "build_id": module.build_id,
+        "soname": module.soname,
+    }
+
+
+def _memory(dump: Dump) -> Doc:
+    count = total = 0
+    lowest = highest = None
+    largest_gap = 0
+    space_name = "none"
+    if dump.memory is not None:
+        space = dump.memory.summary_space
+        space_name = space.name
+        prev_end = None
+        for start, size in space.ranges():
+            count += 1
+            total += size
+            if lowest is None:
+                lowest = start
+            if prev_end is not None and start > prev_end:
+                largest_gap = max(largest_gap, start - prev_end)
+            prev_end = start + size
+            highest = prev_end - 1
+    return {
+        "address_space": space_name,
+        "captured_ranges": count,
+        "captured_bytes": total,
+        "lowest": _hex(lowest),
+        "highest": _hex(highest),
+        "largest_gap": largest_gap if count > 1 else None,
+        "regions": len(dump.regions),
+    }
+
+
+def normalize(dump: Dump, *, sha256: str | None = None, container: list[str] | None = None) -> Doc:
+    """The document for ``dump`` (not yet validated: :func:`document_for` validates)."""
+    src, sysinfo, proc = dump.source, dump.system, dump.process
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "dumpkit_version": dumpkit.__version__,
+        "kind": "dump",
+        "source": {
+            "path": src.path,
+            "size": src.size,
+            "sha256": sha256 or src.sha256,
+            "format": src.format,
+            "variant": src.variant,
+            "container": list(container if container is not None else src.container),
+            "created": _iso(src.created),
+            "byte_order": src.byte_order,
+            "details": dict(src.details),
+        },
+        "system": {
+            "os": sysinfo.os,
+            "os_version": sysinfo.os_version,
+            "os_build": sysinfo.os_build,
+            "os_detail": sysinfo.os_detail,
+            "kernel_release": sysinfo.kernel_release,
+            "cpu_arch": sysinfo.cpu_arch,
+            "cpu_count": sysinfo.cpu_count,
+            "cpu_vendor": sysinfo.cpu_vendor,
+            "cpu_description": sysinfo.cpu_description,
+            "cpu_features": sysinfo.cpu_features,
+            "page_size": sysinfo.page_size,
+            "product_type": sysinfo.product_type,
+        },
+        "process": None if proc is None else {
+            "pid": proc.pid,
+            "ppid": proc.ppid,
+            "name": proc.name,
+            "command_line": proc.command_line,
+            "uid": proc.uid,
+            "gid": proc.gid,
+            "start_time": _iso(proc.start_time),
+            "user_time_s": proc.user_time,
+            "kernel_time_s": proc.kernel_time,
+        },
+        "crash": _crash(dump),
+        "threads": [_thread(t) for t in dump.threads],
+        "modules": [_module(m) for m in dump.modules],
+        "unloaded_modules": [_module(m) for m in dump.unloaded_modules],
+        "memory": _memory(dump),
+        "annotations": dict(dump.annotations),
+        "diagnostics": [
+            {"severity": d.severity, "code": d.code, "message": d.message,
+             "structure": d.structure, "offset": _hex(d.offset)}
+            for d in dump.diagnostics
+        ],
+    }
+
+
+def error_document(path: str, code: str, message: str, *, structure: str | None = None,
+                   offset: int | None = None, size: int | None = None, sha256: str | None = None,
+                   fmt: str | None = None, container: list[str] | None = None) -> Doc:
+    """The document for a file that could not be read at all."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "dumpkit_version": dumpkit.__version__,
+        "kind": "error",
+        "source": {"path": path, "size": size, "sha256": sha256, "format": fmt,
+                   "container": list(container or [])},
+        "error": {"code": code, "message": message, "structure": structure, "offset": _hex(offset)},
+    }
+
+
+def _size_of(path: str) -> int | None:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return None
+
+
+def document_for(path: str, *, sha256: str | None = None, container: list[str] | None = None,
+                 display_path: str | None = None) -> Doc:
+    """Read, normalize and validate one file; an unreadable file gives an error document.
+
+    Never raises for bad input. A bug of ours (an unexpected exception, or a document that
+    fails its schema) becomes an error document with code ``internal_error`` and is logged.
+    """
+    shown = display_path or path
+    try:
+        with dumpkit.open(path) as dump:
+            dump.source.path = shown
+            doc = normalize(dump, sha256=sha256, container=container)
+        validate(doc)
+        return doc
+    except DumpkitError as exc:
+        code, message, structure, offset = exc.code, exc.message, exc.structure, exc.offset
+    except DocumentInvalid as exc:
+        log.error("%s: document failed its schema: %s", shown, exc)
+        code, message, structure, offset = "internal_error", str(exc), None, None
+    except Exception as exc:  # a reader bug must not stop a batch
+        log.exception("%s: unexpected error while reading", shown)
+        code, message, structure, offset = "internal_error", f"{type(exc).__name__}: {exc}", None, None
+    fmt = None
+    try:
+        fmt = dumpkit.detect(path)
+    except DumpkitError:
+        pass
+    doc = error_document(shown, code, message, structure=structure, offset=offset,
+                         size=_size_of(path), sha256=sha256, fmt=fmt, container=container)
+    validate(doc)
+    return doc
