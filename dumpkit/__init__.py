@@ -15,11 +15,11 @@ from dumpkit.detect import FORMATS, detect
 from dumpkit.errors import DumpkitError, UnknownFormatError
 from dumpkit.model import Dump
 
-__all__ = ["__version__", "open", "detect", "Dump", "DumpkitError"]
+__all__ = ["Dump", "DumpkitError", "__version__", "detect", "open"]
 __version__ = "0.1.0"
 
 
-def open(path: str | os.PathLike[str]) -> Dump:  # noqa: A001 - mirrors builtins.open on purpose
+def open(path: str | os.PathLike[str]) -> Dump:
     """Read the dump at ``path`` into the model. Raises only :class:`DumpkitError`."""
     fmt = detect(path)
     module_name = FORMATS[fmt]

@@ -5,7 +5,7 @@ import os
 
 from dumpkit.errors import DumpIOError, UnknownFormatError
 
-__all__ = ["FORMATS", "sniff", "detect"]
+__all__ = ["FORMATS", "detect", "sniff"]
 
 #: format name -> reader module under dumpkit.readers
 FORMATS = {

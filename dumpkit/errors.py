@@ -6,11 +6,11 @@ stable short ``code`` so batch reports can aggregate them.
 from __future__ import annotations
 
 __all__ = [
-    "DumpkitError",
-    "UnknownFormatError",
-    "DumpParseError",
-    "NotCapturedError",
     "DumpIOError",
+    "DumpParseError",
+    "DumpkitError",
+    "NotCapturedError",
+    "UnknownFormatError",
 ]
 
 

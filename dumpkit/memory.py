@@ -19,10 +19,11 @@ import struct
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 from dumpkit.errors import DumpIOError, NotCapturedError
 
-__all__ = ["FileView", "Segment", "AddressSpace", "SegmentSpace"]
+__all__ = ["AddressSpace", "FileView", "Segment", "SegmentSpace"]
 
 
 class FileView:
@@ -107,12 +108,14 @@ class AddressSpace:
             return False
         return True
 
-    def read_uint(self, address: int, width: int, byteorder: str = "little") -> int:
-        return int.from_bytes(self.read(address, width), byteorder)  # type: ignore[arg-type]
+    def read_uint(self, address: int, width: int, byteorder: Literal["little", "big"] = "little") -> int:
+        return int.from_bytes(self.read(address, width), byteorder)
 
-    def read_pointers(self, address: int, count: int, width: int = 8, byteorder: str = "little") -> tuple[int, ...]:
+    def read_pointers(self, address: int, count: int, width: int = 8,
+                      byteorder: Literal["little", "big"] = "little") -> tuple[int, ...]:
         fmt = ("<" if byteorder == "little" else ">") + ("Q" if width == 8 else "I") * count
-        return struct.unpack(fmt, self.read(address, width * count))
+        values: tuple[int, ...] = struct.unpack(fmt, self.read(address, width * count))
+        return values
 
     def close(self) -> None:
         """Release the file (only the space that owns the :class:`FileView` closes it)."""

@@ -19,20 +19,20 @@ if TYPE_CHECKING:
     from dumpkit.memory import AddressSpace
 
 __all__ = [
-    "Severity",
-    "CrashKind",
-    "Diagnostic",
-    "SourceInfo",
-    "SystemInfo",
-    "ProcessInfo",
-    "CrashInfo",
-    "Thread",
-    "Module",
-    "MemoryRegion",
-    "Dump",
+    "FP_REGISTER",
     "PC_REGISTER",
     "SP_REGISTER",
-    "FP_REGISTER",
+    "CrashInfo",
+    "CrashKind",
+    "Diagnostic",
+    "Dump",
+    "MemoryRegion",
+    "Module",
+    "ProcessInfo",
+    "Severity",
+    "SourceInfo",
+    "SystemInfo",
+    "Thread",
 ]
 
 Severity = Literal["info", "warning", "error"]

@@ -7,8 +7,13 @@ rendering), in the spirit of pyelftools' ``describe_*``. Values come from public
 """
 from __future__ import annotations
 
-__all__ = ["crash_code_name", "crash_subcode_name", "describe_ntstatus", "describe_signal",
-           "describe_bugcheck"]
+__all__ = [
+    "crash_code_name",
+    "crash_subcode_name",
+    "describe_bugcheck",
+    "describe_ntstatus",
+    "describe_signal",
+]
 
 NTSTATUS_NAMES = {
     0x40010005: "DBG_CONTROL_C",

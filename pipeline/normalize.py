@@ -6,6 +6,7 @@ hex strings; names for codes come from :mod:`pipeline.names`.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -18,8 +19,14 @@ from dumpkit.model import PC_REGISTER, CrashInfo, Dump, Module, Thread
 from pipeline import names
 from pipeline.validate import DocumentInvalid, validate
 
-__all__ = ["SCHEMA_VERSION", "normalize", "error_document", "document_for", "crash_signature",
-           "file_sha256"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "crash_signature",
+    "document_for",
+    "error_document",
+    "file_sha256",
+    "normalize",
+]
 
 SCHEMA_VERSION = 1
 log = logging.getLogger(__name__)
@@ -256,10 +263,8 @@ def document_for(path: str, *, sha256: str | None = None, container: list[str] |
         log.exception("%s: unexpected error while reading", shown)
         code, message, structure, offset = "internal_error", f"{type(exc).__name__}: {exc}", None, None
     fmt = None
-    try:
+    with contextlib.suppress(DumpkitError):
         fmt = dumpkit.detect(path)
-    except DumpkitError:
-        pass
     doc = error_document(shown, code, message, structure=structure, offset=offset,
                          size=_size_of(path), sha256=sha256, fmt=fmt, container=container)
     validate(doc)

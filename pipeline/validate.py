@@ -1,16 +1,35 @@
 """Validate documents against the JSON Schemas in ``schemas/`` (Draft 2020-12).
 
-Validators are built once per process and cached; ``jsonschema`` is imported on first use
-so that commands that never validate don't pay for it.
+Two engines, one schema:
+
+* ``jsonschema`` (Python) is the reference: it explains every failure and backs
+  ``dumpkit validate``;
+* ``jsonschema-rs`` (Rust, same draft) answers the hot-path question "is this document
+  valid?" ~300x faster (13 us instead of 4 ms for a 26-module minidump document), which is
+  what keeps a small dump under the 2 ms budget in a batch. When it says "invalid", the
+  reference engine produces the error list. If the compiled engine is unavailable on a
+  platform, the reference engine does everything. ``tests/test_validators.py`` checks that
+  both engines agree, valid and invalid documents alike.
+
+Validators are built once per process; both libraries are imported on first use.
 """
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["SCHEMA_FILES", "DocumentInvalid", "load_schema", "validate", "validator_for"]
+__all__ = [
+    "SCHEMA_FILES",
+    "DocumentInvalid",
+    "fast_check",
+    "load_schema",
+    "reference_errors",
+    "validate",
+]
 
 SCHEMA_FILES = {"dump": "dump.schema.json", "error": "error.schema.json"}
 
@@ -35,7 +54,7 @@ def load_schema(kind: str) -> dict[str, Any]:
 
 
 @cache
-def validator_for(kind: str) -> Any:
+def _reference_validator(kind: str) -> Any:
     from jsonschema import Draft202012Validator
 
     schema = load_schema(kind)
@@ -43,12 +62,34 @@ def validator_for(kind: str) -> Any:
     return Draft202012Validator(schema)
 
 
+@cache
+def fast_check(kind: str) -> Callable[[Any], bool] | None:
+    """The compiled engine's ``is_valid`` for ``kind``, or ``None`` where it is unavailable."""
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - platform without the wheel
+        return None
+    validator = jsonschema_rs.Draft202012Validator(load_schema(kind), validate_formats=False)
+    check: Callable[[Any], bool] = validator.is_valid
+    return check
+
+
+def reference_errors(doc: Any, kind: str) -> list[str]:
+    """Every schema violation of ``doc`` as "json-path: message", by the reference engine."""
+    return sorted(f"{err.json_path}: {err.message}" for err in _reference_validator(kind).iter_errors(doc))
+
+
 def validate(doc: Any) -> None:
     """Raise :class:`DocumentInvalid` unless ``doc`` matches the schema its ``kind`` names."""
     kind = doc.get("kind") if isinstance(doc, dict) else None
     if kind not in SCHEMA_FILES:
         raise DocumentInvalid(str(kind), [f"$.kind: expected one of {sorted(SCHEMA_FILES)}, got {kind!r}"])
-    validator = validator_for(kind)
-    errors = [f"{err.json_path}: {err.message}" for err in validator.iter_errors(doc)]
+    check = fast_check(kind)
+    if check is not None and check(doc):
+        return
+    errors = reference_errors(doc, kind)
     if errors:
-        raise DocumentInvalid(kind, sorted(errors))
+        raise DocumentInvalid(kind, errors)
+    if check is not None:  # the engines disagree: the reference decides, but say so
+        logging.getLogger(__name__).warning(
+            "jsonschema-rs rejected a %s document that jsonschema accepts; please report", kind)

@@ -1,0 +1,1 @@
+"""Parsers generated from ksy/ by tools/compile-ksy. Do not edit."""

@@ -16,7 +16,7 @@ from kaitaistruct import KaitaiStream, KaitaiStructError
 from dumpkit.errors import DumpkitError, DumpParseError
 from dumpkit.memory import FileView
 
-__all__ = ["PARSE_ERRORS", "parse", "guard", "stream_of"]
+__all__ = ["PARSE_ERRORS", "guard", "parse", "stream_of"]
 
 #: What the Kaitai runtime and generated code raise on bad input.
 PARSE_ERRORS = (KaitaiStructError, EOFError, ValueError, struct.error, UnicodeDecodeError,
@@ -27,7 +27,7 @@ T = TypeVar("T")
 
 def stream_of(view: FileView) -> KaitaiStream:
     """A Kaitai stream over the memory-mapped file (no copy of the file is made)."""
-    return KaitaiStream(view.buffer)  # type: ignore[arg-type]
+    return KaitaiStream(view.buffer)
 
 
 @contextmanager

@@ -15,13 +15,13 @@ __all__ = [
     "PC",
     "SP",
     "context",
+    "elf_build_id",
+    "elf_debug_id",
     "fixed_file_info",
     "minidump_string",
-    "rsds",
     "nb10",
-    "elf_build_id",
     "pdb70_debug_id",
-    "elf_debug_id",
+    "rsds",
 ]
 
 #: builder arch name -> MINIDUMP_SYSTEM_INFO.ProcessorArchitecture (§1.8)

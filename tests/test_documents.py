@@ -1,0 +1,148 @@
+"""Schemas, names and error documents: the parts of the contract that need no reader."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from dumpkit.model import CrashInfo, Dump, Module, SourceInfo, SystemInfo, Thread
+from pipeline import names
+from pipeline.normalize import crash_signature, document_for, error_document, normalize
+from pipeline.validate import DocumentInvalid, load_schema, validate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("kind", ["dump", "error"])
+def test_schemas_are_valid_2020_12_with_ids(kind: str) -> None:
+    schema = load_schema(kind)
+    Draft202012Validator.check_schema(schema)
+    assert schema["$id"].startswith("urn:dumpkit:schema:")
+    assert schema["additionalProperties"] is False
+
+
+def _sample_dump() -> Dump:
+    dump = Dump(SourceInfo(path="x.dmp", size=100, format="minidump", variant="normal"),
+                SystemInfo(os="windows", cpu_arch="amd64", cpu_count=4))
+    dump.modules = [Module(base=0x7FF600000000, size=0x10000, path="C:\\app\\app.exe"),
+                    Module(base=0x7FFA00000000, size=0x200000, path="C:\\Windows\\ntdll.dll")]
+    dump.threads = [Thread(id=7, registers={"rip": 0x7FFA00001234, "rsp": 0x1000}, crashed=True)]
+    dump.crash = CrashInfo(kind="exception", code=0xC0000005, address=0x7FFA00001234,
+                           parameters=[1, 0x10], thread_id=7)
+    return dump
+
+
+def test_normalized_document_validates_and_names_the_crash() -> None:
+    doc = normalize(_sample_dump())
+    validate(doc)
+    crash = doc["crash"]
+    assert crash["code_name"] == "EXCEPTION_ACCESS_VIOLATION_WRITE"
+    assert crash["module"] == "ntdll.dll"
+    assert crash["module_offset"] == "0x1234"
+    assert crash["signature"] == "EXCEPTION_ACCESS_VIOLATION_WRITE ntdll.dll+0x1234"
+    assert crash["parameters"] == ["0x1", "0x10"]
+    assert doc["threads"][0]["registers"]["rip"] == "0x7ffa00001234"
+
+
+def test_validation_rejects_unknown_keys_and_bad_hex() -> None:
+    doc = normalize(_sample_dump())
+    doc["surprise"] = 1
+    with pytest.raises(DocumentInvalid):
+        validate(doc)
+    doc = normalize(_sample_dump())
+    doc["modules"][0]["base"] = "0X7FF6"
+    with pytest.raises(DocumentInvalid) as info:
+        validate(doc)
+    assert "modules" in str(info.value)
+
+
+def test_signal_names_and_signature_use_the_thread_pc() -> None:
+    dump = _sample_dump()
+    dump.system = SystemInfo(os="linux", cpu_arch="amd64")
+    dump.modules = [Module(base=0x400000, size=0x1000, path="/usr/bin/crasher")]
+    dump.threads = [Thread(id=1, registers={"rip": 0x400123}, crashed=True)]
+    dump.crash = CrashInfo(kind="signal", code=11, subcode=1, address=0x0, code_space="linux_signal")
+    doc = normalize(dump)
+    validate(doc)
+    assert doc["crash"]["code_name"] == "SIGSEGV"
+    assert doc["crash"]["subcode_name"] == "SEGV_MAPERR"
+    assert doc["crash"]["signature"] == "SIGSEGV crasher+0x123"
+
+
+@pytest.mark.parametrize(("code", "space", "params", "expected"), [
+    (0xC0000409, "ntstatus", [7], "STATUS_STACK_BUFFER_OVERRUN"),
+    (0xC0000005, "ntstatus", [8, 0], "EXCEPTION_ACCESS_VIOLATION_EXEC"),
+    (0x12345678, "ntstatus", [], "0x12345678"),
+    (6, "linux_signal", [], "SIGABRT"),
+    (10, "linux_signal_mips", [], "SIGBUS"),
+    (0xFFFFFFFF, "linux_signal", [], "DUMP_REQUESTED"),
+    (1, "mach", [], "EXC_BAD_ACCESS"),
+])
+def test_crash_code_names(code: int, space: str, params: list[int], expected: str) -> None:
+    assert names.crash_code_name(code, space, params) == expected
+
+
+def test_subcode_names() -> None:
+    assert names.crash_subcode_name(0xC0000409, None, "ntstatus", [7]) == "FAST_FAIL_FATAL_APP_EXIT"
+    assert names.crash_subcode_name(8, 1, "linux_signal") == "FPE_INTDIV"
+    assert names.crash_subcode_name(11, 0xFFFFFFFA, "linux_signal") == "SI_TKILL"
+    assert names.crash_subcode_name(6, 0, "linux_signal") == "SI_USER"
+
+
+def test_signature_without_module_uses_the_address() -> None:
+    assert crash_signature("SIGSEGV", None, 0) == "SIGSEGV @0x0"
+    assert crash_signature(None, None, None) == "UNKNOWN"
+
+
+@pytest.mark.parametrize("content", [b"", b"hello world\n", b"MZ\x90\x00" + bytes(100)])
+def test_unreadable_files_give_valid_error_documents(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "thing.bin"
+    path.write_bytes(content)
+    doc = document_for(str(path))
+    validate(doc)
+    assert doc["kind"] == "error"
+    assert doc["error"]["code"] == "unknown_format"
+    assert doc["source"]["size"] == len(content)
+
+
+def test_error_document_shape() -> None:
+    doc = error_document("a/b.dmp", "truncated", "stream directory past end of file",
+                         structure="MINIDUMP_DIRECTORY", offset=0x20, size=10,
+                         container=["x.tar.gz"])
+    validate(doc)
+    assert doc["error"]["offset"] == "0x20"
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "dumpkit", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+
+
+def test_cli_exit_codes(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.dmp"
+    junk.write_bytes(b"not a dump")
+    res = _run_cli("inspect", "--compact", str(junk))
+    assert res.returncode == 1
+    assert json.loads(res.stdout)["kind"] == "error"
+    assert "not a dump format" in res.stderr
+    assert _run_cli("inspect").returncode == 2
+    assert _run_cli("frobnicate").returncode == 2
+    assert _run_cli().returncode == 2
+    help_text = _run_cli("--help")
+    assert help_text.returncode == 0 and "inspect" in help_text.stdout
+
+
+def test_cli_validate_and_schema(tmp_path: Path) -> None:
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(normalize(_sample_dump())))
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"kind": "dump"}))
+    assert _run_cli("validate", str(good)).returncode == 0
+    res = _run_cli("validate", str(good), str(bad))
+    assert res.returncode == 1 and "bad.json" in res.stderr
+    schema = _run_cli("schema", "--kind", "error")
+    assert schema.returncode == 0 and json.loads(schema.stdout)["$id"] == "urn:dumpkit:schema:error:1"
