@@ -122,6 +122,21 @@ class CrashInfo:
 
 
 @dataclass(slots=True)
+class Frame:
+    """One stack frame found by the unwinder (``dumpkit/unwind``)."""
+
+    pc: int  # instruction address: the context's pc, or a caller's return address
+    trust: str  # how it was found: "context", "cfi", "frame_pointer", "scan"
+    sp: int | None = None
+    module: str | None = None  # module name (file name part)
+    module_offset: int | None = None
+    function: str | None = None  # with symbols only
+    function_offset: int | None = None
+    source_file: str | None = None
+    source_line: int | None = None
+
+
+@dataclass(slots=True)
 class Thread:
     id: int
     registers: dict[str, int] = field(default_factory=dict)
@@ -134,6 +149,8 @@ class Thread:
     priority: int | None = None
     #: Where the registers came from: "thread_list", "exception", "prstatus", "header", ...
     context_source: str | None = None
+    #: Stack frames, innermost first (filled by the unwinder, empty until then).
+    frames: list[Frame] = field(default_factory=list)
 
     def register(self, name: str) -> int | None:
         return self.registers.get(name)

@@ -143,7 +143,11 @@ types:
         doc: The real number of program headers (check against the file size before use).
       program_headers:
         pos: ofs_program_headers
-        type: program_header
+        type:
+          switch-on: _root.ei_class
+          cases:
+            'elf_class::b32': program_header_32
+            'elf_class::b64': program_header_64
         repeat: expr
         repeat-expr: num_program_headers
         doc: |
@@ -208,71 +212,80 @@ types:
           - id: info
             type: u4
             -orig-id: sh_info
-      program_header:
-        doc: One Elf32_Phdr / Elf64_Phdr (p_flags moves from the end to offset 4 in ELF64).
+      program_header_32:
+        doc: One Elf32_Phdr (32 bytes).
         doc-ref: FORMATS.md 4.1 (Phdr)
         seq:
           - id: type
             type: u4
             enum: segment_type
             -orig-id: p_type
-          - id: flags64
-            type: u4
-            if: _root.is_64
-            -orig-id: p_flags
           - id: ofs_body
-            type:
-              switch-on: _root.ei_class
-              cases:
-                'elf_class::b32': u4
-                'elf_class::b64': u8
+            type: u4
             -orig-id: p_offset
           - id: vaddr
-            type:
-              switch-on: _root.ei_class
-              cases:
-                'elf_class::b32': u4
-                'elf_class::b64': u8
+            type: u4
             -orig-id: p_vaddr
             doc: Target virtual address (process cores); a kernel VA for vmcore segments.
           - id: paddr
-            type:
-              switch-on: _root.ei_class
-              cases:
-                'elf_class::b32': u4
-                'elf_class::b64': u8
+            type: u4
             -orig-id: p_paddr
             doc: Physical address (kernel vmcores); 0 in process cores.
           - id: len_body_in_file
-            type:
-              switch-on: _root.ei_class
-              cases:
-                'elf_class::b32': u4
-                'elf_class::b64': u8
+            type: u4
             -orig-id: p_filesz
           - id: len_body_in_memory
-            type:
-              switch-on: _root.ei_class
-              cases:
-                'elf_class::b32': u4
-                'elf_class::b64': u8
+            type: u4
             -orig-id: p_memsz
             doc: Bytes beyond p_filesz were not captured (not zeros).
-          - id: flags32
+          - id: flags
             type: u4
-            if: not _root.is_64
             -orig-id: p_flags
+            doc: PF_X 1, PF_W 2, PF_R 4.
           - id: align
-            type:
-              switch-on: _root.ei_class
-              cases:
-                'elf_class::b32': u4
-                'elf_class::b64': u8
+            type: u4
             -orig-id: p_align
         instances:
-          flags:
-            value: '_root.is_64 ? flags64 : flags32'
+          notes:
+            pos: ofs_body
+            size: len_body_in_file
+            type: note_segment
+            if: type == segment_type::note
+            doc: The notes of a PT_NOTE segment (a note segment is small; PT_LOAD bodies are never read).
+      program_header_64:
+        doc: One Elf64_Phdr (56 bytes; p_flags moves to offset 4).
+        doc-ref: FORMATS.md 4.1 (Phdr)
+        seq:
+          - id: type
+            type: u4
+            enum: segment_type
+            -orig-id: p_type
+          - id: flags
+            type: u4
+            -orig-id: p_flags
             doc: PF_X 1, PF_W 2, PF_R 4.
+          - id: ofs_body
+            type: u8
+            -orig-id: p_offset
+          - id: vaddr
+            type: u8
+            -orig-id: p_vaddr
+            doc: Target virtual address (process cores); a kernel VA for vmcore segments.
+          - id: paddr
+            type: u8
+            -orig-id: p_paddr
+            doc: Physical address (kernel vmcores); 0 in process cores.
+          - id: len_body_in_file
+            type: u8
+            -orig-id: p_filesz
+          - id: len_body_in_memory
+            type: u8
+            -orig-id: p_memsz
+            doc: Bytes beyond p_filesz were not captured (not zeros).
+          - id: align
+            type: u8
+            -orig-id: p_align
+        instances:
           notes:
             pos: ofs_body
             size: len_body_in_file
@@ -361,8 +374,15 @@ types:
             if: _parent.is_core and _parent.type == note_type::auxv.to_i
           mapped_files:
             pos: 0
-            type: mapped_files
+            type: mapped_files(_root.body.len_word)
             if: _parent.is_core and _parent.type == note_type::file.to_i
+          mapped_files_other_width:
+            pos: 0
+            type: 'mapped_files(_root.body.len_word == 8 ? 4 : 8)'
+            if: _parent.is_core and _parent.type == note_type::file.to_i
+            doc: |
+              NT_FILE read with the other word width: MIPS o32 cores written by a 64-bit
+              kernel (lldb's linux-mipsel-gnuabio32.core) use 8-byte words.
           x86_xstate:
             pos: 0
             type: x86_xstate
@@ -911,50 +931,57 @@ types:
           triples, then as many NUL-terminated paths. A reader checks `num_entries`
           against the descriptor size before touching the lists.
         doc-ref: FORMATS.md 4.6
+        params:
+          - id: len_word
+            type: u1
+            doc: Word width (normally the ABI long).
         seq:
           - id: num_entries
             type:
-              switch-on: _root.body.len_word
+              switch-on: len_word
               cases:
                 4: u4
                 8: u8
             -orig-id: count
           - id: page_size
             type:
-              switch-on: _root.body.len_word
+              switch-on: len_word
               cases:
                 4: u4
                 8: u8
         instances:
           entries:
-            pos: 2 * _root.body.len_word
-            type: mapped_file
+            pos: 2 * len_word
+            type: mapped_file(len_word)
             repeat: expr
             repeat-expr: num_entries
           paths:
-            pos: (2 + 3 * num_entries) * _root.body.len_word
+            pos: (2 + 3 * num_entries) * len_word
             terminator: 0
             eos-error: false
             repeat: expr
             repeat-expr: num_entries
             doc: Raw path bytes (may end in " (deleted)").
       mapped_file:
+        params:
+          - id: len_word
+            type: u1
         seq:
           - id: start
             type:
-              switch-on: _root.body.len_word
+              switch-on: len_word
               cases:
                 4: u4
                 8: u8
           - id: end
             type:
-              switch-on: _root.body.len_word
+              switch-on: len_word
               cases:
                 4: u4
                 8: u8
           - id: file_page_offset
             type:
-              switch-on: _root.body.len_word
+              switch-on: len_word
               cases:
                 4: u4
                 8: u8

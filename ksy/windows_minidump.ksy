@@ -450,10 +450,10 @@ types:
         type: u4
         -orig-id: Age
       - id: pdb_file_name
+        size-eos: true
         terminator: 0
-        eos-error: false
         -orig-id: PdbFileName
-        doc: NUL-terminated UTF-8 path of the PDB.
+        doc: NUL-terminated UTF-8 path of the PDB (cut at the first NUL).
 
   cv_info_pdb20:
     doc: CV_INFO_PDB20 (after the `NB10` signature).
@@ -471,9 +471,10 @@ types:
         type: u4
         -orig-id: Age
       - id: pdb_file_name
+        size-eos: true
         terminator: 0
-        eos-error: false
         -orig-id: PdbFileName
+        doc: NUL-terminated path of the PDB (cut at the first NUL).
 
   cv_info_elf:
     doc: Breakpad MDCVInfoELF (after the 'BpEL' signature).

@@ -101,7 +101,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_schema(args: argparse.Namespace) -> int:
     from pipeline.validate import load_schema
 
-    print(json.dumps(load_schema(args.kind), indent=2))
+    try:
+        schema = load_schema(args.kind, args.schema_version)
+    except KeyError as exc:
+        print(f"dumpkit schema: {exc.args[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(schema, indent=2))
     return EXIT_OK
 
 
@@ -132,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print a JSON Schema of dumpkit's documents")
     p.add_argument("--kind", choices=["dump", "error"], default="dump",
                    help="which document kind (default: dump)")
+    p.add_argument("--schema-version", type=int, default=None, metavar="N",
+                   help="an older schema version (default: the current one)")
     p.set_defaults(func=cmd_schema)
     return parser
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import dumpkit
 from dumpkit.errors import DumpkitError
-from dumpkit.model import PC_REGISTER, CrashInfo, Dump, Module, Thread
+from dumpkit.model import PC_REGISTER, CrashInfo, Dump, Frame, Module, Thread
 from pipeline import names
 from pipeline.validate import DocumentInvalid, validate
 
@@ -28,7 +28,8 @@ __all__ = [
     "normalize",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # dump documents; error documents are version ERROR_SCHEMA_VERSION
+ERROR_SCHEMA_VERSION = 1
 log = logging.getLogger(__name__)
 Doc = dict[str, Any]
 
@@ -113,6 +114,21 @@ def _thread(thread: Thread) -> Doc:
         "registers": {name: _hex(value) for name, value in thread.registers.items()},
         "stack": stack,
         "context_source": thread.context_source,
+        "frames": [_frame(f) for f in thread.frames[:1024]],
+    }
+
+
+def _frame(frame: Frame) -> Doc:
+    return {
+        "pc": _hex(frame.pc),
+        "trust": frame.trust,
+        "sp": _hex(frame.sp),
+        "module": frame.module,
+        "module_offset": _hex(frame.module_offset),
+        "function": frame.function,
+        "function_offset": _hex(frame.function_offset),
+        "source_file": frame.source_file,
+        "source_line": frame.source_line,
     }
 
 
@@ -224,7 +240,7 @@ def error_document(path: str, code: str, message: str, *, structure: str | None 
                    fmt: str | None = None, container: list[str] | None = None) -> Doc:
     """The document for a file that could not be read at all."""
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": ERROR_SCHEMA_VERSION,
         "dumpkit_version": dumpkit.__version__,
         "kind": "error",
         "source": {"path": path, "size": size, "sha256": sha256, "format": fmt,

@@ -23,15 +23,24 @@ from importlib import resources
 from typing import Any
 
 __all__ = [
+    "CURRENT",
     "SCHEMA_FILES",
     "DocumentInvalid",
     "fast_check",
     "load_schema",
     "reference_errors",
+    "schema_key",
     "validate",
 ]
 
-SCHEMA_FILES = {"dump": "dump.schema.json", "error": "error.schema.json"}
+#: (kind, schema_version) -> schema file. The newest dump schema is ``dump.schema.json``;
+#: older versions stay as ``dump.v<N>.schema.json`` so old documents keep validating.
+SCHEMA_FILES = {
+    ("dump", 2): "dump.schema.json",
+    ("dump", 1): "dump.v1.schema.json",
+    ("error", 1): "error.schema.json",
+}
+CURRENT = {"dump": 2, "error": 1}
 
 
 class DocumentInvalid(ValueError):
@@ -45,49 +54,61 @@ class DocumentInvalid(ValueError):
 
 
 @cache
-def load_schema(kind: str) -> dict[str, Any]:
-    if kind not in SCHEMA_FILES:
-        raise KeyError(f"no schema for document kind {kind!r}")
-    text = resources.files("schemas").joinpath(SCHEMA_FILES[kind]).read_text(encoding="utf-8")
+def load_schema(kind: str, version: int | None = None) -> dict[str, Any]:
+    """The schema of ``kind`` documents at ``version`` (default: the current one)."""
+    key = (kind, CURRENT.get(kind, 0) if version is None else version)
+    if key not in SCHEMA_FILES:
+        raise KeyError(f"no schema for {kind!r} documents version {key[1]}")
+    text = resources.files("schemas").joinpath(SCHEMA_FILES[key]).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
 
 @cache
-def _reference_validator(kind: str) -> Any:
+def _reference_validator(kind: str, version: int) -> Any:
     from jsonschema import Draft202012Validator
 
-    schema = load_schema(kind)
+    schema = load_schema(kind, version)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
 
 @cache
-def fast_check(kind: str) -> Callable[[Any], bool] | None:
+def fast_check(kind: str, version: int) -> Callable[[Any], bool] | None:
     """The compiled engine's ``is_valid`` for ``kind``, or ``None`` where it is unavailable."""
     try:
         import jsonschema_rs
     except ImportError:  # pragma: no cover - platform without the wheel
         return None
-    validator = jsonschema_rs.Draft202012Validator(load_schema(kind), validate_formats=False)
+    validator = jsonschema_rs.Draft202012Validator(load_schema(kind, version), validate_formats=False)
     check: Callable[[Any], bool] = validator.is_valid
     return check
 
 
-def reference_errors(doc: Any, kind: str) -> list[str]:
+def schema_key(doc: Any) -> tuple[str, int]:
+    """``(kind, schema_version)`` of a document, or :class:`DocumentInvalid` if there is no schema."""
+    kind = doc.get("kind") if isinstance(doc, dict) else None
+    version = doc.get("schema_version") if isinstance(doc, dict) else None
+    if (kind, version) not in SCHEMA_FILES:
+        known = ", ".join(f"{k} v{v}" for k, v in sorted(SCHEMA_FILES))
+        raise DocumentInvalid(str(kind), [f"$: no schema for kind={kind!r} schema_version={version!r} "
+                                          f"(known: {known})"])
+    return kind, version  # type: ignore[return-value]
+
+
+def reference_errors(doc: Any, kind: str, version: int | None = None) -> list[str]:
     """Every schema violation of ``doc`` as "json-path: message", by the reference engine."""
-    return sorted(f"{err.json_path}: {err.message}" for err in _reference_validator(kind).iter_errors(doc))
+    validator = _reference_validator(kind, CURRENT[kind] if version is None else version)
+    return sorted(f"{err.json_path}: {err.message}" for err in validator.iter_errors(doc))
 
 
 def validate(doc: Any) -> None:
-    """Raise :class:`DocumentInvalid` unless ``doc`` matches the schema its ``kind`` names."""
-    kind = doc.get("kind") if isinstance(doc, dict) else None
-    if kind not in SCHEMA_FILES:
-        raise DocumentInvalid(str(kind), [f"$.kind: expected one of {sorted(SCHEMA_FILES)}, got {kind!r}"])
-    check = fast_check(kind)
+    """Raise :class:`DocumentInvalid` unless ``doc`` matches the schema its kind and version name."""
+    kind, version = schema_key(doc)
+    check = fast_check(kind, version)
     if check is not None and check(doc):
         return
-    errors = reference_errors(doc, kind)
+    errors = reference_errors(doc, kind, version)
     if errors:
         raise DocumentInvalid(kind, errors)
     if check is not None:  # the engines disagree: the reference decides, but say so

@@ -28,8 +28,8 @@ def _malformed_on_purpose(path: Path) -> bool:
 @pytest.mark.parametrize("path", FILES, ids=corpus_id)
 def test_corpus_file_gives_a_valid_document(path: Path) -> None:
     doc = document_for(str(path))
-    assert not reference_errors(doc, doc["kind"])
-    check = fast_check(doc["kind"])
+    assert not reference_errors(doc, doc["kind"], doc["schema_version"])
+    check = fast_check(doc["kind"], doc["schema_version"])
     if check is not None:
         assert check(doc), "jsonschema-rs rejects a document jsonschema accepts"
     if doc["kind"] == "error":

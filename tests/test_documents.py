@@ -12,17 +12,31 @@ from jsonschema import Draft202012Validator
 from dumpkit.model import CrashInfo, Dump, Module, SourceInfo, SystemInfo, Thread
 from pipeline import names
 from pipeline.normalize import crash_signature, document_for, error_document, normalize
-from pipeline.validate import DocumentInvalid, load_schema, validate
+from pipeline.validate import SCHEMA_FILES, DocumentInvalid, load_schema, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("kind", ["dump", "error"])
-def test_schemas_are_valid_2020_12_with_ids(kind: str) -> None:
-    schema = load_schema(kind)
+@pytest.mark.parametrize(("kind", "version"), sorted(SCHEMA_FILES))
+def test_schemas_are_valid_2020_12_with_ids(kind: str, version: int) -> None:
+    schema = load_schema(kind, version)
     Draft202012Validator.check_schema(schema)
-    assert schema["$id"].startswith("urn:dumpkit:schema:")
+    assert schema["$id"] == f"urn:dumpkit:schema:{kind}:{version}"
+    assert schema["properties"]["schema_version"] == {"const": version}
     assert schema["additionalProperties"] is False
+
+
+def test_version_1_documents_still_validate() -> None:
+    """A document written before frames existed (schema v1) stays valid against v1."""
+    doc = normalize(_sample_dump())
+    doc["schema_version"] = 1
+    for thread in doc["threads"]:
+        del thread["frames"]
+    validate(doc)
+    thread = doc["threads"][0]
+    thread["frames"] = []
+    with pytest.raises(DocumentInvalid):
+        validate(doc)  # v1 has no frames
 
 
 def _sample_dump() -> Dump:
@@ -46,6 +60,7 @@ def test_normalized_document_validates_and_names_the_crash() -> None:
     assert crash["signature"] == "EXCEPTION_ACCESS_VIOLATION_WRITE ntdll.dll+0x1234"
     assert crash["parameters"] == ["0x1", "0x10"]
     assert doc["threads"][0]["registers"]["rip"] == "0x7ffa00001234"
+    assert doc["schema_version"] == 2 and doc["threads"][0]["frames"] == []
 
 
 def test_validation_rejects_unknown_keys_and_bad_hex() -> None:
@@ -146,3 +161,6 @@ def test_cli_validate_and_schema(tmp_path: Path) -> None:
     assert res.returncode == 1 and "bad.json" in res.stderr
     schema = _run_cli("schema", "--kind", "error")
     assert schema.returncode == 0 and json.loads(schema.stdout)["$id"] == "urn:dumpkit:schema:error:1"
+    old = _run_cli("schema", "--schema-version", "1")
+    assert old.returncode == 0 and json.loads(old.stdout)["$id"] == "urn:dumpkit:schema:dump:1"
+    assert _run_cli("schema", "--schema-version", "99").returncode == 2

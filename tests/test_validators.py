@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pipeline.normalize import error_document, normalize
-from pipeline.validate import fast_check, reference_errors
+from pipeline.validate import SCHEMA_FILES, fast_check, reference_errors
 from tests.test_documents import _sample_dump
 
 
@@ -49,11 +49,11 @@ def _mutants(doc: dict[str, Any], seed: int = 7, count: int = 200) -> list[dict[
 
 
 def _engines_agree(doc: dict[str, Any]) -> None:
-    kind = doc["kind"]
-    check = fast_check(kind)
+    kind, version = doc["kind"], doc["schema_version"]
+    check = fast_check(kind, version)
     if check is None:
         pytest.skip("jsonschema-rs not installed")
-    assert check(doc) == (not reference_errors(doc, kind)), doc
+    assert check(doc) == (not reference_errors(doc, kind, version)), doc
 
 
 def test_engines_agree_on_valid_documents() -> None:
@@ -66,8 +66,9 @@ def test_engines_agree_on_broken_documents() -> None:
     base = normalize(_sample_dump())
     rejected = 0
     for mutant in _mutants(base):
-        if not isinstance(mutant.get("kind"), str) or mutant["kind"] not in ("dump", "error"):
+        key = (mutant.get("kind"), mutant.get("schema_version"))
+        if not all(isinstance(k, str | int) for k in key) or key not in SCHEMA_FILES:
             continue
         _engines_agree(mutant)
-        rejected += bool(reference_errors(mutant, mutant["kind"]))
+        rejected += bool(reference_errors(mutant, mutant["kind"], mutant["schema_version"]))
     assert rejected > 100  # the mutations do break documents, so agreement means something

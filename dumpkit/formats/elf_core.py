@@ -253,7 +253,13 @@ class ElfCore(KaitaiStruct):
                 pass
                 for i in range(len(self._m_program_headers)):
                     pass
-                    self._m_program_headers[i]._fetch_instances()
+                    _on = self._root.ei_class
+                    if _on == ElfCore.ElfClass.b32:
+                        pass
+                        self._m_program_headers[i]._fetch_instances()
+                    elif _on == ElfCore.ElfClass.b64:
+                        pass
+                        self._m_program_headers[i]._fetch_instances()
 
 
             _ = self.section_header_0
@@ -1180,11 +1186,12 @@ class ElfCore(KaitaiStruct):
 
 
         class MappedFile(KaitaiStruct):
-            def __init__(self, _io, _parent=None, _root=None, _is_le=None):
+            def __init__(self, len_word, _io, _parent=None, _root=None, _is_le=None):
                 super(ElfCore.Body.MappedFile, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
+                self.len_word = len_word
                 self._read()
 
             def _read(self):
@@ -1196,21 +1203,21 @@ class ElfCore(KaitaiStruct):
                     self._read_be()
 
             def _read_le(self):
-                _on = self._root.body.len_word
+                _on = self.len_word
                 if _on == 4:
                     pass
                     self.start = self._io.read_u4le()
                 elif _on == 8:
                     pass
                     self.start = self._io.read_u8le()
-                _on = self._root.body.len_word
+                _on = self.len_word
                 if _on == 4:
                     pass
                     self.end = self._io.read_u4le()
                 elif _on == 8:
                     pass
                     self.end = self._io.read_u8le()
-                _on = self._root.body.len_word
+                _on = self.len_word
                 if _on == 4:
                     pass
                     self.file_page_offset = self._io.read_u4le()
@@ -1219,21 +1226,21 @@ class ElfCore(KaitaiStruct):
                     self.file_page_offset = self._io.read_u8le()
 
             def _read_be(self):
-                _on = self._root.body.len_word
+                _on = self.len_word
                 if _on == 4:
                     pass
                     self.start = self._io.read_u4be()
                 elif _on == 8:
                     pass
                     self.start = self._io.read_u8be()
-                _on = self._root.body.len_word
+                _on = self.len_word
                 if _on == 4:
                     pass
                     self.end = self._io.read_u4be()
                 elif _on == 8:
                     pass
                     self.end = self._io.read_u8be()
-                _on = self._root.body.len_word
+                _on = self.len_word
                 if _on == 4:
                     pass
                     self.file_page_offset = self._io.read_u4be()
@@ -1244,17 +1251,17 @@ class ElfCore(KaitaiStruct):
 
             def _fetch_instances(self):
                 pass
-                _on = self._root.body.len_word
+                _on = self.len_word
                 if _on == 4:
                     pass
                 elif _on == 8:
                     pass
-                _on = self._root.body.len_word
+                _on = self.len_word
                 if _on == 4:
                     pass
                 elif _on == 8:
                     pass
-                _on = self._root.body.len_word
+                _on = self.len_word
                 if _on == 4:
                     pass
                 elif _on == 8:
@@ -1269,11 +1276,12 @@ class ElfCore(KaitaiStruct):
             .. seealso::
                FORMATS.md 4.6
             """
-            def __init__(self, _io, _parent=None, _root=None, _is_le=None):
+            def __init__(self, len_word, _io, _parent=None, _root=None, _is_le=None):
                 super(ElfCore.Body.MappedFiles, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
+                self.len_word = len_word
                 self._read()
 
             def _read(self):
@@ -1285,14 +1293,14 @@ class ElfCore(KaitaiStruct):
                     self._read_be()
 
             def _read_le(self):
-                _on = self._root.body.len_word
+                _on = self.len_word
                 if _on == 4:
                     pass
                     self.num_entries = self._io.read_u4le()
                 elif _on == 8:
                     pass
                     self.num_entries = self._io.read_u8le()
-                _on = self._root.body.len_word
+                _on = self.len_word
                 if _on == 4:
                     pass
                     self.page_size = self._io.read_u4le()
@@ -1301,14 +1309,14 @@ class ElfCore(KaitaiStruct):
                     self.page_size = self._io.read_u8le()
 
             def _read_be(self):
-                _on = self._root.body.len_word
+                _on = self.len_word
                 if _on == 4:
                     pass
                     self.num_entries = self._io.read_u4be()
                 elif _on == 8:
                     pass
                     self.num_entries = self._io.read_u8be()
-                _on = self._root.body.len_word
+                _on = self.len_word
                 if _on == 4:
                     pass
                     self.page_size = self._io.read_u4be()
@@ -1319,12 +1327,12 @@ class ElfCore(KaitaiStruct):
 
             def _fetch_instances(self):
                 pass
-                _on = self._root.body.len_word
+                _on = self.len_word
                 if _on == 4:
                     pass
                 elif _on == 8:
                     pass
-                _on = self._root.body.len_word
+                _on = self.len_word
                 if _on == 4:
                     pass
                 elif _on == 8:
@@ -1351,16 +1359,16 @@ class ElfCore(KaitaiStruct):
                     return self._m_entries
 
                 _pos = self._io.pos()
-                self._io.seek(2 * self._root.body.len_word)
+                self._io.seek(2 * self.len_word)
                 if self._is_le:
                     self._m_entries = []
                     for i in range(self.num_entries):
-                        self._m_entries.append(ElfCore.Body.MappedFile(self._io, self, self._root, self._is_le))
+                        self._m_entries.append(ElfCore.Body.MappedFile(self.len_word, self._io, self, self._root, self._is_le))
 
                 else:
                     self._m_entries = []
                     for i in range(self.num_entries):
-                        self._m_entries.append(ElfCore.Body.MappedFile(self._io, self, self._root, self._is_le))
+                        self._m_entries.append(ElfCore.Body.MappedFile(self.len_word, self._io, self, self._root, self._is_le))
 
                 self._io.seek(_pos)
                 return getattr(self, '_m_entries', None)
@@ -1372,7 +1380,7 @@ class ElfCore(KaitaiStruct):
                     return self._m_paths
 
                 _pos = self._io.pos()
-                self._io.seek((2 + 3 * self.num_entries) * self._root.body.len_word)
+                self._io.seek((2 + 3 * self.num_entries) * self.len_word)
                 if self._is_le:
                     self._m_paths = []
                     for i in range(self.num_entries):
@@ -1532,6 +1540,11 @@ class ElfCore(KaitaiStruct):
                     pass
                     self._m_mapped_files._fetch_instances()
 
+                _ = self.mapped_files_other_width
+                if hasattr(self, '_m_mapped_files_other_width'):
+                    pass
+                    self._m_mapped_files_other_width._fetch_instances()
+
                 _ = self.prpsinfo
                 if hasattr(self, '_m_prpsinfo'):
                     pass
@@ -1588,12 +1601,32 @@ class ElfCore(KaitaiStruct):
                     _pos = self._io.pos()
                     self._io.seek(0)
                     if self._is_le:
-                        self._m_mapped_files = ElfCore.Body.MappedFiles(self._io, self, self._root, self._is_le)
+                        self._m_mapped_files = ElfCore.Body.MappedFiles(self._root.body.len_word, self._io, self, self._root, self._is_le)
                     else:
-                        self._m_mapped_files = ElfCore.Body.MappedFiles(self._io, self, self._root, self._is_le)
+                        self._m_mapped_files = ElfCore.Body.MappedFiles(self._root.body.len_word, self._io, self, self._root, self._is_le)
                     self._io.seek(_pos)
 
                 return getattr(self, '_m_mapped_files', None)
+
+            @property
+            def mapped_files_other_width(self):
+                """NT_FILE read with the other word width: MIPS o32 cores written by a 64-bit
+                kernel (lldb's linux-mipsel-gnuabio32.core) use 8-byte words.
+                """
+                if hasattr(self, '_m_mapped_files_other_width'):
+                    return self._m_mapped_files_other_width
+
+                if  ((self._parent.is_core) and (self._parent.type == int(ElfCore.NoteType.file))) :
+                    pass
+                    _pos = self._io.pos()
+                    self._io.seek(0)
+                    if self._is_le:
+                        self._m_mapped_files_other_width = ElfCore.Body.MappedFiles((4 if self._root.body.len_word == 8 else 8), self._io, self, self._root, self._is_le)
+                    else:
+                        self._m_mapped_files_other_width = ElfCore.Body.MappedFiles((4 if self._root.body.len_word == 8 else 8), self._io, self, self._root, self._is_le)
+                    self._io.seek(_pos)
+
+                return getattr(self, '_m_mapped_files_other_width', None)
 
             @property
             def prpsinfo(self):
@@ -1750,14 +1783,14 @@ class ElfCore(KaitaiStruct):
                 return getattr(self, '_m_first', None)
 
 
-        class ProgramHeader(KaitaiStruct):
-            """One Elf32_Phdr / Elf64_Phdr (p_flags moves from the end to offset 4 in ELF64).
+        class ProgramHeader32(KaitaiStruct):
+            """One Elf32_Phdr (32 bytes).
             
             .. seealso::
                FORMATS.md 4.1 (Phdr)
             """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
-                super(ElfCore.Body.ProgramHeader, self).__init__(_io)
+                super(ElfCore.Body.ProgramHeader32, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -1765,7 +1798,7 @@ class ElfCore(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/body/types/program_header")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/body/types/program_header_32")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -1773,149 +1806,27 @@ class ElfCore(KaitaiStruct):
 
             def _read_le(self):
                 self.type = KaitaiStream.resolve_enum(ElfCore.SegmentType, self._io.read_u4le())
-                if self._root.is_64:
-                    pass
-                    self.flags64 = self._io.read_u4le()
-
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                    self.ofs_body = self._io.read_u4le()
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
-                    self.ofs_body = self._io.read_u8le()
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                    self.vaddr = self._io.read_u4le()
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
-                    self.vaddr = self._io.read_u8le()
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                    self.paddr = self._io.read_u4le()
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
-                    self.paddr = self._io.read_u8le()
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                    self.len_body_in_file = self._io.read_u4le()
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
-                    self.len_body_in_file = self._io.read_u8le()
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                    self.len_body_in_memory = self._io.read_u4le()
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
-                    self.len_body_in_memory = self._io.read_u8le()
-                if (not (self._root.is_64)):
-                    pass
-                    self.flags32 = self._io.read_u4le()
-
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                    self.align = self._io.read_u4le()
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
-                    self.align = self._io.read_u8le()
+                self.ofs_body = self._io.read_u4le()
+                self.vaddr = self._io.read_u4le()
+                self.paddr = self._io.read_u4le()
+                self.len_body_in_file = self._io.read_u4le()
+                self.len_body_in_memory = self._io.read_u4le()
+                self.flags = self._io.read_u4le()
+                self.align = self._io.read_u4le()
 
             def _read_be(self):
                 self.type = KaitaiStream.resolve_enum(ElfCore.SegmentType, self._io.read_u4be())
-                if self._root.is_64:
-                    pass
-                    self.flags64 = self._io.read_u4be()
-
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                    self.ofs_body = self._io.read_u4be()
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
-                    self.ofs_body = self._io.read_u8be()
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                    self.vaddr = self._io.read_u4be()
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
-                    self.vaddr = self._io.read_u8be()
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                    self.paddr = self._io.read_u4be()
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
-                    self.paddr = self._io.read_u8be()
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                    self.len_body_in_file = self._io.read_u4be()
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
-                    self.len_body_in_file = self._io.read_u8be()
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                    self.len_body_in_memory = self._io.read_u4be()
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
-                    self.len_body_in_memory = self._io.read_u8be()
-                if (not (self._root.is_64)):
-                    pass
-                    self.flags32 = self._io.read_u4be()
-
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                    self.align = self._io.read_u4be()
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
-                    self.align = self._io.read_u8be()
+                self.ofs_body = self._io.read_u4be()
+                self.vaddr = self._io.read_u4be()
+                self.paddr = self._io.read_u4be()
+                self.len_body_in_file = self._io.read_u4be()
+                self.len_body_in_memory = self._io.read_u4be()
+                self.flags = self._io.read_u4be()
+                self.align = self._io.read_u4be()
 
 
             def _fetch_instances(self):
                 pass
-                if self._root.is_64:
-                    pass
-
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
-                if (not (self._root.is_64)):
-                    pass
-
-                _on = self._root.ei_class
-                if _on == ElfCore.ElfClass.b32:
-                    pass
-                elif _on == ElfCore.ElfClass.b64:
-                    pass
                 _ = self.notes
                 if hasattr(self, '_m_notes'):
                     pass
@@ -1923,13 +1834,77 @@ class ElfCore(KaitaiStruct):
 
 
             @property
-            def flags(self):
-                """PF_X 1, PF_W 2, PF_R 4."""
-                if hasattr(self, '_m_flags'):
-                    return self._m_flags
+            def notes(self):
+                """The notes of a PT_NOTE segment (a note segment is small; PT_LOAD bodies are never read)."""
+                if hasattr(self, '_m_notes'):
+                    return self._m_notes
 
-                self._m_flags = (self.flags64 if self._root.is_64 else self.flags32)
-                return getattr(self, '_m_flags', None)
+                if self.type == ElfCore.SegmentType.note:
+                    pass
+                    _pos = self._io.pos()
+                    self._io.seek(self.ofs_body)
+                    if self._is_le:
+                        self._raw__m_notes = self._io.read_bytes(self.len_body_in_file)
+                        _io__raw__m_notes = KaitaiStream(BytesIO(self._raw__m_notes))
+                        self._m_notes = ElfCore.Body.NoteSegment(_io__raw__m_notes, self, self._root, self._is_le)
+                    else:
+                        self._raw__m_notes = self._io.read_bytes(self.len_body_in_file)
+                        _io__raw__m_notes = KaitaiStream(BytesIO(self._raw__m_notes))
+                        self._m_notes = ElfCore.Body.NoteSegment(_io__raw__m_notes, self, self._root, self._is_le)
+                    self._io.seek(_pos)
+
+                return getattr(self, '_m_notes', None)
+
+
+        class ProgramHeader64(KaitaiStruct):
+            """One Elf64_Phdr (56 bytes; p_flags moves to offset 4).
+            
+            .. seealso::
+               FORMATS.md 4.1 (Phdr)
+            """
+            def __init__(self, _io, _parent=None, _root=None, _is_le=None):
+                super(ElfCore.Body.ProgramHeader64, self).__init__(_io)
+                self._parent = _parent
+                self._root = _root
+                self._is_le = _is_le
+                self._read()
+
+            def _read(self):
+                if not hasattr(self, '_is_le'):
+                    raise kaitaistruct.UndecidedEndiannessError("/types/body/types/program_header_64")
+                elif self._is_le == True:
+                    self._read_le()
+                elif self._is_le == False:
+                    self._read_be()
+
+            def _read_le(self):
+                self.type = KaitaiStream.resolve_enum(ElfCore.SegmentType, self._io.read_u4le())
+                self.flags = self._io.read_u4le()
+                self.ofs_body = self._io.read_u8le()
+                self.vaddr = self._io.read_u8le()
+                self.paddr = self._io.read_u8le()
+                self.len_body_in_file = self._io.read_u8le()
+                self.len_body_in_memory = self._io.read_u8le()
+                self.align = self._io.read_u8le()
+
+            def _read_be(self):
+                self.type = KaitaiStream.resolve_enum(ElfCore.SegmentType, self._io.read_u4be())
+                self.flags = self._io.read_u4be()
+                self.ofs_body = self._io.read_u8be()
+                self.vaddr = self._io.read_u8be()
+                self.paddr = self._io.read_u8be()
+                self.len_body_in_file = self._io.read_u8be()
+                self.len_body_in_memory = self._io.read_u8be()
+                self.align = self._io.read_u8be()
+
+
+            def _fetch_instances(self):
+                pass
+                _ = self.notes
+                if hasattr(self, '_m_notes'):
+                    pass
+                    self._m_notes._fetch_instances()
+
 
             @property
             def notes(self):
@@ -2758,12 +2733,24 @@ class ElfCore(KaitaiStruct):
             if self._is_le:
                 self._m_program_headers = []
                 for i in range(self.num_program_headers):
-                    self._m_program_headers.append(ElfCore.Body.ProgramHeader(self._io, self, self._root, self._is_le))
+                    _on = self._root.ei_class
+                    if _on == ElfCore.ElfClass.b32:
+                        pass
+                        self._m_program_headers.append(ElfCore.Body.ProgramHeader32(self._io, self, self._root, self._is_le))
+                    elif _on == ElfCore.ElfClass.b64:
+                        pass
+                        self._m_program_headers.append(ElfCore.Body.ProgramHeader64(self._io, self, self._root, self._is_le))
 
             else:
                 self._m_program_headers = []
                 for i in range(self.num_program_headers):
-                    self._m_program_headers.append(ElfCore.Body.ProgramHeader(self._io, self, self._root, self._is_le))
+                    _on = self._root.ei_class
+                    if _on == ElfCore.ElfClass.b32:
+                        pass
+                        self._m_program_headers.append(ElfCore.Body.ProgramHeader32(self._io, self, self._root, self._is_le))
+                    elif _on == ElfCore.ElfClass.b64:
+                        pass
+                        self._m_program_headers.append(ElfCore.Body.ProgramHeader64(self._io, self, self._root, self._is_le))
 
             self._io.seek(_pos)
             return getattr(self, '_m_program_headers', None)

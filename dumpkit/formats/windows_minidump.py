@@ -980,7 +980,7 @@ class WindowsMinidump(KaitaiStruct):
             self.ofs_codeview = self._io.read_u4le()
             self.signature = self._io.read_u4le()
             self.age = self._io.read_u4le()
-            self.pdb_file_name = self._io.read_bytes_term(0, False, True, False)
+            self.pdb_file_name = KaitaiStream.bytes_terminate(self._io.read_bytes_full(), 0, False)
 
 
         def _fetch_instances(self):
@@ -1002,7 +1002,7 @@ class WindowsMinidump(KaitaiStruct):
         def _read(self):
             self.guid = WindowsMinidump.Guid(self._io, self, self._root)
             self.age = self._io.read_u4le()
-            self.pdb_file_name = self._io.read_bytes_term(0, False, True, False)
+            self.pdb_file_name = KaitaiStream.bytes_terminate(self._io.read_bytes_full(), 0, False)
 
 
         def _fetch_instances(self):
