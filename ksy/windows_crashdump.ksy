@@ -54,6 +54,9 @@ instances:
   ofs_bitmap:
     value: len_header + 0x38
     doc: File offset of the page bitmap (bit n set = PFN n stored, LSB first).
+  len_bitmap:
+    value: (bitmap_header.num_bits + 7) / 8
+    doc: Bytes of the page bitmap (never read here; the reader indexes it lazily).
   summary_header32_legacy:
     pos: 0x1000
     size: 0x20
@@ -945,6 +948,12 @@ types:
         repeat: expr
         repeat-expr: num_data_blocks
         if: ofs_data_blocks != 0 and num_data_blocks <= 0x10000 and ofs_data_blocks + num_data_blocks * 16 <= _io.size
+      debugger_data:
+        pos: ofs_debugger_data
+        size: len_debugger_data
+        type: kddebugger_data64
+        if: ofs_debugger_data != 0 and len_debugger_data >= 0x2c8 and len_debugger_data <= 0x1000 and ofs_debugger_data + len_debugger_data <= _io.size
+        doc: Copy of KDDEBUGGER_DATA64; its target VA is the header's KdDebuggerDataBlock.
   triage_dump32:
     doc: TRIAGE_DUMP32 at 0x1000 of a 32-bit small memory dump.
     doc-ref: FORMATS.md 2.8
@@ -1048,6 +1057,12 @@ types:
         repeat: expr
         repeat-expr: num_data_blocks
         if: ofs_data_blocks != 0 and num_data_blocks <= 0x10000 and ofs_data_blocks + num_data_blocks * 12 <= _io.size
+      debugger_data:
+        pos: ofs_debugger_data
+        size: len_debugger_data
+        type: kddebugger_data64
+        if: ofs_debugger_data != 0 and len_debugger_data >= 0x2c8 and len_debugger_data <= 0x1000 and ofs_debugger_data + len_debugger_data <= _io.size
+        doc: Copy of KDDEBUGGER_DATA64; its target VA is the header's KdDebuggerDataBlock.
   dump_driver_entry64:
     doc: DUMP_DRIVER_ENTRY64 (stride 0x90); the embedded loader entry's string buffers are target VAs.
     doc-ref: FORMATS.md 2.8
@@ -1058,9 +1073,16 @@ types:
       - id: reserved
         type: u4
       - id: ldr_entry
-        size: 0x88
+        size: 0x80
         type: kldr_data_table_entry64
         -orig-id: LdrEntry
+      - id: time_date_stamp
+        type: u4
+        doc: |
+          Image TimeDateStamp (the copied loader entry's +0x80): equal to ntoskrnl's PE
+          header TimeDateStamp in a real Windows 10 x64 triage dump.
+      - id: reserved_tail
+        type: u4
     instances:
       driver_name:
         pos: ofs_driver_name

@@ -27,7 +27,7 @@ doc: |
 doc-ref:
   - https://learn.microsoft.com/en-us/windows/win32/api/minidumpapiset/
   - https://chromium.googlesource.com/breakpad/breakpad/+/HEAD/src/google_breakpad/common/minidump_format.h
-  - /work/shared/FORMATS.md section 1
+  - https://chromium.googlesource.com/crashpad/crashpad/+/HEAD/minidump/minidump_extensions.h
 seq:
   - id: header
     type: header
@@ -191,8 +191,8 @@ types:
   thread_list:
     doc: |
       MINIDUMP_THREAD_LIST (stream 3) or MINIDUMP_THREAD_EX_LIST (stream 8). Some writers put
-      4 bytes of padding after the count so the entries are 8-aligned: detected when the
-      stream is exactly 4 bytes longer than count and entries need.
+      4 bytes of padding after the count so that the entries are 8-aligned; the padding is
+      there when the stream is exactly 4 bytes longer than the count and the entries need.
     doc-ref: https://learn.microsoft.com/en-us/windows/win32/api/minidumpapiset/ns-minidumpapiset-minidump_thread_list
     params:
       - id: is_ex
@@ -367,10 +367,11 @@ types:
       cv_info:
         io: _root._io
         pos: cv_record.ofs_data
-        size: cv_record.len_data
-        type: codeview_record
+        type: codeview_record(cv_record.len_data)
         if: cv_record.len_data >= 4
-        doc: The CodeView record; readers bound `cv_record.len_data` before touching it.
+        doc: |
+          The CodeView record. Bounded by `cv_record.len_data` through the parameter rather
+          than a substream (this runs once per module); readers bound `len_data` first.
 
   vs_fixedfileinfo:
     doc: VS_FIXEDFILEINFO (52 bytes); meaningful only when `signature` is 0xFEEF04BD.
@@ -427,6 +428,10 @@ types:
       A CodeView debug-information record: a 4-byte signature, then a layout chosen by it.
       Breakpad writes its ELF build-id record with the constant 'BpEL' (bytes `LEpB`).
     doc-ref: https://github.com/dotnet/runtime/blob/main/docs/design/specs/PE-COFF.md
+    params:
+      - id: len_record
+        type: u4
+        doc: The record's size from the module's CvRecord descriptor.
     seq:
       - id: signature
         type: u4
@@ -450,7 +455,7 @@ types:
         type: u4
         -orig-id: Age
       - id: pdb_file_name
-        size-eos: true
+        size: _parent.len_record - 24
         terminator: 0
         -orig-id: PdbFileName
         doc: NUL-terminated UTF-8 path of the PDB (cut at the first NUL).
@@ -471,7 +476,7 @@ types:
         type: u4
         -orig-id: Age
       - id: pdb_file_name
-        size-eos: true
+        size: _parent.len_record - 16
         terminator: 0
         -orig-id: PdbFileName
         doc: NUL-terminated path of the PDB (cut at the first NUL).
@@ -481,7 +486,7 @@ types:
     doc-ref: https://chromium.googlesource.com/breakpad/breakpad/+/HEAD/src/google_breakpad/common/minidump_format.h
     seq:
       - id: build_id
-        size-eos: true
+        size: _parent.len_record - 4
         doc: The ELF GNU build-id (usually 20 bytes, a SHA-1).
 
   unloaded_module_list:
@@ -1413,11 +1418,13 @@ types:
       simple_annotations_dict:
         io: _root._io
         pos: simple_annotations.ofs_data
+        size: simple_annotations.len_data
         type: simple_string_dictionary
         if: simple_annotations.len_data != 0
       module_infos:
         io: _root._io
         pos: module_list.ofs_data
+        size: module_list.len_data
         type: module_crashpad_info_list
         if: module_list.len_data != 0
 
@@ -1462,12 +1469,13 @@ types:
     seq:
       - id: num_entries
         type: u4
+        valid:
+          max: (_io.size - 4) / 8
         -orig-id: count
       - id: entries
         type: simple_string_dictionary_entry
         repeat: expr
         repeat-expr: num_entries
-        doc: Readers bound `num_entries` before touching this.
 
   simple_string_dictionary_entry:
     doc: MinidumpSimpleStringDictionaryEntry.
@@ -1495,12 +1503,13 @@ types:
     seq:
       - id: num_links
         type: u4
+        valid:
+          max: (_io.size - 4) / 12
         -orig-id: count
       - id: links
         type: module_crashpad_info_link
         repeat: expr
         repeat-expr: num_links
-        doc: Readers bound `num_links` before touching this.
 
   module_crashpad_info_link:
     doc: MinidumpModuleCrashpadInfoLink.
@@ -1538,16 +1547,19 @@ types:
       list_annotations_list:
         io: _root._io
         pos: list_annotations.ofs_data
+        size: list_annotations.len_data
         type: rva_list
         if: list_annotations.len_data != 0
       simple_annotations_dict:
         io: _root._io
         pos: simple_annotations.ofs_data
+        size: simple_annotations.len_data
         type: simple_string_dictionary
         if: simple_annotations.len_data != 0
       annotation_objects_list:
         io: _root._io
         pos: annotation_objects.ofs_data
+        size: annotation_objects.len_data
         type: annotation_list
         if: _io.size >= 28 and annotation_objects.len_data != 0
 
@@ -1557,6 +1569,8 @@ types:
     seq:
       - id: num_children
         type: u4
+        valid:
+          max: (_io.size - 4) / 4
         -orig-id: count
       - id: children
         type: utf8_string_ref
@@ -1569,6 +1583,8 @@ types:
     seq:
       - id: num_objects
         type: u4
+        valid:
+          max: (_io.size - 4) / 12
         -orig-id: count
       - id: objects
         type: annotation

@@ -3,6 +3,9 @@
     dumpkit inspect FILE...       print the validated document of each dump
     dumpkit validate DOC.json...  check documents against the schemas
     dumpkit schema [--kind K]     print a JSON Schema
+    dumpkit shrink IN -o OUT.dmp  write a small minidump of a big dump (converters/shrink_cli.py)
+    dumpkit normalize ARCHIVE... --out DIR   a whole crash archive: documents, NDJSON, report
+                                  (pipeline/batch.py, luigi tasks in pipeline/tasks.py)
 
 Exit status: 0 success; 1 a dump was unreadable (its error document is printed) or a
 document is invalid; 2 usage or environment error. Heavy imports (jsonschema, the
@@ -32,8 +35,10 @@ examples:
   dumpkit inspect crash.dmp             # pretty-printed document
   dumpkit inspect --compact *.dmp       # one JSON line per dump (NDJSON)
   dumpkit inspect --sha256 core.1234    # also hash the file (reads it whole)
+  dumpkit inspect --text --symbols syms/ crash.dmp   # human summary, symbolized stack
   dumpkit validate out/*.json           # check documents against the schema
   dumpkit schema > dump.schema.json
+  dumpkit shrink core.1234 -o small.dmp --max-size 1M --verify
 """
 
 
@@ -47,14 +52,29 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from pipeline.normalize import document_for, file_sha256
 
     status = EXIT_OK
+    store = None
+    for option in ("symbols", "sysroot"):
+        folder = getattr(args, option, None)
+        if folder is not None and not os.path.isdir(folder):
+            print(f"dumpkit inspect: --{option} {folder}: no such directory", file=sys.stderr)
+            return EXIT_USAGE
+    if args.symbols or args.sysroot:
+        from dumpkit.unwind import SymbolStore
+
+        store = SymbolStore(args.symbols, args.sysroot)
     for path in args.files:
         if not os.path.isfile(path):
             print(f"dumpkit inspect: {path}: no such file", file=sys.stderr)
             status = max(status, EXIT_USAGE)
             continue
         digest = file_sha256(path) if args.sha256 else None
-        doc = document_for(path, sha256=digest)
-        print(_dump_json(doc, args.compact))
+        doc = document_for(path, sha256=digest, symbols=store)
+        if args.text:
+            from pipeline.text_view import render
+
+            print(render(doc))
+        else:
+            print(_dump_json(doc, args.compact))
         if doc["kind"] == "error":
             err = doc["error"]
             print(f"dumpkit inspect: {path}: {err['message']} [{err['code']}]", file=sys.stderr)
@@ -110,6 +130,18 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_shrink(args: argparse.Namespace) -> int:
+    from converters.shrink_cli import run
+
+    return run(args)
+
+
+def cmd_normalize(args: argparse.Namespace) -> int:
+    from pipeline.batch import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dumpkit", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -125,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compact", action="store_true", help="one line per document (NDJSON)")
     p.add_argument("--sha256", action="store_true",
                    help="fill source.sha256 (reads the whole file; off by default for big dumps)")
+    p.add_argument("--symbols", metavar="DIR", default=None,
+                   help="Breakpad symbols: DIR/NAME/DEBUG_ID/NAME.sym (function names, CFI)")
+    p.add_argument("--sysroot", metavar="DIR", default=None,
+                   help="the target's files under their absolute paths (ELF symbols, DWARF CFI)")
+    p.add_argument("--text", action="store_true",
+                   help="a short human summary (crash, signature, crashing stack, modules)")
     p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("validate", help="check JSON documents against the dumpkit schemas",
@@ -140,6 +178,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schema-version", type=int, default=None, metavar="N",
                    help="an older schema version (default: the current one)")
     p.set_defaults(func=cmd_schema)
+
+    from converters.shrink_cli import add_parser as add_shrink_parser  # argparse only: cheap
+
+    add_shrink_parser(sub).set_defaults(func=cmd_shrink)
+
+    from pipeline.batch import add_arguments as add_normalize_arguments  # argparse only: cheap
+
+    p = sub.add_parser("normalize", help="normalize a whole crash archive (luigi batch, resumable)",
+                       description="Find every dump in the inputs (directories and gz/bz2/xz/zst/zip/tar "
+                                   "containers, nested), write one validated document per dump (or an "
+                                   "error document), dumps.ndjson, report.json and report.html under "
+                                   "DIR. Rerun the same command to resume. Exit 0 all read, 1 some "
+                                   "files unreadable, 2 usage or environment error.")
+    add_normalize_arguments(p)
+    p.set_defaults(func=cmd_normalize)
     return parser
 
 

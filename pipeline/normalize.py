@@ -16,6 +16,7 @@ from typing import Any
 import dumpkit
 from dumpkit.errors import DumpkitError
 from dumpkit.model import PC_REGISTER, CrashInfo, Dump, Frame, Module, Thread
+from dumpkit.unwind import SymbolStore, unwind_dump
 from pipeline import names
 from pipeline.validate import DocumentInvalid, validate
 
@@ -45,6 +46,16 @@ def _iso(seconds: float | None) -> str | None:
         return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     except (OverflowError, OSError, ValueError):
         return None
+
+
+def _json_safe(value: str | int | bool) -> str | int | bool:
+    """Integers beyond JSON's exact range (2**53) become hex strings, like addresses."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_EXACT_INT:
+        return _hex(value) or "0x0"
+    return value
+
+
+_MAX_EXACT_INT = 2**53 - 1
 
 
 def file_sha256(path: str, chunk: int = 1 << 20) -> str:
@@ -178,8 +189,15 @@ def _memory(dump: Dump) -> Doc:
     }
 
 
-def normalize(dump: Dump, *, sha256: str | None = None, container: list[str] | None = None) -> Doc:
-    """The document for ``dump`` (not yet validated: :func:`document_for` validates)."""
+def normalize(dump: Dump, *, sha256: str | None = None, container: list[str] | None = None,
+              symbols: SymbolStore | None = None, sysroot: str | None = None) -> Doc:
+    """The document for ``dump`` (not yet validated: :func:`document_for` validates).
+
+    The crashing thread's stack is walked first (``dumpkit.unwind``) unless a thread
+    already has frames; ``symbols``/``sysroot`` name functions and add CFI.
+    """
+    if not any(t.frames for t in dump.threads):
+        unwind_dump(dump, symbols=symbols, sysroot=sysroot)
     src, sysinfo, proc = dump.source, dump.system, dump.process
     return {
         "schema_version": SCHEMA_VERSION,
@@ -194,7 +212,7 @@ def normalize(dump: Dump, *, sha256: str | None = None, container: list[str] | N
             "container": list(container if container is not None else src.container),
             "created": _iso(src.created),
             "byte_order": src.byte_order,
-            "details": dict(src.details),
+            "details": {k: _json_safe(v) for k, v in src.details.items()},
         },
         "system": {
             "os": sysinfo.os,
@@ -257,7 +275,8 @@ def _size_of(path: str) -> int | None:
 
 
 def document_for(path: str, *, sha256: str | None = None, container: list[str] | None = None,
-                 display_path: str | None = None) -> Doc:
+                 display_path: str | None = None, symbols: SymbolStore | None = None,
+                 sysroot: str | None = None) -> Doc:
     """Read, normalize and validate one file; an unreadable file gives an error document.
 
     Never raises for bad input. A bug of ours (an unexpected exception, or a document that
@@ -267,7 +286,7 @@ def document_for(path: str, *, sha256: str | None = None, container: list[str] |
     try:
         with dumpkit.open(path) as dump:
             dump.source.path = shown
-            doc = normalize(dump, sha256=sha256, container=container)
+            doc = normalize(dump, sha256=sha256, container=container, symbols=symbols, sysroot=sysroot)
         validate(doc)
         return doc
     except DumpkitError as exc:

@@ -21,7 +21,10 @@ REPO = Path(__file__).resolve().parent.parent
 CORPUS_MISSING = ("shared corpus not found: set DUMPKIT_CORPUS to the corpus folder "
                   f"(default {REPO.parent / 'shared' / 'corpus'})")
 
-__all__ = ["CORPUS_MISSING", "REPO", "corpus_files", "corpus_root", "manifest"]
+__all__ = ["CORPUS_MISSING", "REPO", "SUMMARIES", "corpus_files", "corpus_id", "corpus_root", "manifest"]
+
+#: One-line summaries tests want shown at the end of the run (agreement counts, timings).
+SUMMARIES: list[str] = []
 
 
 def corpus_root() -> Path | None:
@@ -81,3 +84,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if str(mark.kwargs.get("reason", "")).startswith("got empty parameter set"):
                 item.add_marker(pytest.mark.skip(reason=CORPUS_MISSING), append=False)
                 break
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the lines tests added to :data:`SUMMARIES` (e.g. outside-reader agreement counts)."""
+    if SUMMARIES:
+        terminalreporter.section("dumpkit summaries")
+        for line in SUMMARIES:
+            terminalreporter.write_line(line)

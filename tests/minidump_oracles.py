@@ -69,11 +69,19 @@ class Facts:
     exception_params: list[int] | None = None
     os: str | None = None
     cpu_arch: str | None = None
+    os_version: str | None = None  # "major.minor.build"
+    csd: str | None = None  # CSDVersion text ("" when empty)
+    cpu_count: int | None = None
+    pid: int | None = None
+    #: (name as stored, base, size) of UnloadedModuleList entries
+    unloaded: list[tuple[str, int, int]] | None = None
     #: ranges this reader can read, (start, size)
     ranges: list[tuple[int, int]] = field(default_factory=list)
     read: Callable[[int, int], bytes | None] | None = None
     #: how ours labelled each thread's registers ("exception" / "thread_list" / ...)
     context_source: dict[int, str | None] = field(default_factory=dict)
+    #: releases the reader's file (ours keeps the dump open for ``read``)
+    close: Callable[[], None] | None = None
 
 
 def cv_debug_id(cv: bytes) -> str | None:
@@ -108,6 +116,23 @@ def _quiet() -> Iterator[None]:
 
 
 # ---------------------------------------------------------------------------- minidump (skelsec)
+def _directory_fits(path: str) -> None:
+    """Refuse files whose stream directory cannot fit: the package would loop over every entry.
+
+    Seen: mdmp/r2fuzz_mdmp-dos claims 16,774,400 streams in a 60-byte file; ``MinidumpFile.parse``
+    spent 104 s seeking through them.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(0x20)
+        size = os.fstat(fh.fileno()).st_size
+    if len(head) < 0x20:
+        raise OracleCannotRead(f"header truncated ({len(head)} bytes)")
+    count, rva = struct.unpack_from("<II", head, 8)
+    if rva + 12 * count > size:
+        raise OracleCannotRead(f"minidump package not run: stream directory of {count} entries at "
+                               f"{rva:#x} does not fit in the file ({size:#x} bytes); it would loop over all")
+
+
 def _pkg_regs(ctx: object) -> tuple[int, int] | None:
     for pc, sp in (("Rip", "Rsp"), ("Eip", "Esp")):
         if hasattr(ctx, pc):
@@ -120,6 +145,7 @@ def read_minidump_pkg(path: str) -> Facts:
     from minidump.minidumpfile import MinidumpFile
     from minidump.streams.ContextStream import CONTEXT, WOW64_CONTEXT
 
+    _directory_fits(path)
     try:
         with _quiet():
             mf = MinidumpFile.parse(path)
@@ -129,8 +155,16 @@ def read_minidump_pkg(path: str) -> Facts:
         facts = Facts("minidump")
         arch = mf.sysinfo.ProcessorArchitecture.value if mf.sysinfo else None
         if mf.sysinfo is not None:
+            si = mf.sysinfo
             facts.cpu_arch = ARCH_NAMES.get(arch, "unknown") if arch is not None else None
-            facts.os = OS_NAMES.get(mf.sysinfo.PlatformId.value, "unknown")
+            facts.os = OS_NAMES.get(si.PlatformId.value, "unknown")
+            facts.os_version = f"{si.MajorVersion}.{si.MinorVersion}.{si.BuildNumber}"
+            facts.csd = si.CSDVersion or ""
+            facts.cpu_count = si.NumberOfProcessors
+        if mf.misc_info is not None and mf.misc_info.ProcessId is not None:  # set iff MISC1_PROCESS_ID
+            facts.pid = int(mf.misc_info.ProcessId)
+        if mf.unloaded_modules is not None:
+            facts.unloaded = [(m.name, m.baseaddress, m.size) for m in mf.unloaded_modules.modules]
         if mf.threads is not None:
             facts.thread_ids = [int(t.ThreadId) for t in mf.threads.threads]
             for t in mf.threads.threads:
@@ -244,6 +278,10 @@ def read_ours(path: str) -> Facts:
     facts = Facts("ours")
     arch = dump.system.cpu_arch
     facts.cpu_arch, facts.os = arch, dump.system.os
+    facts.os_version, facts.csd = dump.system.os_version, dump.system.os_detail or ""
+    facts.cpu_count = dump.system.cpu_count
+    facts.pid = dump.process.pid if dump.process is not None else None
+    facts.unloaded = [(m.path, m.base, m.size) for m in dump.unloaded_modules]
     facts.thread_ids = [t.id for t in dump.threads]
     pc_name, sp_name = PC_REGISTER.get(arch), SP_REGISTER.get(arch)
     for t in dump.threads:
@@ -273,7 +311,7 @@ def read_ours(path: str) -> Facts:
                 return None
 
         facts.read = read
-    facts.__dict__["_dump"] = dump  # keep the mapping open while ``read`` is used
+    facts.close = dump.close  # the mapping stays open while ``read`` is used
     return facts
 
 

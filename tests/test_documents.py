@@ -60,7 +60,9 @@ def test_normalized_document_validates_and_names_the_crash() -> None:
     assert crash["signature"] == "EXCEPTION_ACCESS_VIOLATION_WRITE ntdll.dll+0x1234"
     assert crash["parameters"] == ["0x1", "0x10"]
     assert doc["threads"][0]["registers"]["rip"] == "0x7ffa00001234"
-    assert doc["schema_version"] == 2 and doc["threads"][0]["frames"] == []
+    assert doc["schema_version"] == 2
+    frame0 = doc["threads"][0]["frames"][0]
+    assert (frame0["trust"], frame0["pc"], frame0["module"]) == ("context", "0x7ffa00001234", "ntdll.dll")
 
 
 def test_validation_rejects_unknown_keys_and_bad_hex() -> None:

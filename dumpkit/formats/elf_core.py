@@ -664,10 +664,10 @@ class ElfCore(KaitaiStruct):
                     self._read_be()
 
             def _read_le(self):
-                self.reserved = self._io.read_bytes((0 if self._root.body.is_mips_wide_regs else 24))
+                self.reserved = self._io.read_bytes((0 if self.is_wide else 24))
                 self.r = []
                 for i in range(32):
-                    _on = self._root.body.is_mips_wide_regs
+                    _on = self.is_wide
                     if _on == False:
                         pass
                         self.r.append(self._io.read_u4le())
@@ -677,7 +677,7 @@ class ElfCore(KaitaiStruct):
 
                 self.others = []
                 for i in range(6):
-                    _on = self._root.body.is_mips_wide_regs
+                    _on = self.is_wide
                     if _on == False:
                         pass
                         self.others.append(self._io.read_u4le())
@@ -687,10 +687,10 @@ class ElfCore(KaitaiStruct):
 
 
             def _read_be(self):
-                self.reserved = self._io.read_bytes((0 if self._root.body.is_mips_wide_regs else 24))
+                self.reserved = self._io.read_bytes((0 if self.is_wide else 24))
                 self.r = []
                 for i in range(32):
-                    _on = self._root.body.is_mips_wide_regs
+                    _on = self.is_wide
                     if _on == False:
                         pass
                         self.r.append(self._io.read_u4be())
@@ -700,7 +700,7 @@ class ElfCore(KaitaiStruct):
 
                 self.others = []
                 for i in range(6):
-                    _on = self._root.body.is_mips_wide_regs
+                    _on = self.is_wide
                     if _on == False:
                         pass
                         self.others.append(self._io.read_u4be())
@@ -714,7 +714,7 @@ class ElfCore(KaitaiStruct):
                 pass
                 for i in range(len(self.r)):
                     pass
-                    _on = self._root.body.is_mips_wide_regs
+                    _on = self.is_wide
                     if _on == False:
                         pass
                     elif _on == True:
@@ -722,12 +722,23 @@ class ElfCore(KaitaiStruct):
 
                 for i in range(len(self.others)):
                     pass
-                    _on = self._root.body.is_mips_wide_regs
+                    _on = self.is_wide
                     if _on == False:
                         pass
                     elif _on == True:
                         pass
 
+
+            @property
+            def is_wide(self):
+                """64-bit registers: n64 (ELF64), or n32 (ELF32 whose NT_PRSTATUS is 440
+                bytes; the core's e_flags does not carry EF_MIPS_ABI2).
+                """
+                if hasattr(self, '_m_is_wide'):
+                    return self._m_is_wide
+
+                self._m_is_wide =  ((self._root.is_64) or (self._io.size() >= 72 + 45 * 8)) 
+                return getattr(self, '_m_is_wide', None)
 
 
         class GregsPpc(KaitaiStruct):
@@ -1395,6 +1406,172 @@ class ElfCore(KaitaiStruct):
                 return getattr(self, '_m_paths', None)
 
 
+        class NetbsdProcinfo(KaitaiStruct):
+            """NetBSD struct netbsd_elfcore_procinfo (note "NetBSD-CORE", type 1). Each LWP's
+            registers follow in notes named "NetBSD-CORE@<lwp id>".
+            
+            .. seealso::
+               NetBSD sys/sys/exec_elf.h (netbsd_elfcore_procinfo)
+            """
+            def __init__(self, _io, _parent=None, _root=None, _is_le=None):
+                super(ElfCore.Body.NetbsdProcinfo, self).__init__(_io)
+                self._parent = _parent
+                self._root = _root
+                self._is_le = _is_le
+                self._read()
+
+            def _read(self):
+                if not hasattr(self, '_is_le'):
+                    raise kaitaistruct.UndecidedEndiannessError("/types/body/types/netbsd_procinfo")
+                elif self._is_le == True:
+                    self._read_le()
+                elif self._is_le == False:
+                    self._read_be()
+
+            def _read_le(self):
+                self.version = self._io.read_u4le()
+                self.len_procinfo = self._io.read_u4le()
+                self.signo = self._io.read_u4le()
+                self.sigcode = self._io.read_u4le()
+                self.signal_masks = self._io.read_bytes(64)
+                self.pid = self._io.read_s4le()
+                self.ppid = self._io.read_s4le()
+                self.pgrp = self._io.read_s4le()
+                self.sid = self._io.read_s4le()
+                self.ruid = self._io.read_u4le()
+                self.euid = self._io.read_u4le()
+                self.svuid = self._io.read_u4le()
+                self.rgid = self._io.read_u4le()
+                self.egid = self._io.read_u4le()
+                self.svgid = self._io.read_u4le()
+                self.num_lwps = self._io.read_u4le()
+                self.name = KaitaiStream.bytes_terminate(self._io.read_bytes(32), 0, False)
+                if (not (self._io.is_eof())):
+                    pass
+                    self.signal_lwp = self._io.read_s4le()
+
+
+            def _read_be(self):
+                self.version = self._io.read_u4be()
+                self.len_procinfo = self._io.read_u4be()
+                self.signo = self._io.read_u4be()
+                self.sigcode = self._io.read_u4be()
+                self.signal_masks = self._io.read_bytes(64)
+                self.pid = self._io.read_s4be()
+                self.ppid = self._io.read_s4be()
+                self.pgrp = self._io.read_s4be()
+                self.sid = self._io.read_s4be()
+                self.ruid = self._io.read_u4be()
+                self.euid = self._io.read_u4be()
+                self.svuid = self._io.read_u4be()
+                self.rgid = self._io.read_u4be()
+                self.egid = self._io.read_u4be()
+                self.svgid = self._io.read_u4be()
+                self.num_lwps = self._io.read_u4be()
+                self.name = KaitaiStream.bytes_terminate(self._io.read_bytes(32), 0, False)
+                if (not (self._io.is_eof())):
+                    pass
+                    self.signal_lwp = self._io.read_s4be()
+
+
+
+            def _fetch_instances(self):
+                pass
+                if (not (self._io.is_eof())):
+                    pass
+
+
+
+        class NetbsdRegsAarch64(KaitaiStruct):
+            """NetBSD/aarch64 struct reg - x0..x30, sp, pc, spsr, tpidr.
+            
+            .. seealso::
+               NetBSD sys/arch/aarch64/include/reg.h
+            """
+            def __init__(self, _io, _parent=None, _root=None, _is_le=None):
+                super(ElfCore.Body.NetbsdRegsAarch64, self).__init__(_io)
+                self._parent = _parent
+                self._root = _root
+                self._is_le = _is_le
+                self._read()
+
+            def _read(self):
+                if not hasattr(self, '_is_le'):
+                    raise kaitaistruct.UndecidedEndiannessError("/types/body/types/netbsd_regs_aarch64")
+                elif self._is_le == True:
+                    self._read_le()
+                elif self._is_le == False:
+                    self._read_be()
+
+            def _read_le(self):
+                self.x = []
+                for i in range(31):
+                    self.x.append(self._io.read_u8le())
+
+                self.sp = self._io.read_u8le()
+                self.pc = self._io.read_u8le()
+                self.spsr = self._io.read_u8le()
+                self.tpidr = self._io.read_u8le()
+
+            def _read_be(self):
+                self.x = []
+                for i in range(31):
+                    self.x.append(self._io.read_u8be())
+
+                self.sp = self._io.read_u8be()
+                self.pc = self._io.read_u8be()
+                self.spsr = self._io.read_u8be()
+                self.tpidr = self._io.read_u8be()
+
+
+            def _fetch_instances(self):
+                pass
+                for i in range(len(self.x)):
+                    pass
+
+
+
+        class NetbsdRegsAmd64(KaitaiStruct):
+            """NetBSD/amd64 struct reg (26 x u64, _REG_* order).
+            
+            .. seealso::
+               NetBSD sys/arch/amd64/include/frame_regs.h
+            """
+            def __init__(self, _io, _parent=None, _root=None, _is_le=None):
+                super(ElfCore.Body.NetbsdRegsAmd64, self).__init__(_io)
+                self._parent = _parent
+                self._root = _root
+                self._is_le = _is_le
+                self._read()
+
+            def _read(self):
+                if not hasattr(self, '_is_le'):
+                    raise kaitaistruct.UndecidedEndiannessError("/types/body/types/netbsd_regs_amd64")
+                elif self._is_le == True:
+                    self._read_le()
+                elif self._is_le == False:
+                    self._read_be()
+
+            def _read_le(self):
+                self.regs = []
+                for i in range(26):
+                    self.regs.append(self._io.read_u8le())
+
+
+            def _read_be(self):
+                self.regs = []
+                for i in range(26):
+                    self.regs.append(self._io.read_u8be())
+
+
+
+            def _fetch_instances(self):
+                pass
+                for i in range(len(self.regs)):
+                    pass
+
+
+
         class Note(KaitaiStruct):
             """One note record: name and descriptor each padded to 4 bytes (also in ELF64
             cores). Notes are keyed by (name, type): type numbers collide across names.
@@ -1545,6 +1722,30 @@ class ElfCore(KaitaiStruct):
                     pass
                     self._m_mapped_files_other_width._fetch_instances()
 
+                _ = self.netbsd_procinfo
+                if hasattr(self, '_m_netbsd_procinfo'):
+                    pass
+                    self._m_netbsd_procinfo._fetch_instances()
+
+                _ = self.netbsd_regs
+                if hasattr(self, '_m_netbsd_regs'):
+                    pass
+                    _on = self._root.body.machine
+                    if _on == ElfCore.Machine.aarch64:
+                        pass
+                        self._m_netbsd_regs._fetch_instances()
+                    elif _on == ElfCore.Machine.x86_64:
+                        pass
+                        self._m_netbsd_regs._fetch_instances()
+                    else:
+                        pass
+                        self._m_netbsd_regs._fetch_instances()
+
+                _ = self.openbsd_procinfo
+                if hasattr(self, '_m_openbsd_procinfo'):
+                    pass
+                    self._m_openbsd_procinfo._fetch_instances()
+
                 _ = self.prpsinfo
                 if hasattr(self, '_m_prpsinfo'):
                     pass
@@ -1576,19 +1777,17 @@ class ElfCore(KaitaiStruct):
 
             @property
             def auxv(self):
+                """NT_AUXV (CORE, 6); also NetBSD-CORE type 2 and OpenBSD type 11 (same layout)."""
                 if hasattr(self, '_m_auxv'):
                     return self._m_auxv
 
-                if  ((self._parent.is_core) and (self._parent.type == int(ElfCore.NoteType.auxv))) :
-                    pass
-                    _pos = self._io.pos()
-                    self._io.seek(0)
-                    if self._is_le:
-                        self._m_auxv = ElfCore.Body.Auxv(self._io, self, self._root, self._is_le)
-                    else:
-                        self._m_auxv = ElfCore.Body.Auxv(self._io, self, self._root, self._is_le)
-                    self._io.seek(_pos)
-
+                _pos = self._io.pos()
+                self._io.seek(0)
+                if self._is_le:
+                    self._m_auxv = ElfCore.Body.Auxv(self._io, self, self._root, self._is_le)
+                else:
+                    self._m_auxv = ElfCore.Body.Auxv(self._io, self, self._root, self._is_le)
+                self._io.seek(_pos)
                 return getattr(self, '_m_auxv', None)
 
             @property
@@ -1627,6 +1826,76 @@ class ElfCore(KaitaiStruct):
                     self._io.seek(_pos)
 
                 return getattr(self, '_m_mapped_files_other_width', None)
+
+            @property
+            def netbsd_procinfo(self):
+                if hasattr(self, '_m_netbsd_procinfo'):
+                    return self._m_netbsd_procinfo
+
+                if  ((self._parent.name == u"NetBSD-CORE") and (self._parent.type == 1)) :
+                    pass
+                    _pos = self._io.pos()
+                    self._io.seek(0)
+                    if self._is_le:
+                        self._m_netbsd_procinfo = ElfCore.Body.NetbsdProcinfo(self._io, self, self._root, self._is_le)
+                    else:
+                        self._m_netbsd_procinfo = ElfCore.Body.NetbsdProcinfo(self._io, self, self._root, self._is_le)
+                    self._io.seek(_pos)
+
+                return getattr(self, '_m_netbsd_procinfo', None)
+
+            @property
+            def netbsd_regs(self):
+                """PT_GETREGS of one LWP (type 33 on amd64, 32 on aarch64)."""
+                if hasattr(self, '_m_netbsd_regs'):
+                    return self._m_netbsd_regs
+
+                if  ((len(self._parent.name) > 12) and (self._parent.name[0:12] == u"NetBSD-CORE@")) :
+                    pass
+                    _pos = self._io.pos()
+                    self._io.seek(0)
+                    if self._is_le:
+                        _on = self._root.body.machine
+                        if _on == ElfCore.Machine.aarch64:
+                            pass
+                            self._m_netbsd_regs = ElfCore.Body.NetbsdRegsAarch64(self._io, self, self._root, self._is_le)
+                        elif _on == ElfCore.Machine.x86_64:
+                            pass
+                            self._m_netbsd_regs = ElfCore.Body.NetbsdRegsAmd64(self._io, self, self._root, self._is_le)
+                        else:
+                            pass
+                            self._m_netbsd_regs = ElfCore.Body.GregsUnknown(self._io, self, self._root, self._is_le)
+                    else:
+                        _on = self._root.body.machine
+                        if _on == ElfCore.Machine.aarch64:
+                            pass
+                            self._m_netbsd_regs = ElfCore.Body.NetbsdRegsAarch64(self._io, self, self._root, self._is_le)
+                        elif _on == ElfCore.Machine.x86_64:
+                            pass
+                            self._m_netbsd_regs = ElfCore.Body.NetbsdRegsAmd64(self._io, self, self._root, self._is_le)
+                        else:
+                            pass
+                            self._m_netbsd_regs = ElfCore.Body.GregsUnknown(self._io, self, self._root, self._is_le)
+                    self._io.seek(_pos)
+
+                return getattr(self, '_m_netbsd_regs', None)
+
+            @property
+            def openbsd_procinfo(self):
+                if hasattr(self, '_m_openbsd_procinfo'):
+                    return self._m_openbsd_procinfo
+
+                if  ((self._parent.name == u"OpenBSD") and (self._parent.type == 10)) :
+                    pass
+                    _pos = self._io.pos()
+                    self._io.seek(0)
+                    if self._is_le:
+                        self._m_openbsd_procinfo = ElfCore.Body.OpenbsdProcinfo(self._io, self, self._root, self._is_le)
+                    else:
+                        self._m_openbsd_procinfo = ElfCore.Body.OpenbsdProcinfo(self._io, self, self._root, self._is_le)
+                    self._io.seek(_pos)
+
+                return getattr(self, '_m_openbsd_procinfo', None)
 
             @property
             def prpsinfo(self):
@@ -1781,6 +2050,68 @@ class ElfCore(KaitaiStruct):
                     self._io.seek(_pos)
 
                 return getattr(self, '_m_first', None)
+
+
+        class OpenbsdProcinfo(KaitaiStruct):
+            """OpenBSD struct elfcore_procinfo (note "OpenBSD", type 10).
+            
+            .. seealso::
+               OpenBSD sys/sys/exec_elf.h (elfcore_procinfo)
+            """
+            def __init__(self, _io, _parent=None, _root=None, _is_le=None):
+                super(ElfCore.Body.OpenbsdProcinfo, self).__init__(_io)
+                self._parent = _parent
+                self._root = _root
+                self._is_le = _is_le
+                self._read()
+
+            def _read(self):
+                if not hasattr(self, '_is_le'):
+                    raise kaitaistruct.UndecidedEndiannessError("/types/body/types/openbsd_procinfo")
+                elif self._is_le == True:
+                    self._read_le()
+                elif self._is_le == False:
+                    self._read_be()
+
+            def _read_le(self):
+                self.version = self._io.read_s4le()
+                self.len_procinfo = self._io.read_s4le()
+                self.signo = self._io.read_s4le()
+                self.sigcode = self._io.read_s4le()
+                self.signal_masks = self._io.read_bytes(16)
+                self.pid = self._io.read_s4le()
+                self.ppid = self._io.read_s4le()
+                self.pgrp = self._io.read_s4le()
+                self.sid = self._io.read_s4le()
+                self.ruid = self._io.read_u4le()
+                self.euid = self._io.read_u4le()
+                self.svuid = self._io.read_u4le()
+                self.rgid = self._io.read_u4le()
+                self.egid = self._io.read_u4le()
+                self.svgid = self._io.read_u4le()
+                self.name = KaitaiStream.bytes_terminate(self._io.read_bytes(32), 0, False)
+
+            def _read_be(self):
+                self.version = self._io.read_s4be()
+                self.len_procinfo = self._io.read_s4be()
+                self.signo = self._io.read_s4be()
+                self.sigcode = self._io.read_s4be()
+                self.signal_masks = self._io.read_bytes(16)
+                self.pid = self._io.read_s4be()
+                self.ppid = self._io.read_s4be()
+                self.pgrp = self._io.read_s4be()
+                self.sid = self._io.read_s4be()
+                self.ruid = self._io.read_u4be()
+                self.euid = self._io.read_u4be()
+                self.svuid = self._io.read_u4be()
+                self.rgid = self._io.read_u4be()
+                self.egid = self._io.read_u4be()
+                self.svgid = self._io.read_u4be()
+                self.name = KaitaiStream.bytes_terminate(self._io.read_bytes(32), 0, False)
+
+
+            def _fetch_instances(self):
+                pass
 
 
         class ProgramHeader32(KaitaiStruct):
@@ -2689,15 +3020,6 @@ class ElfCore(KaitaiStruct):
 
             self._m_has_extended_phnum = self.num_program_headers_raw == 65535
             return getattr(self, '_m_has_extended_phnum', None)
-
-        @property
-        def is_mips_wide_regs(self):
-            """MIPS n64, or n32 (EF_MIPS_ABI2 0x20 in e_flags) - 64-bit general registers."""
-            if hasattr(self, '_m_is_mips_wide_regs'):
-                return self._m_is_mips_wide_regs
-
-            self._m_is_mips_wide_regs =  ((self.machine == ElfCore.Machine.mips) and ( ((self._root.is_64) or (self.flags & 32 != 0)) )) 
-            return getattr(self, '_m_is_mips_wide_regs', None)
 
         @property
         def len_word(self):

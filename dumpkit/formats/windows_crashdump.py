@@ -388,9 +388,11 @@ class WindowsCrashdump(KaitaiStruct):
         def _read(self):
             self.ofs_driver_name = self._io.read_u4le()
             self.reserved = self._io.read_u4le()
-            self._raw_ldr_entry = self._io.read_bytes(136)
+            self._raw_ldr_entry = self._io.read_bytes(128)
             _io__raw_ldr_entry = KaitaiStream(BytesIO(self._raw_ldr_entry))
             self.ldr_entry = WindowsCrashdump.KldrDataTableEntry64(_io__raw_ldr_entry, self, self._root)
+            self.time_date_stamp = self._io.read_u4le()
+            self.reserved_tail = self._io.read_u4le()
 
 
         def _fetch_instances(self):
@@ -1391,6 +1393,11 @@ class WindowsCrashdump(KaitaiStruct):
                     self._m_data_blocks[i]._fetch_instances()
 
 
+            _ = self.debugger_data
+            if hasattr(self, '_m_debugger_data'):
+                pass
+                self._m_debugger_data._fetch_instances()
+
             _ = self.drivers
             if hasattr(self, '_m_drivers'):
                 pass
@@ -1425,6 +1432,23 @@ class WindowsCrashdump(KaitaiStruct):
                 self._io.seek(_pos)
 
             return getattr(self, '_m_data_blocks', None)
+
+        @property
+        def debugger_data(self):
+            """Copy of KDDEBUGGER_DATA64; its target VA is the header's KdDebuggerDataBlock."""
+            if hasattr(self, '_m_debugger_data'):
+                return self._m_debugger_data
+
+            if  ((self.ofs_debugger_data != 0) and (self.len_debugger_data >= 712) and (self.len_debugger_data <= 4096) and (self.ofs_debugger_data + self.len_debugger_data <= self._io.size())) :
+                pass
+                _pos = self._io.pos()
+                self._io.seek(self.ofs_debugger_data)
+                self._raw__m_debugger_data = self._io.read_bytes(self.len_debugger_data)
+                _io__raw__m_debugger_data = KaitaiStream(BytesIO(self._raw__m_debugger_data))
+                self._m_debugger_data = WindowsCrashdump.KddebuggerData64(_io__raw__m_debugger_data, self, self._root)
+                self._io.seek(_pos)
+
+            return getattr(self, '_m_debugger_data', None)
 
         @property
         def drivers(self):
@@ -1526,6 +1550,11 @@ class WindowsCrashdump(KaitaiStruct):
                     self._m_data_blocks[i]._fetch_instances()
 
 
+            _ = self.debugger_data
+            if hasattr(self, '_m_debugger_data'):
+                pass
+                self._m_debugger_data._fetch_instances()
+
             _ = self.drivers
             if hasattr(self, '_m_drivers'):
                 pass
@@ -1565,6 +1594,23 @@ class WindowsCrashdump(KaitaiStruct):
                 self._io.seek(_pos)
 
             return getattr(self, '_m_data_blocks', None)
+
+        @property
+        def debugger_data(self):
+            """Copy of KDDEBUGGER_DATA64; its target VA is the header's KdDebuggerDataBlock."""
+            if hasattr(self, '_m_debugger_data'):
+                return self._m_debugger_data
+
+            if  ((self.ofs_debugger_data != 0) and (self.len_debugger_data >= 712) and (self.len_debugger_data <= 4096) and (self.ofs_debugger_data + self.len_debugger_data <= self._io.size())) :
+                pass
+                _pos = self._io.pos()
+                self._io.seek(self.ofs_debugger_data)
+                self._raw__m_debugger_data = self._io.read_bytes(self.len_debugger_data)
+                _io__raw__m_debugger_data = KaitaiStream(BytesIO(self._raw__m_debugger_data))
+                self._m_debugger_data = WindowsCrashdump.KddebuggerData64(_io__raw__m_debugger_data, self, self._root)
+                self._io.seek(_pos)
+
+            return getattr(self, '_m_debugger_data', None)
 
         @property
         def drivers(self):
@@ -1830,6 +1876,15 @@ class WindowsCrashdump(KaitaiStruct):
 
         self._m_is_64 = self.valid_dump == WindowsCrashdump.HeaderKind.dump64
         return getattr(self, '_m_is_64', None)
+
+    @property
+    def len_bitmap(self):
+        """Bytes of the page bitmap (never read here; the reader indexes it lazily)."""
+        if hasattr(self, '_m_len_bitmap'):
+            return self._m_len_bitmap
+
+        self._m_len_bitmap = (self.bitmap_header.num_bits + 7) // 8
+        return getattr(self, '_m_len_bitmap', None)
 
     @property
     def len_header(self):

@@ -36,7 +36,7 @@ class WindowsMinidump(KaitaiStruct):
     
     
     .. seealso::
-       /work/shared/FORMATS.md section 1
+       Source - https://chromium.googlesource.com/crashpad/crashpad/+/HEAD/minidump/minidump_extensions.h
     """
 
     class AssertionTypes(IntEnum):
@@ -262,6 +262,8 @@ class WindowsMinidump(KaitaiStruct):
 
         def _read(self):
             self.num_objects = self._io.read_u4le()
+            if not self.num_objects <= (self._io.size() - 4) // 12:
+                raise kaitaistruct.ValidationGreaterThanError((self._io.size() - 4) // 12, self.num_objects, self._io, u"/types/annotation_list/seq/0")
             self.objects = []
             for i in range(self.num_objects):
                 self.objects.append(WindowsMinidump.Annotation(self._io, self, self._root))
@@ -394,10 +396,11 @@ class WindowsMinidump(KaitaiStruct):
         .. seealso::
            Source - https://github.com/dotnet/runtime/blob/main/docs/design/specs/PE-COFF.md
         """
-        def __init__(self, _io, _parent=None, _root=None):
+        def __init__(self, len_record, _io, _parent=None, _root=None):
             super(WindowsMinidump.CodeviewRecord, self).__init__(_io)
             self._parent = _parent
             self._root = _root
+            self.len_record = len_record
             self._read()
 
         def _read(self):
@@ -923,7 +926,9 @@ class WindowsMinidump(KaitaiStruct):
                 io = self._root._io
                 _pos = io.pos()
                 io.seek(self.module_list.ofs_data)
-                self._m_module_infos = WindowsMinidump.ModuleCrashpadInfoList(io, self, self._root)
+                self._raw__m_module_infos = io.read_bytes(self.module_list.len_data)
+                _io__raw__m_module_infos = KaitaiStream(BytesIO(self._raw__m_module_infos))
+                self._m_module_infos = WindowsMinidump.ModuleCrashpadInfoList(_io__raw__m_module_infos, self, self._root)
                 io.seek(_pos)
 
             return getattr(self, '_m_module_infos', None)
@@ -938,7 +943,9 @@ class WindowsMinidump(KaitaiStruct):
                 io = self._root._io
                 _pos = io.pos()
                 io.seek(self.simple_annotations.ofs_data)
-                self._m_simple_annotations_dict = WindowsMinidump.SimpleStringDictionary(io, self, self._root)
+                self._raw__m_simple_annotations_dict = io.read_bytes(self.simple_annotations.len_data)
+                _io__raw__m_simple_annotations_dict = KaitaiStream(BytesIO(self._raw__m_simple_annotations_dict))
+                self._m_simple_annotations_dict = WindowsMinidump.SimpleStringDictionary(_io__raw__m_simple_annotations_dict, self, self._root)
                 io.seek(_pos)
 
             return getattr(self, '_m_simple_annotations_dict', None)
@@ -957,7 +964,7 @@ class WindowsMinidump(KaitaiStruct):
             self._read()
 
         def _read(self):
-            self.build_id = self._io.read_bytes_full()
+            self.build_id = self._io.read_bytes(self._parent.len_record - 4)
 
 
         def _fetch_instances(self):
@@ -980,7 +987,7 @@ class WindowsMinidump(KaitaiStruct):
             self.ofs_codeview = self._io.read_u4le()
             self.signature = self._io.read_u4le()
             self.age = self._io.read_u4le()
-            self.pdb_file_name = KaitaiStream.bytes_terminate(self._io.read_bytes_full(), 0, False)
+            self.pdb_file_name = KaitaiStream.bytes_terminate(self._io.read_bytes(self._parent.len_record - 16), 0, False)
 
 
         def _fetch_instances(self):
@@ -1002,7 +1009,7 @@ class WindowsMinidump(KaitaiStruct):
         def _read(self):
             self.guid = WindowsMinidump.Guid(self._io, self, self._root)
             self.age = self._io.read_u4le()
-            self.pdb_file_name = KaitaiStream.bytes_terminate(self._io.read_bytes_full(), 0, False)
+            self.pdb_file_name = KaitaiStream.bytes_terminate(self._io.read_bytes(self._parent.len_record - 24), 0, False)
 
 
         def _fetch_instances(self):
@@ -2324,7 +2331,9 @@ class WindowsMinidump(KaitaiStruct):
 
         @property
         def cv_info(self):
-            """The CodeView record; readers bound `cv_record.len_data` before touching it."""
+            """The CodeView record. Bounded by `cv_record.len_data` through the parameter rather
+            than a substream (this runs once per module); readers bound `len_data` first.
+            """
             if hasattr(self, '_m_cv_info'):
                 return self._m_cv_info
 
@@ -2333,9 +2342,7 @@ class WindowsMinidump(KaitaiStruct):
                 io = self._root._io
                 _pos = io.pos()
                 io.seek(self.cv_record.ofs_data)
-                self._raw__m_cv_info = io.read_bytes(self.cv_record.len_data)
-                _io__raw__m_cv_info = KaitaiStream(BytesIO(self._raw__m_cv_info))
-                self._m_cv_info = WindowsMinidump.CodeviewRecord(_io__raw__m_cv_info, self, self._root)
+                self._m_cv_info = WindowsMinidump.CodeviewRecord(self.cv_record.len_data, io, self, self._root)
                 io.seek(_pos)
 
             return getattr(self, '_m_cv_info', None)
@@ -2410,7 +2417,9 @@ class WindowsMinidump(KaitaiStruct):
                 io = self._root._io
                 _pos = io.pos()
                 io.seek(self.annotation_objects.ofs_data)
-                self._m_annotation_objects_list = WindowsMinidump.AnnotationList(io, self, self._root)
+                self._raw__m_annotation_objects_list = io.read_bytes(self.annotation_objects.len_data)
+                _io__raw__m_annotation_objects_list = KaitaiStream(BytesIO(self._raw__m_annotation_objects_list))
+                self._m_annotation_objects_list = WindowsMinidump.AnnotationList(_io__raw__m_annotation_objects_list, self, self._root)
                 io.seek(_pos)
 
             return getattr(self, '_m_annotation_objects_list', None)
@@ -2425,7 +2434,9 @@ class WindowsMinidump(KaitaiStruct):
                 io = self._root._io
                 _pos = io.pos()
                 io.seek(self.list_annotations.ofs_data)
-                self._m_list_annotations_list = WindowsMinidump.RvaList(io, self, self._root)
+                self._raw__m_list_annotations_list = io.read_bytes(self.list_annotations.len_data)
+                _io__raw__m_list_annotations_list = KaitaiStream(BytesIO(self._raw__m_list_annotations_list))
+                self._m_list_annotations_list = WindowsMinidump.RvaList(_io__raw__m_list_annotations_list, self, self._root)
                 io.seek(_pos)
 
             return getattr(self, '_m_list_annotations_list', None)
@@ -2440,7 +2451,9 @@ class WindowsMinidump(KaitaiStruct):
                 io = self._root._io
                 _pos = io.pos()
                 io.seek(self.simple_annotations.ofs_data)
-                self._m_simple_annotations_dict = WindowsMinidump.SimpleStringDictionary(io, self, self._root)
+                self._raw__m_simple_annotations_dict = io.read_bytes(self.simple_annotations.len_data)
+                _io__raw__m_simple_annotations_dict = KaitaiStream(BytesIO(self._raw__m_simple_annotations_dict))
+                self._m_simple_annotations_dict = WindowsMinidump.SimpleStringDictionary(_io__raw__m_simple_annotations_dict, self, self._root)
                 io.seek(_pos)
 
             return getattr(self, '_m_simple_annotations_dict', None)
@@ -2501,6 +2514,8 @@ class WindowsMinidump(KaitaiStruct):
 
         def _read(self):
             self.num_links = self._io.read_u4le()
+            if not self.num_links <= (self._io.size() - 4) // 12:
+                raise kaitaistruct.ValidationGreaterThanError((self._io.size() - 4) // 12, self.num_links, self._io, u"/types/module_crashpad_info_list/seq/0")
             self.links = []
             for i in range(self.num_links):
                 self.links.append(WindowsMinidump.ModuleCrashpadInfoLink(self._io, self, self._root))
@@ -2671,6 +2686,8 @@ class WindowsMinidump(KaitaiStruct):
 
         def _read(self):
             self.num_children = self._io.read_u4le()
+            if not self.num_children <= (self._io.size() - 4) // 4:
+                raise kaitaistruct.ValidationGreaterThanError((self._io.size() - 4) // 4, self.num_children, self._io, u"/types/rva_list/seq/0")
             self.children = []
             for i in range(self.num_children):
                 self.children.append(WindowsMinidump.Utf8StringRef(self._io, self, self._root))
@@ -2699,6 +2716,8 @@ class WindowsMinidump(KaitaiStruct):
 
         def _read(self):
             self.num_entries = self._io.read_u4le()
+            if not self.num_entries <= (self._io.size() - 4) // 8:
+                raise kaitaistruct.ValidationGreaterThanError((self._io.size() - 4) // 8, self.num_entries, self._io, u"/types/simple_string_dictionary/seq/0")
             self.entries = []
             for i in range(self.num_entries):
                 self.entries.append(WindowsMinidump.SimpleStringDictionaryEntry(self._io, self, self._root))
@@ -3009,8 +3028,8 @@ class WindowsMinidump(KaitaiStruct):
 
     class ThreadList(KaitaiStruct):
         """MINIDUMP_THREAD_LIST (stream 3) or MINIDUMP_THREAD_EX_LIST (stream 8). Some writers put
-        4 bytes of padding after the count so the entries are 8-aligned: detected when the
-        stream is exactly 4 bytes longer than count and entries need.
+        4 bytes of padding after the count so that the entries are 8-aligned; the padding is
+        there when the stream is exactly 4 bytes longer than the count and the entries need.
         
         .. seealso::
            Source - https://learn.microsoft.com/en-us/windows/win32/api/minidumpapiset/ns-minidumpapiset-minidump_thread_list

@@ -26,8 +26,8 @@ T = TypeVar("T")
 
 
 def stream_of(view: FileView) -> KaitaiStream:
-    """A Kaitai stream over the memory-mapped file (no copy of the file is made)."""
-    return KaitaiStream(view.buffer)
+    """A Kaitai stream over the memory-mapped file, from offset 0 (no copy is made)."""
+    return KaitaiStream(view.stream())
 
 
 @contextmanager

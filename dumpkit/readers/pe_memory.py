@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from dumpkit.errors import DumpkitError
 from dumpkit.memory import AddressSpace
 
-__all__ = ["PeIdentity", "pe_identity", "code_id", "debug_id"]
+__all__ = ["PeIdentity", "code_id", "debug_id", "pe_identity"]
 
 _IMAGE_DEBUG_TYPE_CODEVIEW = 2
 _MAX_DEBUG_ENTRIES = 16

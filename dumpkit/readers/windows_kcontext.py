@@ -12,7 +12,7 @@ from kaitaistruct import BytesIO, KaitaiStream
 
 from dumpkit.formats.windows_crashdump import WindowsCrashdump as W
 
-__all__ = ["MACHINE_ARCH", "CONTEXT_SIZE", "parse_context", "registers_of"]
+__all__ = ["CONTEXT_SIZE", "MACHINE_ARCH", "parse_context", "registers_of"]
 
 #: MachineImageType -> model cpu_arch.
 MACHINE_ARCH = {0x14C: "x86", 0x8664: "amd64", 0xAA64: "arm64", 0x1C4: "arm", 0x200: "ia64"}

@@ -24,8 +24,15 @@ from dumpkit.readers.kaitai import PARSE_ERRORS
 from dumpkit.readers.pe_memory import code_id, debug_id, pe_identity
 from dumpkit.readers.windows_kcontext import CONTEXT_SIZE, parse_context, registers_of
 
-__all__ = ["KDBG_TAG", "MAX_MODULES", "read_kdbg", "parse_kdbg", "walk_modules", "cpu_contexts",
-           "read_unicode"]
+__all__ = [
+    "KDBG_TAG",
+    "MAX_MODULES",
+    "cpu_contexts",
+    "parse_kdbg",
+    "read_kdbg",
+    "read_unicode",
+    "walk_modules",
+]
 
 KDBG_TAG = 0x4742444B  # bytes "KDBG"
 KDBG_READ_SIZE = 0x3A0

@@ -18,8 +18,9 @@ from dumpkit.errors import DumpkitError
 from dumpkit.memory import FileView, Segment, SegmentSpace
 from dumpkit.model import Dump, Module, Thread
 from dumpkit.readers.kaitai import PARSE_ERRORS
+from dumpkit.readers.pe_memory import code_id
 from dumpkit.readers.windows_kcontext import CONTEXT_SIZE, parse_context, registers_of
-from dumpkit.readers.windows_kernel import KDBG_TAG, add_pe_identity, kdbg_field, parse_kdbg
+from dumpkit.readers.windows_kernel import KDBG_TAG, add_pe_identity, kdbg_field
 
 __all__ = ["read_triage"]
 
@@ -85,6 +86,9 @@ def _drivers(dump: Dump, triage: Any, space: SegmentSpace, ptr: int) -> None:
         module = Module(base=ldr.dll_base & mask, size=ldr.size_of_image,
                         path=name or f"<driver at {ldr.dll_base & mask:#x}>", checksum=ldr.checksum or None)
         add_pe_identity(space, module)
+        if module.timestamp is None and ptr == 8 and entry.time_date_stamp:
+            module.timestamp = entry.time_date_stamp
+            module.code_id = code_id(entry.time_date_stamp, ldr.size_of_image)
         dump.modules.append(module)
 
 
@@ -127,8 +131,7 @@ def _memory_segments(dump: Dump, view: FileView, triage: Any, header: Any, ptr: 
 
 
 def _kdbg_facts(dump: Dump, view: FileView, triage: Any) -> None:
-    data = view.read_upto(triage.ofs_debugger_data, min(triage.len_debugger_data, 0x1000))
-    kdbg = parse_kdbg(data)
+    kdbg = _guarded(dump, "TRIAGE_DUMP.DebuggerDataOffset", lambda: triage.debugger_data)
     if kdbg is None:
         return
     if kdbg.owner_tag != KDBG_TAG:

@@ -20,7 +20,7 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from builders.minidump_records import (
+from tests.builders.minidump_records import (
     ARCHES,
     context,
     elf_build_id,

@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""Throughput and memory of ``dumpkit normalize`` (the luigi batch), and what limits it.
+
+    .venv/bin/python benchmarks/bench_pipeline.py [--small N] [--quick] [--skip-large] [--profile]
+
+Sections (each prints a table; the machine has 2 cores):
+
+1. luigi's scheduler alone: N no-op tasks, local scheduler, 1 and 2 workers. This is what a
+   task per dump would cost before any dump is read, and why documents are made by chunks.
+2. N small minidumps (built by ``tests/builders/minidump.py``, all different): one task per
+   dump (``--chunk-size 1``) against automatic chunks, 1 and 2 workers.
+3. The mixed corpus (``DUMPKIT_CORPUS`` or ../shared/corpus), 1 and 2 workers.
+4. 20 large sparse kernel dumps (4 GiB each, a few MB really on disk), when the kernel-dump
+   builder is present: sha256 over the whole file (deduplication) against reading only the
+   pages needed.
+5. ``--profile``: cProfile of one in-process run over the small dumps, time split into
+   discovery, reading (readers), normalizing, validating, writing, report, and luigi.
+
+Each run is a fresh ``dumpkit normalize`` subprocess into an empty folder; "peak RSS" is the
+largest resident set of any process of the run (``wait4``), "docs/s" counts documents made.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+_NOOP = r"""
+import logging, os, sys, time
+import luigi
+luigi.configuration.get_config().set("core", "no_configure_logging", "true")
+logging.disable(logging.CRITICAL)
+class Noop(luigi.Task):
+    out = luigi.Parameter()
+    i = luigi.IntParameter()
+    def output(self):
+        return luigi.LocalTarget(os.path.join(self.out, f"{self.i}"))
+    def run(self):
+        with self.output().open("w") as fh:
+            fh.write("x")
+class All(luigi.WrapperTask):
+    out = luigi.Parameter()
+    n = luigi.IntParameter()
+    def requires(self):
+        return [Noop(out=self.out, i=i) for i in range(self.n)]
+n, workers, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+t = time.perf_counter()
+r = luigi.build([All(out=out, n=n)], local_scheduler=True, workers=workers, detailed_summary=True)
+print(time.perf_counter() - t, r.status.name)
+"""
+
+
+def _run(cmd: list[str]) -> tuple[float, int, str]:
+    """(seconds, exit status, stdout)."""
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if proc.returncode not in (0, 1):
+        print(f"   ! {' '.join(cmd[-8:])} exited {proc.returncode}: {proc.stderr.strip()[-400:]}")
+    return seconds, proc.returncode, proc.stdout
+
+
+def _normalize(inputs: list[Path], out: Path, workers: int, chunk: int = 0, extra: list[str] | None = None,
+               ) -> tuple[float, int, int, dict]:
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, "-m", "dumpkit", "normalize", *map(str, inputs), "--out", str(out),
+           "--workers", str(workers), "--chunk-size", str(chunk), "-q", *(extra or [])]
+    # RUSAGE_CHILDREN is cumulative over a process's life: measure each run from a fresh shim
+    shim = [sys.executable, "-c",
+            "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)", *cmd]
+    seconds, status, stdout = _run(shim)
+    peak = int(stdout.strip().splitlines()[-1]) // 1024 if stdout.strip() else 0
+    report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
+    return seconds, status, peak, report
+
+
+def section_scheduler(sizes: list[int]) -> None:
+    print("\n1. luigi scheduler alone (no-op tasks, local scheduler)")
+    print(f"   {'tasks':>6} {'workers':>7} {'seconds':>8} {'ms/task':>8}")
+    for n in sizes:
+        for workers in (1, 2):
+            with tempfile.TemporaryDirectory() as tmp:
+                res = subprocess.run([sys.executable, "-c", _NOOP, str(n), str(workers), tmp],
+                                     capture_output=True, text=True)
+                seconds = float(res.stdout.split()[0])
+            print(f"   {n:>6} {workers:>7} {seconds:>8.2f} {1000 * seconds / n:>8.2f}")
+
+
+def _row(label: str, seconds: float, peak: int, report: dict) -> None:
+    t = report.get("totals", {})
+    made = report.get("timings", {}).get("documents_made", 0)
+    rate = made / seconds if seconds else 0.0
+    print(f"   {label:<34} {seconds:>7.2f} s {rate:>8.1f} docs/s  peak RSS {peak:>4} MiB  "
+          f"({t.get('dumps', 0)} dumps, {t.get('errors', 0)} errors, {t.get('duplicates', 0)} dups)")
+
+
+def section_small(work: Path, n: int, quick: bool) -> Path:
+    from tests.pipeline_samples import write_minidumps
+
+    folder = work / "small"
+    if not folder.is_dir() or len(list(folder.iterdir())) != n:
+        shutil.rmtree(folder, ignore_errors=True)
+        t = time.perf_counter()
+        write_minidumps(folder, n)
+        print(f"\n   (built {n} minidumps in {time.perf_counter() - t:.1f} s, "
+              f"{sum(p.stat().st_size for p in folder.iterdir()) / 1e6:.1f} MB)")
+    print(f"\n2. {n} small minidumps")
+    cases = [(1, 0), (2, 0)] if quick else [(1, 1), (2, 1), (1, 0), (2, 0)]
+    for workers, chunk in cases:
+        seconds, _, peak, report = _normalize([folder], work / "out-small", workers, chunk)
+        label = f"{workers} worker{'s' if workers > 1 else ''}, " + (
+            "1 task per dump" if chunk == 1 else f"chunks of {report.get('timings') and _chunk(work)}")
+        _row(label, seconds, peak, report)
+    return folder
+
+
+def _chunk(work: Path) -> int:
+    for manifest in (work / "out-small" / "work" / "batches").glob("*/manifest/manifest.json"):
+        return int(json.loads(manifest.read_text())["chunk_size"])
+    return 0
+
+
+def section_corpus(work: Path) -> None:
+    from tests.conftest import corpus_root
+
+    root = corpus_root()
+    print("\n3. mixed corpus")
+    if root is None:
+        print("   skipped: no corpus (set DUMPKIT_CORPUS)")
+        return
+    for workers in (1, 2):
+        seconds, _, peak, report = _normalize([root], work / "out-corpus", workers)
+        _row(f"{workers} worker{'s' if workers > 1 else ''}, directory", seconds, peak, report)
+        slow = report.get("timings", {}).get("slowest", [])[:3]
+    for s in slow:
+        print(f"      slowest: {s['path']} {s['seconds']:.3f} s")
+
+
+def section_large(work: Path, count: int = 20) -> None:
+    print(f"\n4. {count} large sparse kernel dumps")
+    try:
+        from tests.builders.kernel_dump import write_complete
+        from tests.builders.kernel_image import KernelImage
+    except ImportError as exc:
+        print(f"   skipped: kernel-dump builder not available ({exc})")
+        return
+    folder = work / "large"
+    if not folder.is_dir() or len(list(folder.iterdir())) != count:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        for i in range(count):  # 4 GiB of "physical memory" each, a few hundred real pages
+            img = KernelImage(arch="amd64", runs=[(1, 0x9E), (0x100, 0x100000 - 0x100 + i)])
+            img.build_kernel()
+            write_complete(folder / f"MEMORY-{i:02d}.DMP", img)
+    logical = sum(p.stat().st_size for p in folder.iterdir())
+    on_disk = sum(p.stat().st_blocks * 512 for p in folder.iterdir())
+    print(f"   {logical / 2**30:.0f} GiB logical, {on_disk / 2**20:.1f} MiB on disk")
+    for workers in (1, 2):
+        seconds, _, peak, report = _normalize([folder], work / "out-large", workers)
+        _row(f"{workers} worker{'s' if workers > 1 else ''}", seconds, peak, report)
+        t = report.get("timings", {})
+        print(f"      discovery (sha256 of every byte) {t.get('discovery_s', 0):.1f} s, "
+              f"documents {t.get('normalize_s', 0):.2f} s")
+
+
+def section_profile(folder: Path, work: Path) -> None:
+    import logging
+
+    import luigi
+
+    from pipeline import tasks
+    from pipeline.batchwork import warm_up
+
+    print("\n5. profile: one in-process run (1 worker, automatic chunks) over the small dumps")
+    out = work / "out-profile"
+    shutil.rmtree(out, ignore_errors=True)
+    luigi.configuration.get_config().set("core", "no_configure_logging", "true")
+    logging.disable(logging.CRITICAL)
+    warm_up()
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    luigi.build([tasks.NormalizeArchive(inputs=[str(folder)], out=str(out))], local_scheduler=True, workers=1)
+    profiler.disable()
+    total = time.perf_counter() - started
+    stats = pstats.Stats(profiler, stream=io.StringIO())
+    cum: dict[tuple[str, str], float] = {}
+    for (filename, _, name), (_, _, _, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
+        cum[(os.path.basename(filename), name)] = max(ct, cum.get((os.path.basename(filename), name), 0.0))
+
+    def c(file: str, name: str) -> float:
+        return cum.get((file, name), 0.0)
+
+    discovery = c("discover.py", "discover")
+    items = c("batchwork.py", "process_item")
+    read = c("__init__.py", "open")
+    normalize = c("normalize.py", "normalize")
+    validate = c("validate.py", "validate")
+    document = c("normalize.py", "document_for")
+    write = c("atomic.py", "write_atomic")
+    report = c("batchwork.py", "publish")
+    luigi_rest = total - discovery - items - report
+    rows = [("discovery (walk, sniff, sha256)", discovery), ("reading (dumpkit.open: readers)", read),
+            ("normalizing (model -> document)", normalize), ("validating (schema)", validate),
+            ("other in document_for", document - read - normalize - validate),
+            ("writing documents (atomic)", write), ("other per item", items - document - write),
+            ("report (ndjson, json, html)", report), ("luigi (scheduling, bookkeeping)", luigi_rest)]
+    for label, seconds in rows:
+        print(f"   {label:<36} {seconds:>6.2f} s  {100 * seconds / total:>5.1f} %")
+    print(f"   {'total':<36} {total:>6.2f} s")
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(12)
+    print("   top functions by own time:")
+    for line in text.getvalue().splitlines():
+        if line.strip() and line.lstrip()[0].isdigit():
+            print("     " + line.strip()[:150])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--small", type=int, default=2000, help="number of small minidumps (default 2000)")
+    parser.add_argument("--quick", action="store_true", help="fewer cases")
+    parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "dumpkit-bench-pipeline")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    print(f"dumpkit normalize benchmark: {os.cpu_count()} cores, work folder {args.work}")
+    section_scheduler([500, 1000, 2000] if args.quick else [250, 500, 1000, 2000, 4000])
+    folder = section_small(args.work, args.small, args.quick)
+    section_corpus(args.work)
+    if not args.skip_large:
+        section_large(args.work)
+    if args.profile:
+        section_profile(folder, args.work)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""The program header table of an ELF core: PT_LOAD segments as plain tuples, PT_NOTE
+headers as generated-parser objects (their notes are parsed from them).
+
+Tables of up to :data:`BULK_THRESHOLD` entries are read entry by entry with the generated
+parser. Bigger ones (processes with tens of thousands of mappings; the corpus has a
+131070-segment PN_XNUM core) are decoded in bulk with ``struct.iter_unpack``, which is
+~50x faster than one Kaitai object per entry; the bulk layout is checked against the
+generated parser on the first and last entry, and every PT_NOTE entry is re-read with
+the generated parser, so ``ksy/elf_core.ksy`` stays the reference.
+"""
+from __future__ import annotations
+
+import struct
+from typing import Any, NamedTuple
+
+from kaitaistruct import KaitaiStream
+
+from dumpkit.errors import DumpParseError
+from dumpkit.formats.elf_core import ElfCore
+from dumpkit.memory import FileView
+from dumpkit.readers.kaitai import guard
+
+__all__ = ["BULK_THRESHOLD", "Load", "read_program_headers"]
+
+BULK_THRESHOLD = 2048
+PT_LOAD, PT_NOTE = 1, 4
+#: Elf64_Phdr: type, flags, offset, vaddr, paddr, filesz, memsz, align
+#: Elf32_Phdr: type, offset, vaddr, paddr, filesz, memsz, flags, align
+_FORMATS = {True: "IIQQQQQQ", False: "IIIIIIII"}
+
+
+class Load(NamedTuple):
+    """One PT_LOAD program header, as plain ints."""
+
+    vaddr: int
+    paddr: int
+    offset: int
+    file_size: int  # min(p_filesz, p_memsz)
+    mem_size: int
+    flags: int
+
+
+def _one(root: Any, offset: int) -> Any:
+    """The generated parser's program header at file ``offset``."""
+    body = root.body
+    io: KaitaiStream = root._io
+    io.seek(offset)
+    cls = ElfCore.Body.ProgramHeader64 if root.is_64 else ElfCore.Body.ProgramHeader32
+    return cls(io, body, root, body._is_le)
+
+
+def _as_tuple(ph: Any) -> tuple[int, ...]:
+    return (int(ph.type), ph.ofs_body, ph.vaddr, ph.paddr, ph.len_body_in_file, ph.len_body_in_memory,
+            ph.flags)
+
+
+def read_program_headers(view: FileView, root: Any, count: int) -> tuple[list[Load], list[Any]]:
+    """(PT_LOAD segments, PT_NOTE program headers) of a table already checked to fit the file."""
+    body = root.body
+    loads: list[Load] = []
+    notes: list[Any] = []
+    if count <= BULK_THRESHOLD:
+        with guard(view.path, "program headers", body.ofs_program_headers):
+            for ph in body.program_headers if count else []:
+                if ph.type == PT_LOAD:
+                    memsz = ph.len_body_in_memory
+                    loads.append(Load(ph.vaddr, ph.paddr, ph.ofs_body, min(ph.len_body_in_file, memsz),
+                                      memsz, ph.flags))
+                elif ph.type == PT_NOTE:
+                    notes.append(ph)
+        return loads, notes
+    is_64 = bool(root.is_64)
+    fmt = (">" if root.ei_data == ElfCore.ByteOrder.be else "<") + _FORMATS[is_64]
+    size = struct.calcsize(fmt)
+    start = body.ofs_program_headers
+    table = view.read(start, count * size)
+    rows = list(struct.iter_unpack(fmt, table))
+    if is_64:  # reorder ELF64 rows to (type, offset, vaddr, paddr, filesz, memsz, flags)
+        rows = [(t, o, v, p, fs, ms, fl) for t, fl, o, v, p, fs, ms, _a in rows]
+    else:
+        rows = [r[:7] for r in rows]
+    with guard(view.path, "program headers", start):
+        for index in (0, count - 1):
+            if _as_tuple(_one(root, start + index * size)) != rows[index]:
+                raise DumpParseError("bulk program header decoding disagrees with the generated parser",
+                                     path=view.path, structure="program headers",
+                                     offset=start + index * size, code="internal")
+        for index, (p_type, offset, vaddr, paddr, filesz, memsz, flags) in enumerate(rows):
+            if p_type == PT_LOAD:
+                loads.append(Load(vaddr, paddr, offset, min(filesz, memsz), memsz, flags))
+            elif p_type == PT_NOTE:
+                notes.append(_one(root, start + index * size))
+    return loads, notes

@@ -1,0 +1,104 @@
+"""Minidump ModuleList / UnloadedModuleList entries -> :class:`dumpkit.model.Module`.
+
+Identifiers follow the symbol-server conventions:
+
+* ``code_id``: PE modules ``%08X%x`` of (TimeDateStamp, SizeOfImage); ELF modules the GNU
+  build-id in lower-case hex (Breakpad's ``BpEL`` CodeView record); Mach-O modules the UUID.
+* ``debug_id``: RSDS (PDB 7.0) GUID as ``%08X%04X%04X`` + Data4 hex + Age ``%X``; NB10 (PDB 2.0)
+  ``%08X`` signature + Age ``%X``; ELF: the first 16 bytes of the build-id (zero-padded) read
+  as an on-disk GUID (Data1..3 little-endian) and age 0, as Breakpad/Crashpad do.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from dumpkit.formats.windows_minidump import WindowsMinidump
+from dumpkit.model import Dump, Module
+from dumpkit.readers.minidump_common import attempt, utf16
+
+__all__ = ["MAX_CV_RECORD", "elf_debug_id", "module_from_entry", "unloaded_from_entry"]
+
+CV = WindowsMinidump.CvSignatures
+#: CodeView records larger than this are not read (an RSDS record is 24 bytes + a path).
+MAX_CV_RECORD = 0x10000
+_VS_FFI_SIGNATURE = 0xFEEF04BD
+
+
+def module_from_entry(entry: Any, index: int, os: str, file_size: int, dump: Dump) -> Module:
+    """One MINIDUMP_MODULE; a bad name or CodeView record becomes a diagnostic, the rest stays."""
+    where = f"ModuleListStream[{index}]"
+    module = Module(base=entry.base_of_image, size=entry.len_image,
+                    path=_name(entry, where, file_size, dump),
+                    timestamp=entry.time_date_stamp or None, checksum=entry.checksum or None)
+    info = entry.version_info
+    if info.signature == _VS_FFI_SIGNATURE:
+        ms, ls = info.file_version_ms, info.file_version_ls
+        module.version = f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}"
+    if os == "windows" and entry.time_date_stamp and entry.len_image:
+        module.code_id = f"{entry.time_date_stamp:08X}{entry.len_image:x}"
+    cv_size, cv_rva = entry.cv_record.len_data, entry.cv_record.ofs_data
+    if cv_size == 0:
+        return module
+    if cv_size < 4 or cv_size > MAX_CV_RECORD or cv_rva + cv_size > file_size:
+        dump.diag("bad_codeview", f"CodeView record of {cv_size:#x} bytes at {cv_rva:#x} is unusable",
+                  structure=f"{where}.CvRecord", offset=cv_rva)
+        return module
+    record = attempt(dump, f"{where}.CvRecord", cv_rva, lambda: entry.cv_info)
+    if record is not None:
+        _apply_codeview(module, record, os)
+    return module
+
+
+def unloaded_from_entry(entry: Any, index: int, os: str, file_size: int, dump: Dump) -> Module:
+    """One MINIDUMP_UNLOADED_MODULE."""
+    module = Module(base=entry.base_of_image, size=entry.len_image,
+                    path=_name(entry, f"UnloadedModuleListStream[{index}]", file_size, dump),
+                    timestamp=entry.time_date_stamp or None, checksum=entry.checksum or None)
+    if os == "windows" and entry.time_date_stamp and entry.len_image:
+        module.code_id = f"{entry.time_date_stamp:08X}{entry.len_image:x}"
+    return module
+
+
+def elf_debug_id(build_id: bytes) -> str:
+    """Breakpad's debug id of an ELF file: first 16 build-id bytes as a GUID, then age 0."""
+    raw = (build_id + bytes(16))[:16]
+    return _guid(raw) + "0"
+
+
+def _guid(raw: bytes) -> str:
+    """16 on-disk GUID bytes (Data1, Data2, Data3 little-endian, Data4 as is) in upper-case hex."""
+    return (f"{int.from_bytes(raw[0:4], 'little'):08X}{int.from_bytes(raw[4:6], 'little'):04X}"
+            f"{int.from_bytes(raw[6:8], 'little'):04X}{raw[8:16].hex().upper()}")
+
+
+def _name(entry: Any, where: str, file_size: int, dump: Dump) -> str:
+    rva = entry.ofs_module_name
+    if rva == 0 or rva + 4 > file_size:
+        dump.diag("bad_module_name", f"module name RVA {rva:#x} is outside the file",
+                  structure=f"{where}.ModuleNameRva", offset=rva)
+        return ""
+    string = attempt(dump, f"{where}.ModuleNameRva", rva, lambda: entry.module_name)
+    return utf16(string.buffer) if string is not None else ""
+
+
+def _apply_codeview(module: Module, record: Any, os: str) -> None:
+    sig = record.signature
+    if sig == CV.pdb70:
+        info = record.info
+        g = info.guid
+        guid = f"{g.data1:08X}{g.data2:04X}{g.data3:04X}{g.data4.hex().upper()}"
+        module.debug_id = f"{guid}{info.age:X}"
+        module.debug_file = info.pdb_file_name.decode("utf-8", errors="replace") or None
+        if os in ("macos", "ios"):  # Mach-O: the LC_UUID is stored as the RSDS GUID
+            module.code_id = guid
+    elif sig == CV.pdb20:
+        info = record.info
+        module.debug_id = f"{info.signature:08X}{info.age:X}"
+        module.debug_file = info.pdb_file_name.decode("utf-8", errors="replace") or None
+    elif sig == CV.elf_build_id:
+        build_id = record.info.build_id
+        if build_id:
+            module.build_id = build_id.hex()
+            module.code_id = module.build_id
+            module.debug_id = elf_debug_id(build_id)
+        module.debug_file = module.name or None

@@ -1,0 +1,69 @@
+"""Stack unwinding over the :class:`~dumpkit.model.Dump` model: fills ``Thread.frames``.
+
+    from dumpkit.unwind import SymbolStore, unwind_dump
+    unwind_dump(dump, symbols=SymbolStore("symbols/"), threads="crashing")
+
+Methods, in order of trust (``Frame.trust``): the thread's context (frame 0); call frame
+information (Breakpad ``.sym``, DWARF CFI of sysroot files or captured images, Windows
+x64 ``.pdata``); frame pointers; stack scanning. CPUs: amd64, x86, arm64, arm (others
+get a diagnostic and no frames). See ``walker.py`` for the limits and the conventions
+shared with rust-minidump.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from dumpkit.model import Dump, Thread
+from dumpkit.unwind.arch import spec_for
+from dumpkit.unwind.cfi import CfiSources
+from dumpkit.unwind.modules import ModuleIndex
+from dumpkit.unwind.symbols import DumpSymbols, SymbolStore
+from dumpkit.unwind.walker import MAX_FRAMES, walk_thread
+
+__all__ = ["MAX_FRAMES", "SymbolStore", "unwind_dump"]
+
+_MAX_DIAGNOSTICS = 16
+
+
+def _targets(dump: Dump, threads: str) -> list[tuple[int, Thread]]:
+    if threads == "all":
+        return list(enumerate(dump.threads))
+    for index, thread in enumerate(dump.threads):
+        if thread.crashed:
+            return [(index, thread)]
+    tid = dump.crash.thread_id if dump.crash is not None else None
+    return [(i, t) for i, t in enumerate(dump.threads) if tid is not None and t.id == tid][:1]
+
+
+def unwind_dump(dump: Dump, *, symbols: SymbolStore | None = None, sysroot: str | None = None,
+                threads: Literal["crashing", "all"] | str = "crashing") -> None:
+    """Walk the stacks of the crashing thread (or all threads) of ``dump`` in place.
+
+    ``sysroot`` adds ELF files to ``symbols`` (or makes a store of its own). Never raises
+    for bad dump content or bad symbol files: problems become diagnostics.
+    """
+    targets = _targets(dump, threads)
+    if not targets:
+        return
+    spec = spec_for(dump.system.cpu_arch)
+    if spec is None:
+        dump.diag("unwind_unsupported", f"no stack unwinding for CPU {dump.system.cpu_arch!r}",
+                  severity="info")
+        return
+    own_store = None
+    if sysroot is not None and (symbols is None or symbols.sysroot != sysroot):
+        own_store = SymbolStore(symbols.symbols_dir if symbols else None, sysroot)
+        symbols = own_store
+    try:
+        view = DumpSymbols(symbols, dump) if symbols is not None else None
+        modules, cfi = ModuleIndex(dump), CfiSources()
+        reported = 0
+        for index, thread in targets:
+            why = walk_thread(dump, thread, spec, modules, view, cfi)
+            if why is not None and reported < _MAX_DIAGNOSTICS:
+                reported += 1
+                dump.diag("unwind_stopped", f"thread {thread.id}: {why}", severity="info",
+                          structure=f"threads[{index}]")
+    finally:
+        if own_store is not None:
+            own_store.close()

@@ -1,0 +1,107 @@
+"""What the unwinder reads: the thread's stack, and code bytes, through the dump's AddressSpace.
+
+:class:`StackMemory` is one captured range around the stack pointer (the thread's recorded
+stack when it holds sp, else the captured range that does, found page by page), read in
+chunks on demand and cached, so a walk costs the stack pages it touches. Like
+rust-minidump, every value a walk dereferences (frame pointers, saved registers, scanned
+words) must come from this range: a pointer elsewhere ends that method, not the walk.
+"""
+from __future__ import annotations
+
+from dumpkit.errors import DumpkitError
+from dumpkit.memory import AddressSpace, SegmentSpace
+
+__all__ = ["MAX_STACK", "StackMemory", "read_code"]
+
+#: Largest stack range one thread's walk may use (Linux main threads map 8 MiB).
+MAX_STACK = 8 << 20
+_CHUNK = 0x4000
+_PAGE = 0x1000
+
+
+class StackMemory:
+    """``[start, end)`` of target memory, read lazily ``_CHUNK`` bytes at a time."""
+
+    def __init__(self, space: AddressSpace, start: int, end: int, width: int) -> None:
+        self.space, self.start, self.end, self.width = space, start, end, width
+        self._chunks: dict[int, bytes | None] = {}
+
+    @classmethod
+    def around(cls, space: AddressSpace | None, sp: int, width: int, *,
+               stack_start: int | None = None, stack_size: int | None = None) -> StackMemory | None:
+        """The stack range holding ``sp``, or ``None`` if ``sp`` itself is not captured."""
+        if space is None:
+            return None
+        if stack_start is not None and stack_size and stack_start <= sp < stack_start + stack_size:
+            end = min(stack_start + stack_size, stack_start + MAX_STACK)
+            if _captured(space, sp, width):
+                return cls(space, stack_start, end, width)
+        if not _captured(space, sp, width):
+            return None
+        if isinstance(space, SegmentSpace):
+            seg = space.find(sp)
+            if seg is not None:
+                end = min(seg.start + min(seg.size, seg.file_size), sp + MAX_STACK)
+                return cls(space, max(seg.start, sp - MAX_STACK), end, width)
+        # Generic space: probe whole pages upward from sp.
+        start = sp & ~(_PAGE - 1)
+        end = start + _PAGE
+        while end - start < MAX_STACK and _captured(space, end, _PAGE):
+            end += _PAGE
+        return cls(space, start, end, width)
+
+    def contains(self, address: int, size: int | None = None) -> bool:
+        return self.start <= address and address + (size or self.width) <= self.end
+
+    def _chunk(self, index: int) -> bytes | None:
+        if index in self._chunks:
+            return self._chunks[index]
+        lo = max(self.start, index * _CHUNK)
+        hi = min(self.end, (index + 1) * _CHUNK)
+        data: bytes | None
+        try:
+            data = self.space.read(lo, hi - lo) if hi > lo else None
+        except DumpkitError:
+            data = None
+        self._chunks[index] = data
+        return data
+
+    def read(self, address: int, size: int) -> bytes | None:
+        """``size`` bytes at ``address`` inside the range, or ``None``."""
+        if address < self.start or address + size > self.end or size <= 0:
+            return None
+        first, last = address // _CHUNK, (address + size - 1) // _CHUNK
+        parts = []
+        for index in range(first, last + 1):
+            chunk = self._chunk(index)
+            if chunk is None:
+                return None
+            base = max(self.start, index * _CHUNK)
+            lo = max(address, base) - base
+            hi = min(address + size, base + len(chunk)) - base
+            parts.append(chunk[lo:hi])
+        data = b"".join(parts)
+        return data if len(data) == size else None
+
+    def word(self, address: int) -> int | None:
+        """One little-endian pointer-sized value, or ``None`` outside the stack."""
+        data = self.read(address, self.width)
+        return None if data is None else int.from_bytes(data, "little")
+
+
+def _captured(space: AddressSpace, address: int, size: int) -> bool:
+    try:
+        space.read(address, size)
+    except DumpkitError:
+        return False
+    return True
+
+
+def read_code(space: AddressSpace | None, address: int, size: int) -> bytes | None:
+    """Code (or any) bytes at ``address``, or ``None`` when not all were captured."""
+    if space is None or address < 0:
+        return None
+    try:
+        return space.read(address, size)
+    except DumpkitError:
+        return None

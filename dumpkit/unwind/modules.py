@@ -1,0 +1,58 @@
+"""Address -> module lookups for the unwinder (sorted once per dump, then ``bisect``).
+
+Executable ranges: a stack-scan candidate must point into a module's code. When the dump
+describes its mappings with permissions (Linux ``/proc/PID/maps``, Windows memory info),
+the ``x`` mappings inside a module are its code; otherwise the whole module counts, as
+in rust-minidump.
+"""
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from dumpkit.model import Dump, Module
+
+__all__ = ["ModuleIndex"]
+
+
+class ModuleIndex:
+    def __init__(self, dump: Dump) -> None:
+        mods = sorted((m for m in dump.modules if m.size > 0), key=lambda m: m.base)
+        self.modules = mods
+        self._bases = [m.base for m in mods]
+        self._exec: dict[int, list[tuple[int, int]]] = {}
+        self._has_perms = False
+        regions = [r for r in dump.regions if r.permissions]
+        if regions and mods:
+            self._has_perms = True
+            for index, module in enumerate(mods):
+                spans = [(max(r.start, module.base), min(r.start + r.size, module.base + module.size))
+                         for r in regions
+                         if "x" in (r.permissions or "") and r.start < module.base + module.size
+                         and module.base < r.start + r.size]
+                if spans:
+                    self._exec[index] = spans
+
+    def _index(self, address: int) -> int | None:
+        i = bisect_right(self._bases, address) - 1
+        # Overlapping modules (rare, bad lists): fall back to a short backwards search.
+        for j in range(i, max(-1, i - 4), -1):
+            if self.modules[j].contains(address):
+                return j
+        return None
+
+    def at(self, address: int) -> Module | None:
+        i = self._index(address)
+        return None if i is None else self.modules[i]
+
+    def in_code(self, address: int) -> bool:
+        """Whether ``address`` is inside some module's executable range (see module doc)."""
+        i = self._index(address)
+        if i is None:
+            return False
+        if not self._has_perms or i not in self._exec:
+            return True
+        return any(lo <= address < hi for lo, hi in self._exec[i])
+
+    @property
+    def highest_end(self) -> int:
+        return max((m.base + m.size for m in self.modules), default=0)

@@ -1,0 +1,88 @@
+"""Stack scanning: the first stack word above sp that looks like a return address.
+
+Window: 160 words when scanning from the context frame (the innermost frame is often
+mid-prologue or in code without unwind data), 40 words otherwise — rust-minidump's and
+Breakpad's numbers, so scanned frames can be compared with theirs.
+
+A candidate must (in this order): be a plausible address for the CPU; lie (minus the
+return-address adjustment) inside a module's executable range; have a function there
+when that module's ``.sym`` file is loaded (rust-minidump's rule); and, when the code
+bytes before it were captured, follow a call instruction (:mod:`callsite`). The last two
+checks make dumpkit stricter than rust-minidump, which accepts any in-module word.
+
+On x86/amd64 the caller's frame pointer is recovered when the word below the return
+address is a saved frame pointer (the callee used the standard prologue), else the
+callee's is kept when it still points above the new sp.
+"""
+from __future__ import annotations
+
+from dumpkit.unwind.callsite import follows_call
+from dumpkit.unwind.state import FrameState, Walk
+
+__all__ = ["SCAN_WORDS", "SCAN_WORDS_CONTEXT", "caller_by_scan", "seems_return_address"]
+
+SCAN_WORDS = 40
+SCAN_WORDS_CONTEXT = 160
+_MAX_FRAME_GAP = 128 * 1024
+
+
+def seems_return_address(walk: Walk, value: int) -> bool:
+    spec = walk.spec
+    if value == 0:
+        return False
+    if spec.name == "amd64" and 0x7FFFFFFFFFFF < value < 0xFFFF800000000000:
+        return False
+    if spec.name == "arm64" and not 0x1000 <= value <= 0x000FFFFFFFFFFFFF:
+        return False
+    lookup = value - 1
+    if lookup <= 0 or not walk.modules.in_code(lookup):
+        return False
+    module = walk.modules.at(lookup)
+    if module is not None and walk.symbols is not None:
+        has_name = walk.symbols.has_function(module, lookup - module.base)
+        if has_name is False:
+            return False
+    return follows_call(walk.memory, spec.name, value) is not False
+
+
+def caller_by_scan(walk: Walk, callee: FrameState) -> dict[str, int] | None:
+    spec, stack, regs = walk.spec, walk.stack, callee.regs
+    if spec.sp not in regs:
+        return None
+    sp, w = regs[spec.sp], spec.width
+    last_fp = regs.get(spec.fp) if spec.fp else None
+    count = SCAN_WORDS_CONTEXT if callee.trust == "context" else SCAN_WORDS
+    for i in range(count):
+        address = sp + i * w
+        value = stack.word(address)
+        if value is None:
+            return None
+        if not seems_return_address(walk, value):
+            continue
+        caller_sp = address + w
+        caller = {spec.pc: value, spec.sp: caller_sp}
+        if spec.name in ("x86", "amd64") and i > 0 and spec.fp:
+            fp = _caller_frame_pointer(walk, address, caller_sp, last_fp)
+            if fp is not None:
+                caller[spec.fp] = fp
+        return caller
+    return None
+
+
+def _caller_frame_pointer(walk: Walk, address: int, caller_sp: int, last_fp: int | None) -> int | None:
+    """The caller's frame pointer after a scanned return address at ``address`` (x86/amd64)."""
+    stack, w = walk.stack, walk.spec.width
+    saved = stack.word(address - w)
+    if saved is None:
+        return None
+    if walk.spec.name == "amd64" and last_fp is None:
+        return None
+    standard = saved > address and saved - (address - w) <= _MAX_FRAME_GAP
+    if walk.spec.name == "amd64":
+        standard = standard and last_fp == address - w
+    if standard:
+        return saved if stack.word(saved) is not None else None
+    if (last_fp is not None and last_fp >= caller_sp
+            and (walk.spec.name == "amd64" or stack.word(last_fp) is not None)):
+        return last_fp
+    return None

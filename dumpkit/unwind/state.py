@@ -1,0 +1,50 @@
+"""The state one stack walk carries: per-walk context and per-frame registers."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dumpkit.memory import AddressSpace
+from dumpkit.model import Module
+from dumpkit.unwind.arch import CpuSpec
+from dumpkit.unwind.memory import StackMemory
+from dumpkit.unwind.modules import ModuleIndex
+
+if TYPE_CHECKING:
+    from dumpkit.unwind.symbols import DumpSymbols
+
+__all__ = ["OUTERMOST", "SIGNAL_KEY", "FrameState", "Walk"]
+
+#: Key set in a caller register dict when CFI says the caller is a signal frame (its pc is
+#: the interrupted instruction, not a return address).
+SIGNAL_KEY = "!signal"
+#: Returned by a CFI method (as a register dict) when CFI says there is no caller.
+OUTERMOST: dict[str, int] = {"!outermost": 1}
+
+
+@dataclass(slots=True)
+class FrameState:
+    """One frame while walking: the registers known for it and how it was found."""
+
+    regs: dict[str, int]
+    trust: str
+    lookup: int  # pc for frame 0, return address - adjust for callers
+    module: Module | None = None
+    parameter_size: int = 0  # x86 STACK WIN callers pop the callee's arguments
+
+    @property
+    def pc(self) -> int:
+        return self.lookup
+
+
+@dataclass(slots=True)
+class Walk:
+    """What every unwinding method of one thread may look at."""
+
+    spec: CpuSpec
+    os: str
+    stack: StackMemory
+    modules: ModuleIndex
+    memory: AddressSpace | None
+    symbols: DumpSymbols | None = None
+    notes: list[str] = field(default_factory=list)

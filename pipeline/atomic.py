@@ -1,0 +1,86 @@
+"""Atomic files for the batch: written in the work area's ``tmp/``, then renamed into place.
+
+Every file the batch publishes (documents, report, NDJSON, manifests, markers) is written
+to a temporary file in ``<out>/work/tmp/`` and moved onto its name with ``os.replace``
+(same file system: atomic). Output folders therefore only ever hold whole files, whatever
+moment a run is killed at; the leftovers in ``tmp/`` are removed by :func:`sweep_tmp`.
+Temporary names start with ``<host>.<pid>.`` so a sweep can tell a dead writer's file.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import tempfile
+import time
+
+__all__ = ["sweep_tmp", "tmp_name", "tmp_prefix", "write_atomic"]
+
+_HOST = socket.gethostname().replace(".", "_")  # no dots: names are split on them
+
+
+def tmp_prefix() -> str:
+    """``<host>.<pid>.``: how every temporary file of the batch starts."""
+    return f"{_HOST}.{os.getpid()}."
+
+
+def tmp_name(tmp_dir: str, final: str) -> str:
+    """A new, empty temporary file in ``tmp_dir`` named after ``final``."""
+    os.makedirs(tmp_dir, exist_ok=True)
+    fd, path = tempfile.mkstemp(dir=tmp_dir, prefix=tmp_prefix(),
+                                suffix="." + os.path.basename(final)[:40])
+    os.close(fd)
+    return path
+
+
+def write_atomic(path: str, data: bytes, tmp_dir: str) -> None:
+    """Write ``data`` to ``path`` through a temporary file in ``tmp_dir``."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = tmp_name(tmp_dir, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_tmp(tmp_dir: str, stale_after: float = 3600.0) -> int:
+    """Remove leftovers of killed writers from ``tmp_dir``: files of dead processes on this
+    host, and anything older than ``stale_after`` seconds. Returns how many were removed."""
+    removed = 0
+    now = time.time()
+    try:
+        entries = list(os.scandir(tmp_dir))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        host, _, rest = entry.name.partition(".")
+        pid_text = rest.partition(".")[0]
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+        except FileNotFoundError:
+            continue
+        dead = (host == _HOST and pid_text.isdigit() and int(pid_text) != os.getpid()
+                and not _alive(int(pid_text)))
+        if dead or age > stale_after:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+            removed += 1
+    return removed

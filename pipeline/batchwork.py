@@ -1,0 +1,268 @@
+"""What the batch tasks do, without luigi: the output folder's layout, one item -> its
+document, and the published files (``dumps.ndjson``, ``report.json``, ``report.html``).
+
+Output folder (``DIR``)::
+
+    docs/<sha256>.json          one validated document per dump (kind "dump")
+    errors/<key>.json           one error document per unreadable file: <sha256> for a file
+                                that looked like a dump, path-<hash of its place> otherwise
+    dumps.ndjson                every document, one line each, in key order
+    report.json, report.html    the batch report (schemas/report.schema.json) and its page
+    work/                       manifests, chunk markers, spooled members, tmp/, luigi.log
+
+Documents are content-addressed and shared between batches in the same folder; a batch
+reuses a document already on disk when it was made by the same dumpkit version (patching
+only the path and container chain when the same bytes now sit elsewhere).
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import dumpkit
+from pipeline.atomic import sweep_tmp, write_atomic
+from pipeline.faults import checkpoint
+
+__all__ = ["Layout", "batch_id", "iter_items", "load_chunk", "process_item", "publish", "warm_up"]
+
+Doc = dict[str, Any]
+_DOC_NAME = re.compile(r"^(?:[0-9a-f]{64}|path-[0-9a-f]{64})\.json$")
+
+
+def batch_id(inputs: list[str], limits: dict[str, int], chunk_size: int) -> str:
+    """Identity of a batch: 16 hex digits of a hash of what defines its work."""
+    text = json.dumps({"inputs": list(inputs), "limits": limits, "chunk_size": chunk_size},
+                      sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where everything lives under the output folder."""
+
+    out: str
+
+    @property
+    def docs(self) -> str:
+        return os.path.join(self.out, "docs")
+
+    @property
+    def errors(self) -> str:
+        return os.path.join(self.out, "errors")
+
+    @property
+    def work(self) -> str:
+        return os.path.join(self.out, "work")
+
+    @property
+    def tmp(self) -> str:
+        return os.path.join(self.work, "tmp")
+
+    @property
+    def spool(self) -> str:
+        return os.path.join(self.work, "spool")
+
+    @property
+    def log(self) -> str:
+        return os.path.join(self.work, "luigi.log")
+
+    def batch(self, batch: str) -> str:
+        return os.path.join(self.work, "batches", batch)
+
+    def manifest(self, batch: str) -> str:
+        return os.path.join(self.batch(batch), "manifest")
+
+    def chunk(self, batch: str, index: int) -> str:
+        return os.path.join(self.manifest(batch), "chunks", f"{index:05d}.json")
+
+    def done(self, batch: str, index: int) -> str:
+        return os.path.join(self.batch(batch), "done", f"{index:05d}.json")
+
+    def published(self, batch: str) -> str:
+        return os.path.join(self.batch(batch), "published.json")
+
+    def document(self, key: str, kind: str) -> str:
+        return os.path.join(self.docs if kind == "dump" else self.errors, key + ".json")
+
+    def relative(self, path: str) -> str:
+        return os.path.relpath(path, self.out)
+
+
+def warm_up() -> None:
+    """Import every reader and build the validators now, in the process luigi will fork its
+    task processes from: otherwise each task process pays for them again (~0.25 s)."""
+    import importlib
+
+    from dumpkit.detect import FORMATS
+    from pipeline.validate import CURRENT, fast_check
+
+    for module in sorted(set(FORMATS.values())):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(f"dumpkit.readers.{module}")
+    for kind, version in CURRENT.items():
+        fast_check(kind, version)
+    importlib.import_module("pipeline.normalize")
+
+
+def load_chunk(layout: Layout, batch: str, index: int) -> list[dict[str, Any]]:
+    with open(layout.chunk(batch, index), encoding="utf-8") as fh:
+        items: list[dict[str, Any]] = json.load(fh)
+    return items
+
+
+def _encode(doc: Doc) -> bytes:
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def existing_document(layout: Layout, key: str) -> tuple[str, Doc] | None:
+    """The document of ``key`` already on disk (either kind), if any and readable."""
+    for kind in ("dump", "error"):
+        path = layout.document(key, kind)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return path, json.load(fh)
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError):
+            return None  # damaged: make it again
+    return None
+
+
+def _refusal_document(item: dict[str, Any]) -> Doc:
+    from pipeline.normalize import error_document
+
+    err = item["error"]
+    return error_document(item["display"], err["code"], err["message"], structure=err["structure"],
+                          offset=err["offset"], size=item["size"], sha256=None, fmt=None,
+                          container=item["container"])
+
+
+def process_item(layout: Layout, item: dict[str, Any]) -> float | None:
+    """Make the document of one manifest item; seconds spent, or ``None`` if it was on disk.
+
+    A document on disk is reused when the same dumpkit version wrote it; if the same bytes
+    now sit at another place, only ``source.path`` and ``source.container`` are rewritten.
+    """
+    from pipeline.normalize import document_for
+    from pipeline.validate import validate
+
+    started = time.perf_counter()
+    key = item["key"]
+    if item["error"] is not None:  # refused by discovery: the document is known already
+        doc = _refusal_document(item)
+        validate(doc)
+        path = layout.document(key, "error")
+        if _same_file(path, _encode(doc)):
+            return None
+        write_atomic(path, _encode(doc), layout.tmp)
+        checkpoint("document")
+        return time.perf_counter() - started
+    found = existing_document(layout, key)
+    if found is not None and found[1].get("dumpkit_version") == dumpkit.__version__:
+        path, doc = found
+        src = doc["source"]
+        if src["path"] != item["display"] or src["container"] != item["container"]:
+            src["path"], src["container"] = item["display"], list(item["container"])
+            validate(doc)
+            write_atomic(path, _encode(doc), layout.tmp)
+        _drop_spooled(item)
+        return None
+    if item["spooled"] and not os.path.exists(item["path"]):
+        raise FileNotFoundError(f"spooled copy of {item['display']} is gone ({item['path']}): "
+                                "rerun with --rescan to expand the archives again")
+    doc = document_for(item["path"], sha256=item["sha256"], container=list(item["container"]),
+                       display_path=item["display"])
+    for kind in ("dump", "error"):  # a stale document of the other kind must not stay beside it
+        other = layout.document(key, kind)
+        if kind != doc["kind"] and os.path.exists(other):
+            os.unlink(other)
+    write_atomic(layout.document(key, doc["kind"]), _encode(doc), layout.tmp)
+    checkpoint("document")
+    _drop_spooled(item)
+    return time.perf_counter() - started
+
+
+def _same_file(path: str, data: bytes) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read() == data
+    except OSError:
+        return False
+
+
+def _drop_spooled(item: dict[str, Any]) -> None:
+    if item["spooled"]:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(item["path"])
+
+
+def iter_items(layout: Layout, batch: str, n_chunks: int) -> Iterator[dict[str, Any]]:
+    for index in range(n_chunks):
+        yield from load_chunk(layout, batch, index)
+
+
+def chunk_seconds(layout: Layout, batch: str, n_chunks: int) -> dict[str, float]:
+    """Seconds per key recorded by the chunk markers (timings only)."""
+    seconds: dict[str, float] = {}
+    for index in range(n_chunks):
+        try:
+            with open(layout.done(batch, index), encoding="utf-8") as fh:
+                seconds.update(json.load(fh).get("seconds", {}))
+        except (OSError, ValueError):
+            continue
+    return seconds
+
+
+def publish(layout: Layout, batch: str, manifest: dict[str, Any],
+            openers: dict[str, Callable[[str], Any]], *, top: int = 25) -> dict[str, Any]:
+    """Write ``dumps.ndjson``, ``report.json`` and ``report.html`` (through ``openers``: name ->
+    the ``open`` of an atomic target) from the documents on disk; prune documents of no item
+    of this batch; clear the spool and ``tmp/``. Returns the report."""
+    from pipeline.report import ReportBuilder
+    from pipeline.report_html import render_html
+
+    started = time.perf_counter()
+    builder = ReportBuilder(batch=batch, inputs=manifest["inputs"], limits=manifest["limits"],
+                            summary=manifest, top=top)
+    seconds = chunk_seconds(layout, batch, manifest["chunks"])
+    keep: set[str] = set()
+    with openers["ndjson"]("w") as nd:
+        for item in iter_items(layout, batch, manifest["chunks"]):
+            found = existing_document(layout, item["key"])
+            if found is None:
+                raise FileNotFoundError(f"document of {item['display']} ({item['key']}) is missing")
+            path, doc = found
+            keep.add(os.path.basename(path))
+            builder.add(item, doc, layout.relative(path))
+            builder.timing(item, seconds.get(item["key"]))
+            nd.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
+    checkpoint("publish")
+    report = builder.finish(manifest["duplicates"], time.perf_counter() - started)
+    with openers["report"]("w") as fh:
+        fh.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    with openers["html"]("w") as fh:
+        fh.write(render_html(report))
+    _prune(layout, keep)
+    shutil.rmtree(layout.spool, ignore_errors=True)
+    sweep_tmp(layout.tmp)
+    return report
+
+
+def _prune(layout: Layout, keep: set[str]) -> None:
+    """Remove documents that belong to no item of this batch (inputs changed since)."""
+    for folder in (layout.docs, layout.errors):
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            continue
+        for name in names:
+            if _DOC_NAME.match(name) and name not in keep:
+                os.unlink(os.path.join(folder, name))

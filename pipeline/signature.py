@@ -1,0 +1,138 @@
+"""Crash signatures from the crashing thread's stack, the way crash-stats users know them.
+
+User-mode dumps go through **siggen** (Socorro's signature generator, its sentinel /
+irrelevant / prefix lists and rules: ``stackoverflow | ...`` for stack overflows, OOM and
+abort prefixes). Frames are handed to it shaped like Socorro's processed crash::
+
+    {"crashing_thread": 0, "os": "Windows NT" | ..., "reason": "EXCEPTION_ACCESS_VIOLATION",
+     "threads": [{"frames": [{"function", "module", "file", "line", "module_offset", "offset"}]}]}
+
+A frame without a function name stands in as ``module@0xOFFSET`` (module lower-cased on
+Windows, as Socorro does), or ``@0xPC`` outside any module — which siggen's lists treat
+as irrelevant.
+
+Kernel dumps (Windows bugchecks, Linux panics) use siggen's frame normalisation with a
+skip list of our own, :data:`KERNEL_IRRELEVANT`: the bugcheck and trap machinery
+(``KeBugCheck*``, ``Ki*`` trap and dispatch frames, ``Kx*`` low-level handlers, exception
+filters and dispatchers, ``panic``/``die``/fault handlers on Linux) and, when the kernel
+image has no symbols, its unnamed frames, so the signature starts at the first frame
+that says who crashed (usually a driver).
+
+siggen is imported on first use only (it costs ~60 ms), and one generator is kept per
+process. Signatures depend only on the dump's content: stable across runs and machines.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from dumpkit.model import Dump, Frame
+
+__all__ = ["KERNEL_IRRELEVANT", "frame_label", "signature_for"]
+
+KERNEL_FORMATS = frozenset({"windows_kernel_dump", "linux_vmcore", "kdump_compressed",
+                            "makedumpfile_flattened"})
+
+#: Kernel frames that never say who crashed (regular expressions, matched at the start).
+KERNEL_IRRELEVANT = (
+    r"KeBugCheck", r"KiBugCheck", r"KeBugCheck2", r"KiBugCheckDispatch",
+    r"Ki\w*Trap", r"Ki\w*Fault", r"Ki\w*Abort", r"KiPageFault", r"KiExceptionDispatch",
+    r"KiDispatchException", r"KiRaiseException", r"KiSystemService", r"KiInterrupt",
+    r"Kx\w*", r"RtlpBreakWithStatusInstruction", r"DbgBreakPoint", r"RtlDispatchException",
+    r"RtlpExecuteHandlerForException", r"RtlRaiseStatus", r"ExRaiseStatus",
+    r"_C_specific_handler", r"__C_specific_handler", r"[\w:]*\$filt\$", r"PspUnhandledException",
+    r"PspSystemThreadStartup\$filt",
+    # the kernel image itself, when it has no symbols
+    r"(ntoskrnl|ntkrnlmp|ntkrnlpa|ntkrpamp|hal)\.(exe|dll)@0x",
+    # Linux
+    r"panic$", r"die$", r"__die", r"oops_", r"do_trap$", r"do_error_trap", r"exc_", r"asm_exc_",
+    r"page_fault_oops", r"no_context$", r"__bad_area", r"bad_area", r"do_user_addr_fault",
+    r"do_kern_addr_fault", r"kernelmode_fixup_or_oops", r"crash_kexec", r"__crash_kexec",
+    r"sysrq_handle_crash", r"\w+\.ko@0x0$",
+)
+
+_generator: Any = None
+_kernel_tool: Any = None
+
+
+def frame_label(frame: Frame, windows: bool) -> str | None:
+    """The stand-in for an unnamed frame: ``module@0xOFFSET`` or ``@0xPC``."""
+    if frame.function:
+        return frame.function
+    if frame.module and frame.module_offset is not None:
+        module = frame.module.lower() if windows else frame.module
+        return f"{module}@0x{frame.module_offset:x}"
+    return None
+
+
+def _frames(dump: Dump, frames: list[Frame]) -> list[dict[str, Any]]:
+    windows = dump.system.os == "windows"
+    out = []
+    for frame in frames:
+        out.append({
+            "function": frame_label(frame, windows),
+            "module": frame.module,
+            "file": frame.source_file,
+            "line": frame.source_line,
+            "module_offset": None if frame.module_offset is None else f"0x{frame.module_offset:x}",
+            "offset": f"0x{frame.pc:x}",
+        })
+    return out
+
+
+def _reason(dump: Dump) -> str | None:
+    crash = dump.crash
+    if crash is None:
+        return None
+    from pipeline import names
+
+    return names.crash_code_name(crash.code, crash.code_space, crash.parameters)
+
+
+def _os_name(dump: Dump) -> str:
+    return {"windows": "Windows NT", "linux": "Linux", "macos": "Mac OS X", "android": "Android",
+            "ios": "iOS"}.get(dump.system.os, dump.system.os)
+
+
+def _is_kernel(dump: Dump) -> bool:
+    return dump.source.format in KERNEL_FORMATS or (
+        dump.crash is not None and dump.crash.kind in ("bugcheck", "panic"))
+
+
+def signature_for(dump: Dump) -> str | None:
+    """The signature of the crashing thread's stack, or ``None`` when it has no frames."""
+    thread = dump.crashing_thread
+    if thread is None or not thread.frames:
+        return None
+    frames = _frames(dump, thread.frames)
+    if _is_kernel(dump):
+        signature = _kernel_signature(frames)
+    else:
+        global _generator
+        if _generator is None:
+            from siggen.generator import SignatureGenerator
+
+            _generator = SignatureGenerator()
+        crash_data = {"crashing_thread": 0, "os": _os_name(dump), "reason": _reason(dump),
+                      "threads": [{"frames": frames}]}
+        if dump.crash is not None and dump.crash.message:
+            crash_data["abort_message"] = dump.crash.message
+        signature = _generator.generate(crash_data).signature
+    if not signature or signature.startswith("EMPTY:"):
+        return None
+    return str(signature)
+
+
+def _kernel_signature(frames: list[dict[str, Any]]) -> str:
+    global _kernel_tool
+    if _kernel_tool is None:
+        from siggen.rules import CSignatureTool
+
+        tool = CSignatureTool()
+        tool.irrelevant_signature_re = re.compile("|".join(f"(?:{p})" for p in KERNEL_IRRELEVANT))
+        tool.prefix_signature_re = re.compile(r"(?!)")  # nothing is a prefix
+        tool.signature_sentinels = []
+        _kernel_tool = tool
+    labels = _kernel_tool.create_frame_list({"frames": frames})
+    signature, _, _ = _kernel_tool.generate(labels, 0)
+    return str(signature)

@@ -1,0 +1,69 @@
+"""luigi targets for the batch, with their temporary files in the work area's ``tmp/``.
+
+A luigi ``LocalTarget`` already writes through a temporary file, but puts it beside the
+final file (``x.json-luigi-tmp-123``), where a run killed at the wrong moment leaves it for
+anyone listing the folder to see. :class:`BatchTarget` keeps it in ``tmp/`` instead (same
+file system, so the final rename stays atomic); see :mod:`pipeline.atomic`.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import luigi
+from luigi.target import AtomicLocalFile
+
+from pipeline.atomic import tmp_name
+
+__all__ = ["BatchTarget"]
+
+
+class _TmpDirFile(AtomicLocalFile):
+    """Written under ``tmp_dir``, renamed onto ``path`` on a clean close."""
+
+    def __init__(self, path: str, tmp_dir: str) -> None:
+        self._tmp_dir = tmp_dir
+        super().__init__(path)
+
+    def generate_tmp_path(self, path: str) -> str:
+        return tmp_name(self._tmp_dir, path)
+
+    def move_to_final_destination(self) -> None:
+        os.replace(self.tmp_path, self.path)
+
+
+class BatchTarget(luigi.LocalTarget):
+    """A local file target whose temporary files live in ``tmp_dir``."""
+
+    def __init__(self, path: str, tmp_dir: str, format: Any = None) -> None:
+        super().__init__(path, format=format)
+        self.tmp_dir = tmp_dir
+
+    def open(self, mode: str = "r") -> Any:
+        if mode.replace("b", "").replace("t", "") == "w":
+            self.makedirs()
+            return self.format.pipe_writer(_TmpDirFile(self.path, self.tmp_dir))
+        return super().open(mode)
+
+    @contextlib.contextmanager
+    def temporary_path(self) -> Iterator[str]:
+        """A fresh path in ``tmp_dir`` (for a file or a directory), renamed onto the target
+        when the block ends without an exception."""
+        self.makedirs()
+        tmp = tmp_name(self.tmp_dir, self.path)
+        os.unlink(tmp)
+        try:
+            yield tmp
+            try:
+                os.rename(tmp, self.path)
+            except OSError:
+                if not os.path.isdir(self.path):  # another worker finished it first: keep theirs
+                    raise
+        finally:
+            if os.path.isdir(tmp):
+                shutil.rmtree(tmp, ignore_errors=True)
+            elif os.path.exists(tmp):
+                os.unlink(tmp)

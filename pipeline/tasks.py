@@ -1,0 +1,237 @@
+"""luigi tasks of ``dumpkit normalize``: discovery, documents by chunks of dumps, the report.
+
+    NormalizeArchive (wrapper)
+      └─ BatchReport            dumps.ndjson, report.json, report.html  (+ work/.../published.json)
+           ├─ Discover          work/batches/<batch>/manifest/  (items in chunks, duplicates)
+           │    └─ InputPath    each input file or directory (external)
+           └─ NormalizeChunk*N  docs/ and errors/ documents; work/batches/<batch>/done/<i>.json
+                └─ ManifestReady (external: made by Discover)
+
+The chunks are dynamic dependencies of ``BatchReport`` (their number is known once the
+manifest exists). ``dumpkit normalize`` schedules them explicitly too, after discovery, so
+that every worker sharing a central ``luigid`` knows them and takes its part.
+
+Run from luigi itself::
+
+    luigi --module pipeline.tasks NormalizeArchive --inputs '["/data/crashes.tar.gz"]' \\
+          --out out/batch --local-scheduler --workers 2
+
+Why chunks, not one task per dump: luigi's scheduler costs grow with the number of tasks
+(2,000 no-op tasks: 5.4 s with one worker, 15 s with two, mostly ``get_work`` scanning all
+tasks and one process fork per task); a few hundred chunks keep it under a second. See
+``benchmarks/bench_pipeline.py``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import luigi
+
+from pipeline.archives import Limits, Spool
+from pipeline.batchwork import Layout, batch_id, load_chunk, process_item, publish
+from pipeline.discover import discover
+from pipeline.targets import BatchTarget
+
+__all__ = [
+    "TARGET_CHUNKS",
+    "BatchReport",
+    "Discover",
+    "InputPath",
+    "ManifestReady",
+    "NormalizeArchive",
+    "NormalizeChunk",
+    "auto_chunk_size",
+]
+
+#: aim for about this many chunk tasks per batch (see the module docstring)
+TARGET_CHUNKS = 200
+MIN_CHUNK = 4
+
+#: set by the command line to show discovery's progress (files examined, bytes read)
+DISCOVERY_PROGRESS: Callable[[int, int], None] | None = None
+
+
+def auto_chunk_size(n_items: int) -> int:
+    """Items per chunk: at least MIN_CHUNK, and about TARGET_CHUNKS chunks for big batches."""
+    return max(MIN_CHUNK, math.ceil(n_items / TARGET_CHUNKS))
+
+
+class PathParameter(luigi.Parameter):
+    """A path, made absolute (relative to the scheduling process's directory)."""
+
+    def normalize(self, x: Any) -> Any:
+        return os.path.abspath(os.fspath(x))
+
+
+class PathListParameter(luigi.ListParameter):
+    """Paths, made absolute, deduplicated and sorted: the same inputs name the same batch."""
+
+    def normalize(self, x: Any) -> Any:
+        paths = [x] if isinstance(x, str) else list(super().normalize(x))
+        return tuple(sorted({os.path.abspath(os.fspath(p)) for p in paths}))
+
+
+class _BatchTask(luigi.Task):
+    """The parameters that define a batch, shared by the batch-level tasks."""
+
+    inputs = PathListParameter(description="input files and directories")
+    out = PathParameter(description="output folder")
+    max_member_size = luigi.IntParameter(default=Limits.max_member_size,
+                                         description="bytes of one spooled archive member, at most")
+    max_ratio = luigi.IntParameter(default=Limits.max_ratio,
+                                   description="bytes expanded out of one input, at most this times its size")
+    max_depth = luigi.IntParameter(default=Limits.max_depth, description="containers inside containers")
+    chunk_size = luigi.IntParameter(default=0, description="dumps per task; 0: automatic")
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.out)
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(max_member_size=self.max_member_size, max_ratio=self.max_ratio,
+                      max_depth=self.max_depth)
+
+    @property
+    def batch(self) -> str:
+        return batch_id(list(self.inputs), self.limits.as_dict(), self.chunk_size)
+
+
+class InputPath(luigi.ExternalTask):
+    """An input file or directory: made by someone else, only checked for existence."""
+
+    path = PathParameter()
+
+    def output(self) -> luigi.LocalTarget:
+        return luigi.LocalTarget(self.path)
+
+
+class Discover(_BatchTask):
+    """Walk the inputs, expand containers, deduplicate; write the manifest in chunks."""
+
+    def requires(self) -> list[InputPath]:
+        return [InputPath(path=p) for p in self.inputs]
+
+    def output(self) -> BatchTarget:
+        return BatchTarget(self.layout.manifest(self.batch), self.layout.tmp)
+
+    def run(self) -> None:
+        layout, limits = self.layout, self.limits
+        spool = Spool(layout.spool, layout.tmp, limits)
+        found = discover(list(self.inputs), limits, spool, progress=DISCOVERY_PROGRESS)
+        size = self.chunk_size or auto_chunk_size(len(found.items))
+        chunks = [found.items[i:i + size] for i in range(0, len(found.items), size)]
+        summary = {
+            "batch": self.batch, "inputs": list(self.inputs), "limits": limits.as_dict(),
+            "items": len(found.items), "chunk_size": size, "chunks": len(chunks),
+            "files": found.files, "containers": found.containers, "input_bytes": found.bytes_read,
+            "discovery_s": round(found.seconds, 3), "duplicates": found.duplicates,
+        }
+        with self.output().temporary_path() as tmp:
+            os.makedirs(os.path.join(tmp, "chunks"))
+            for index, items in enumerate(chunks):
+                with open(os.path.join(tmp, "chunks", f"{index:05d}.json"), "w", encoding="utf-8") as fh:
+                    json.dump(items, fh, ensure_ascii=False)
+            with open(os.path.join(tmp, "manifest.json"), "w", encoding="utf-8") as fh:
+                json.dump(summary, fh, ensure_ascii=False, indent=1)
+
+
+class ManifestReady(luigi.ExternalTask):
+    """The manifest of a batch, as ``Discover`` left it."""
+
+    out = PathParameter()
+    batch = luigi.Parameter()
+
+    def output(self) -> BatchTarget:
+        layout = Layout(self.out)
+        return BatchTarget(layout.manifest(self.batch), layout.tmp)
+
+
+class NormalizeChunk(luigi.Task):
+    """Documents of one chunk of the manifest; its output is the chunk's marker."""
+
+    out = PathParameter()
+    batch = luigi.Parameter()
+    index = luigi.IntParameter()
+
+    def requires(self) -> ManifestReady:
+        return ManifestReady(out=self.out, batch=self.batch)
+
+    def output(self) -> BatchTarget:
+        layout = Layout(self.out)
+        return BatchTarget(layout.done(self.batch, self.index), layout.tmp)
+
+    def run(self) -> None:
+        layout = Layout(self.out)
+        processed: list[str] = []
+        seconds: dict[str, float] = {}
+        reused = 0
+        for item in load_chunk(layout, self.batch, self.index):
+            spent = process_item(layout, item)
+            if spent is None:
+                reused += 1
+            else:
+                processed.append(item["key"])
+                seconds[item["key"]] = round(spent, 6)
+        marker = {"batch": self.batch, "index": self.index, "worker": f"{socket.gethostname()}:{os.getpid()}",
+                  "processed": processed, "reused": reused, "seconds": seconds}
+        with self.output().open("w") as fh:
+            json.dump(marker, fh)
+
+
+def read_manifest(layout: Layout, batch: str) -> dict[str, Any]:
+    with open(os.path.join(layout.manifest(batch), "manifest.json"), encoding="utf-8") as fh:
+        manifest: dict[str, Any] = json.load(fh)
+    return manifest
+
+
+class BatchReport(_BatchTask):
+    """After every chunk: ``dumps.ndjson``, ``report.json``, ``report.html``."""
+
+    def requires(self) -> Discover:
+        return self.clone(Discover)
+
+    def output(self) -> dict[str, BatchTarget]:
+        layout = self.layout
+        return {
+            "ndjson": BatchTarget(os.path.join(self.out, "dumps.ndjson"), layout.tmp),
+            "report": BatchTarget(os.path.join(self.out, "report.json"), layout.tmp),
+            "html": BatchTarget(os.path.join(self.out, "report.html"), layout.tmp),
+            "published": BatchTarget(layout.published(self.batch), layout.tmp),
+        }
+
+    def complete(self) -> bool:
+        """Done when every output exists *and* ``report.json`` is this batch's (the folder may
+        have been used for other inputs since)."""
+        if not super().complete():
+            return False
+        try:
+            with open(os.path.join(self.out, "report.json"), encoding="utf-8") as fh:
+                return bool(json.load(fh).get("batch") == self.batch)
+        except (OSError, ValueError):
+            return False
+
+    def chunks(self) -> list[NormalizeChunk]:
+        manifest = read_manifest(self.layout, self.batch)
+        return [NormalizeChunk(out=self.out, batch=self.batch, index=i) for i in range(manifest["chunks"])]
+
+    def run(self) -> Iterator[list[NormalizeChunk]]:
+        yield self.chunks()
+        targets = self.output()
+        manifest = read_manifest(self.layout, self.batch)
+        report = publish(self.layout, self.batch, manifest,
+                         {name: targets[name].open for name in ("ndjson", "report", "html")})
+        with targets["published"].open("w") as fh:
+            json.dump({"batch": self.batch, "totals": report["totals"]}, fh)
+
+
+class NormalizeArchive(luigi.WrapperTask, _BatchTask):
+    """The whole batch: ``luigi --module pipeline.tasks NormalizeArchive --inputs ... --out ...``."""
+
+    def requires(self) -> BatchReport:
+        return self.clone(BatchReport)
