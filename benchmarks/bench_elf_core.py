@@ -108,23 +108,29 @@ def corpus_cores(explicit: str | None) -> list[Path]:
 def run_dumpkit(path: Path, rounds: int) -> dict[str, float | None]:
     proc = subprocess.run([sys.executable, "-c", CHILD, str(REPO), str(path), str(rounds)],
                           capture_output=True, text=True, check=True, timeout=3600)
-    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    result: dict[str, float | None] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 
 
 def _timed(cmd: list[str], timeout: float) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one child process, (-1, 0) on timeout."""
+    """Wall seconds and peak RSS (KiB; 0 when unknown) of one command, (-1, 0) on timeout.
+
+    The RSS comes from GNU time's %M: ``wait4`` on a child forked from this Python process
+    would count the Python pages it had before exec.
+    """
+    wrapped = [GNU_TIME, "-f", "%M", *cmd] if GNU_TIME else cmd
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = t + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            return time.perf_counter() - t, usage.ru_maxrss
-        if time.perf_counter() > deadline:
-            proc.kill()
-            os.wait4(proc.pid, 0)
-            return -1.0, 0
-        time.sleep(0.001)
+    try:
+        proc = subprocess.run(wrapped, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return -1.0, 0
+    seconds = time.perf_counter() - t
+    last = proc.stderr.strip().splitlines()[-1:] if GNU_TIME else []
+    return seconds, int(last[0]) if last and last[0].isdigit() else 0
 
 
 def run_elfutils(path: Path, rounds: int, timeout: float) -> tuple[float | None, int]:
@@ -146,14 +152,20 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/dumpkit-bench-elf"))
     ap.add_argument("--corpus", default=None)
     ap.add_argument("--no-corpus", action="store_true")
-    ap.add_argument("--eu-timeout", type=float, default=30.0, help="seconds before an elfutils run is dropped")
+    ap.add_argument("--eu-timeout", type=float, default=30.0,
+                    help="seconds before an elfutils run is dropped")
     args = ap.parse_args()
-    files = self_made_cores(args.workdir, args.big_mib) + ([] if args.no_corpus else corpus_cores(args.corpus))
+    files = self_made_cores(args.workdir, args.big_mib)
+    files += [] if args.no_corpus else corpus_cores(args.corpus)
+    print("times in ms (mean of warm rounds); RSS in MiB: dumpkit = whole Python process "
+          "(baseline after imports shown at the end), elfutils = max of its two tools")
     print(f"{'file':46s} {'size':>9s} {'dk open':>8s} {'dk doc':>8s} {'elfutils':>9s} {'eu/dk':>6s}"
           f" {'dk RSS':>7s} {'eu RSS':>7s}")
+    baselines = []
     totals = [0.0, 0.0, 0.0]
     for path in files:
         dk = run_dumpkit(path, args.rounds)
+        baselines.append(float(dk["base_rss_kb"] or 0) / 1024)
         eu_ms, eu_rss = run_elfutils(path, min(args.rounds, 3), args.eu_timeout)
         size = path.stat().st_size
         human = f"{size / 2**30:.2f}G" if size >= 2**30 else f"{size / 2**20:.1f}M" if size >= 2**20 \
@@ -162,7 +174,7 @@ def main() -> int:
         open_ms = float(dk["open_ms"] or 0.0)
         ratio = f"{eu_ms / open_ms:.1f}" if eu_ms and open_ms else "-"
         eu_text = f"{eu_ms:.1f}" if eu_ms is not None else "timeout"
-        rss = float(dk["rss_kb"] or 0) / 1024
+        rss = float(dk["rss_kb"] or 0) / 1024  # whole process: interpreter + imports + this file
         print(f"{path.name[:46]:46s} {human:>9s} {open_ms:8.1f} {doc:>8s} {eu_text:>9s} {ratio:>6s}"
               f" {rss:7.1f} {eu_rss / 1024:7.1f}", flush=True)
         if eu_ms is not None:
@@ -172,6 +184,9 @@ def main() -> int:
     if totals[0]:
         print(f"{'total (files elfutils finished)':46s} {'':>9s} {totals[0]:8.1f} {totals[1]:8.1f} "
               f"{totals[2]:9.1f} {totals[2] / totals[0]:6.1f}")
+    if baselines:
+        print(f"dumpkit process RSS after imports, before the first file: {min(baselines):.1f}-"
+              f"{max(baselines):.1f} MiB")
     print(f"(this process: peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB)")
     return 0
 

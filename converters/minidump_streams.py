@@ -63,6 +63,7 @@ MAX_EXCEPTION_PARAMETERS = 15
 _VS_FFI_SIGNATURE, _VS_FFI_STRUCVERSION = 0xFEEF04BD, 0x00010000
 _MISC1_PROCESS_ID, _MISC1_PROCESS_TIMES = 0x1, 0x2
 _U32 = 0xFFFFFFFF
+_U64 = 0xFFFFFFFFFFFFFFFF  # every value is cut to its field: a bad source value never breaks struct
 #: Breakpad's exception code of a dump taken without a crash (Linux cores without a signal)
 _DUMP_REQUESTED = 0xFFFFFFFF
 
@@ -188,7 +189,7 @@ def codeview_record(module: Module) -> bytes | None:
 
 def module_entry(module: Module, os: str, name_rva: int, cv: tuple[int, int]) -> bytes:
     """MINIDUMP_MODULE (108 bytes); ``cv`` = (DataSize, Rva) of its CodeView record."""
-    return struct.pack("<QIIII", module.base, module.size & _U32, (module.checksum or 0) & _U32,
+    return struct.pack("<QIIII", module.base & _U64, module.size & _U32, (module.checksum or 0) & _U32,
                        (module.timestamp or 0) & _U32, name_rva) + fixed_file_info(module, os) + \
         struct.pack("<IIIIQQ", cv[0], cv[1], 0, 0, 0, 0)
 
@@ -197,15 +198,15 @@ def unloaded_module_list(modules: list[Module], name_rvas: list[int]) -> bytes:
     """MINIDUMP_UNLOADED_MODULE_LIST: 12-byte header, 24-byte entries."""
     out = [struct.pack("<III", 12, 24, len(modules))]
     for module, rva in zip(modules, name_rvas, strict=True):
-        out.append(struct.pack("<QIIII", module.base, module.size & _U32, (module.checksum or 0) & _U32,
-                               (module.timestamp or 0) & _U32, rva))
+        out.append(struct.pack("<QIIII", module.base & _U64, module.size & _U32,
+                               (module.checksum or 0) & _U32, (module.timestamp or 0) & _U32, rva))
     return b"".join(out)
 
 
 def thread_entry(thread: Thread, stack: tuple[int, int, int], context: tuple[int, int]) -> bytes:
     """MINIDUMP_THREAD (0x30); ``stack`` = (start, DataSize, Rva), ``context`` = (DataSize, Rva)."""
     return struct.pack("<IIIIQQIIII", thread.id & _U32, (thread.suspend_count or 0) & _U32, 0,
-                       (thread.priority or 0) & _U32, thread.teb or 0, stack[0], stack[1], stack[2],
+                       (thread.priority or 0) & _U32, (thread.teb or 0) & _U64, stack[0], stack[1], stack[2],
                        context[0], context[1])
 
 
@@ -216,11 +217,11 @@ def exception_stream(crash: CrashInfo, thread_id: int, context: tuple[int, int])
     (code = signal, flags = si_code, address = fault address); bugchecks put the bugcheck code
     in ExceptionCode and its four parameters in ExceptionInformation.
     """
-    params = [p & 0xFFFFFFFFFFFFFFFF for p in crash.parameters[:MAX_EXCEPTION_PARAMETERS]]
+    params = [p & _U64 for p in crash.parameters[:MAX_EXCEPTION_PARAMETERS]]
     info = params + [0] * (MAX_EXCEPTION_PARAMETERS - len(params))
     code = crash.code if crash.code is not None and crash.kind != "none" else _DUMP_REQUESTED
     return struct.pack("<IIIIQQII15QII", thread_id & _U32, 0, code & _U32, (crash.subcode or 0) & _U32,
-                       0, (crash.address or 0) & 0xFFFFFFFFFFFFFFFF, len(params), 0, *info,
+                       0, (crash.address or 0) & _U64, len(params), 0, *info,
                        context[0], context[1])
 
 
@@ -248,7 +249,8 @@ def memory_info_list(regions: Iterable[MemoryRegion]) -> bytes:
         protect = _PROTECT.get((region.permissions or "")[:3], 0)
         state = _STATE.get(region.state or "commit", 0x1000)
         kind = _TYPE.get(region.type or "", 0) if state != 0x10000 else 0
-        entries.append(struct.pack("<QQIIQIIII", region.start, region.start, protect, 0, region.size,
+        start = region.start & _U64
+        entries.append(struct.pack("<QQIIQIIII", start, start, protect, 0, region.size & _U64,
                                    state, protect, kind, 0))
     return struct.pack("<IIQ", 16, 48, len(entries)) + b"".join(entries)
 

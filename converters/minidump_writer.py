@@ -119,6 +119,7 @@ class MinidumpWriter:
         self.options = options or WriterOptions()
         linux = self.options.linux_streams
         self.linux = dump.system.os in ("linux", "android") if linux is None else linux
+        self.linux_payloads = self._linux_payloads()
         self.stream_names = self._stream_names()
         self._meta_size0: int | None = None
 
@@ -156,7 +157,7 @@ class MinidumpWriter:
 
     def _stream_names(self) -> list[str]:
         names = ["ThreadList", "ModuleList", "Memory64List" if self.options.full_memory else "MemoryList"]
-        if self._crash_thread() is not None:
+        if self._has_exception():
             names.append("Exception")
         names.append("SystemInfo")
         if ms.misc_info(self.dump.process) is not None:
@@ -165,7 +166,7 @@ class MinidumpWriter:
             names.append("UnloadedModuleList")
         if self._wants_memory_info():
             names.append("MemoryInfoList")
-        names += list(self._linux_payloads())
+        names += list(self.linux_payloads)
         return names
 
     def _wants_memory_info(self) -> bool:
@@ -190,11 +191,17 @@ class MinidumpWriter:
                                     source.type if source else None))
         return out
 
+    def _has_exception(self) -> bool:
+        """A Windows dump without an exception has no exception stream; a Linux one says
+        DUMP_REQUESTED there, as Breakpad does."""
+        crash = self.dump.crash
+        return crash is not None and not (crash.kind == "none" and self.dump.system.os == "windows")
+
     def _crash_thread(self) -> Thread | None:
         """The thread the exception stream names (the crash's thread, else the one marked crashed)."""
         crash = self.dump.crash
-        if crash is None or (crash.kind == "none" and self.dump.system.os == "windows"):
-            return None  # a Windows dump without an exception has no exception stream
+        if crash is None:
+            return None
         thread = self.dump.thread(crash.thread_id) if crash.thread_id is not None else None
         return thread or self.dump.crashing_thread or (self.dump.threads[0] if self.dump.threads else None)
 
@@ -246,9 +253,10 @@ class MinidumpWriter:
         else:
             put("MemoryList", ms.memory_list(memory))
 
-        crashed = self._crash_thread()
-        if crashed is not None and dump.crash is not None:
-            put("Exception", ms.exception_stream(dump.crash, crashed.id, contexts.get(crashed.id, (0, 0))), 8)
+        if "Exception" in self.stream_names and dump.crash is not None:
+            crashed = self._crash_thread()
+            tid = crashed.id if crashed is not None else (dump.crash.thread_id or 0)
+            put("Exception", ms.exception_stream(dump.crash, tid, contexts.get(tid, (0, 0))), 8)
 
         csd_rva = blob.add(ms.minidump_string(ms.csd_text(dump.system)))
         put("SystemInfo", ms.system_info(dump.system, csd_rva))
@@ -260,7 +268,7 @@ class MinidumpWriter:
             put("UnloadedModuleList", ms.unloaded_module_list(dump.unloaded_modules, rvas))
         if "MemoryInfoList" in self.stream_names:
             put("MemoryInfoList", ms.memory_info_list(self._memory_regions(memory)), 8)
-        for name, payload in self._linux_payloads().items():
+        for name, payload in self.linux_payloads.items():
             put(name, payload)
         return blob, streams
 

@@ -80,6 +80,10 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"dumpkit shrink: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:  # a bug of ours: one line, not a traceback (as `inspect` does)
+        print(f"dumpkit shrink: {args.input}: internal error: {type(exc).__name__}: {exc} "
+              "[internal_error]", file=sys.stderr)
+        return EXIT_UNREADABLE
     out = report.output
     stack_bytes = sum(size for _, size in report.stacks.values())
     print(f"{args.input}: {report.input_format}, {format_size(report.input_size)} "

@@ -64,14 +64,14 @@ instances:
     value: ei_class == elf_class::b64
 types:
   body:
-    doc: Everything after e_ident, in the byte order EI_DATA names.
-    doc-ref: FORMATS.md 4.1 (Ehdr, Phdr)
     meta:
       endian:
         switch-on: _root.ei_data
         cases:
           'byte_order::le': le
           'byte_order::be': be
+    doc: Everything after e_ident, in the byte order EI_DATA names.
+    doc-ref: FORMATS.md 4.1 (Ehdr, Phdr)
     seq:
       - id: object_type
         type: u2

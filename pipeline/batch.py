@@ -25,6 +25,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from pipeline.archives import Limits, parse_size
@@ -32,7 +33,9 @@ from pipeline.archives import Limits, parse_size
 __all__ = ["EXIT_OK", "EXIT_UNREADABLE", "EXIT_USAGE", "add_arguments", "run"]
 
 EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE = 0, 1, 2
-_OK = ("SUCCESS", "SUCCESS_WITH_RETRY")
+#: luigi outcomes after which a worker sharing a central scheduler waits and asks again: the
+#: tasks left are running on other workers ("not granted run permission" is luigi's NOT_RUN)
+_WAIT = ("SUCCESS", "SUCCESS_WITH_RETRY", "NOT_RUN")
 
 
 def _size(text: str) -> int:
@@ -116,6 +119,7 @@ class _Progress:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last = 0.0
+        self._final: Callable[[], int] | None = None
 
     def discovering(self, files: int, nbytes: int) -> None:
         if not self.enabled:
@@ -124,7 +128,7 @@ class _Progress:
         if self.bar is None:
             from tqdm import tqdm
 
-            self.bar = tqdm(desc="discovering", unit=" files", file=sys.stderr, dynamic_ncols=True)
+            self.bar = tqdm(desc="discovering", unit=" files", file=sys.stderr, **_width())
         if now - self._last > 0.2:
             self.bar.n = files
             self.bar.set_postfix_str(f"{nbytes / 1e6:,.0f} MB read", refresh=False)
@@ -137,9 +141,10 @@ class _Progress:
             return
         from tqdm import tqdm
 
+        self._final = lambda: _count_done(layout, expected)
         done = _count_done(layout, expected)
         self.bar = tqdm(total=len(expected), initial=done, desc="documents", unit=" docs",
-                        file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+                        file=sys.stderr, smoothing=0.1, **_width())
 
         def poll() -> None:
             while not self._stop.wait(0.5):
@@ -157,8 +162,25 @@ class _Progress:
             self._thread = None
         self._stop.clear()
         if self.bar is not None:
+            if self._final is not None:  # the last documents since the last poll
+                n = self._final()
+                if n > self.bar.n:
+                    self.bar.update(n - self.bar.n)
             self.bar.close()
             self.bar = None
+        self._final = None
+
+
+def _width() -> dict[str, Any]:
+    """Follow the terminal's size; one that reports none (0x0, e.g. a bare pty) gets 100x24
+    (tqdm would otherwise hide the bar: it draws no line beyond a 0-row screen)."""
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except (OSError, ValueError):
+        size = os.terminal_size((0, 0))
+    if size.columns > 0 and size.lines > 0:
+        return {"dynamic_ncols": True}
+    return {"ncols": size.columns or 100, "nrows": size.lines or 24}
 
 
 def _count_done(layout: Any, expected: dict[str, str]) -> int:
@@ -181,9 +203,9 @@ def _until_complete(target: Any, tasks: list[Any], env: dict[str, Any], remote: 
         result = _build(tasks, env)
         if target.complete():
             return True, result
-        if not remote or result.status.name not in _OK:
+        if not remote or result.status.name not in _WAIT:
             return False, result
-        time.sleep(1.0)  # running on another worker: luigid gives it back if that worker dies
+        time.sleep(1.0)  # running on another worker: luigid hands it back if that worker dies
 
 
 def _failed(result: Any, layout: Any) -> int:

@@ -24,7 +24,9 @@ import json
 import os
 import stat
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,21 +133,41 @@ def _files(inputs: list[str]) -> Iterator[str | Refused]:
             yield Refused(top, (), "not_regular_file", "not a regular file or directory: not read")
 
 
+def _examined(unpacker: Unpacker, entries: Iterator[str | Refused],
+              threads: int) -> Iterator[tuple[int, list[Found | Refused]]]:
+    """``(size on disk, what it holds)`` of each entry, in entry order, ``threads`` files at a
+    time: hashing and decompressing release the GIL, so big files hash in parallel."""
+    def one(entry: str | Refused) -> tuple[int, list[Found | Refused]]:
+        if isinstance(entry, Refused):
+            return 0, [entry]
+        size = 0
+        with contextlib.suppress(OSError):
+            size = os.stat(entry).st_size
+        return size, list(unpacker.examine(entry, entry))
+
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="discover") as pool:
+        window: deque[Future[tuple[int, list[Found | Refused]]]] = deque()
+        for entry in entries:
+            window.append(pool.submit(one, entry))
+            if len(window) >= 2 * threads:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
 def discover(inputs: list[str], limits: Limits, spool: Spool,
-             progress: Progress | None = None) -> Manifest:
-    """Walk ``inputs``, expand containers (spooling dumps found inside them), deduplicate."""
+             progress: Progress | None = None, threads: int | None = None) -> Manifest:
+    """Walk ``inputs``, expand containers (spooling dumps found inside them), deduplicate.
+
+    The first place a content is seen (in walk order: inputs sorted, directories by name,
+    archives in stored order) names its document; later ones are duplicates."""
     started = time.monotonic()
     unpacker = Unpacker(spool, limits)
     manifest = Manifest()
     by_key: dict[str, Item] = {}
-    for entry in _files(inputs):
-        things: Iterator[Found | Refused]
-        if isinstance(entry, Refused):
-            things = iter([entry])
-        else:
-            things = unpacker.examine(entry, entry)
-            with contextlib.suppress(OSError):
-                manifest.bytes_read += os.stat(entry).st_size
+    threads = threads or min(4, os.cpu_count() or 1)
+    for size, things in _examined(unpacker, _files(inputs), threads):
+        manifest.bytes_read += size
         for thing in things:
             manifest.files += 1
             item = _refusal_item(thing) if isinstance(thing, Refused) else _found_item(thing)
@@ -157,8 +179,8 @@ def discover(inputs: list[str], limits: Limits, spool: Spool,
                     "sha256": item["sha256"], "path": item["display"], "container": item["container"],
                     "duplicate_of": {"path": first["display"], "container": first["container"]},
                 })
-            if progress is not None:
-                progress(manifest.files, manifest.bytes_read)
+        if progress is not None:
+            progress(manifest.files, manifest.bytes_read)
     manifest.items = [by_key[k] for k in sorted(by_key)]
     manifest.containers = unpacker.containers
     manifest.seconds = time.monotonic() - started

@@ -18,6 +18,7 @@ from dumpkit.errors import DumpkitError
 from dumpkit.model import PC_REGISTER, CrashInfo, Dump, Frame, Module, Thread
 from dumpkit.unwind import SymbolStore, unwind_dump
 from pipeline import names
+from pipeline.signature import signature_for
 from pipeline.validate import DocumentInvalid, validate
 
 __all__ = [
@@ -95,6 +96,7 @@ def _crash(dump: Dump) -> Doc | None:
     code_name = names.crash_code_name(crash.code, crash.code_space, crash.parameters)
     pc = _faulting_pc(dump, crash)
     module = dump.module_at(pc) if pc is not None else None
+    short_signature = crash_signature(code_name, module, pc)
     return {
         "kind": crash.kind,
         "code": crash.code,
@@ -110,7 +112,8 @@ def _crash(dump: Dump) -> Doc | None:
         "module": module.name if module else None,
         "module_offset": _hex(pc - module.base) if module and pc is not None else None,
         "message": crash.message,
-        "signature": crash_signature(code_name, module, pc),
+        "signature": signature_for(dump) or short_signature,
+        "short_signature": short_signature,
     }
 
 

@@ -21,6 +21,7 @@ import io
 import os
 import stat
 import tarfile
+import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -101,6 +102,7 @@ class Unpacker:
         self.spool = spool
         self.limits = limits
         self.containers = 0  # containers opened, for the report
+        self._lock = threading.Lock()  # examine() may run in several threads
 
     # -- entry point ---------------------------------------------------------------------
     def examine(self, path: str, display: str) -> Iterator[Found | Refused]:
@@ -151,7 +153,9 @@ class Unpacker:
             yield Refused(display, chain, "nesting_limit",
                           f"{kind} container nested deeper than {self.limits.max_depth} levels")
             return
-        self.containers += not merged  # a .tar.gz counts once
+        if not merged:  # a .tar.gz counts once
+            with self._lock:
+                self.containers += 1
         members_chain = chain if merged else (*chain, display)
         if kind in COMPRESSIONS:
             inner = decompressor(kind, stream, budget, display)

@@ -18,7 +18,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 
-__all__ = ["documents", "free_port", "ndjson", "normalize_cmd", "run_normalize", "snapshot", "start_normalize"]
+__all__ = ["documents", "free_port", "ndjson", "normalize_cmd", "run_normalize", "snapshot",
+           "start_normalize", "wait_for_port"]
 
 _TIMINGS = re.compile(r"<!--timings-->.*?<!--/timings-->", re.S)
 
@@ -39,8 +40,8 @@ def _limit_memory(limit: int | None) -> Callable[[], None] | None:
 
 def start_normalize(inputs: list[Path], out: Path, *args: str, env: dict[str, str] | None = None,
                     cwd: Path | None = None, rlimit_as: int | None = None) -> subprocess.Popen[str]:
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("DUMPKIT_KILL_AT", None) if env is None or "DUMPKIT_KILL_AT" not in env else None
+    full_env = {k: v for k, v in os.environ.items() if k != "DUMPKIT_KILL_AT"}
+    full_env.update(env or {})
     return subprocess.Popen(normalize_cmd(inputs, out, *args), cwd=cwd or REPO, env=full_env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
                             preexec_fn=_limit_memory(rlimit_as))

@@ -30,6 +30,7 @@ def test_version_1_documents_still_validate() -> None:
     """A document written before frames existed (schema v1) stays valid against v1."""
     doc = normalize(_sample_dump())
     doc["schema_version"] = 1
+    del doc["crash"]["short_signature"]
     for thread in doc["threads"]:
         del thread["frames"]
     validate(doc)
@@ -57,7 +58,8 @@ def test_normalized_document_validates_and_names_the_crash() -> None:
     assert crash["code_name"] == "EXCEPTION_ACCESS_VIOLATION_WRITE"
     assert crash["module"] == "ntdll.dll"
     assert crash["module_offset"] == "0x1234"
-    assert crash["signature"] == "EXCEPTION_ACCESS_VIOLATION_WRITE ntdll.dll+0x1234"
+    assert crash["short_signature"] == "EXCEPTION_ACCESS_VIOLATION_WRITE ntdll.dll+0x1234"
+    assert crash["signature"] == "ntdll.dll@0x1234"  # siggen, from the one context frame
     assert crash["parameters"] == ["0x1", "0x10"]
     assert doc["threads"][0]["registers"]["rip"] == "0x7ffa00001234"
     assert doc["schema_version"] == 2
@@ -87,7 +89,8 @@ def test_signal_names_and_signature_use_the_thread_pc() -> None:
     validate(doc)
     assert doc["crash"]["code_name"] == "SIGSEGV"
     assert doc["crash"]["subcode_name"] == "SEGV_MAPERR"
-    assert doc["crash"]["signature"] == "SIGSEGV crasher+0x123"
+    assert doc["crash"]["short_signature"] == "SIGSEGV crasher+0x123"
+    assert doc["crash"]["signature"] == "crasher@0x123"
 
 
 @pytest.mark.parametrize(("code", "space", "params", "expected"), [

@@ -18,6 +18,7 @@ Known divergences of the outside readers, skipped one by one with the reason:
 """
 from __future__ import annotations
 
+import random
 import re
 import shutil
 import subprocess
@@ -29,6 +30,7 @@ import pytest
 import dumpkit
 from converters.roundtrip import roundtrip_differences
 from converters.shrink import ShrinkOptions, ShrinkReport, shrink, write_full_memory
+from dumpkit.errors import DumpkitError
 from dumpkit.model import PC_REGISTER, SP_REGISTER, Dump
 from pipeline.cli import main as cli_main
 from tests.builders.kernel_dump import write_bitmap, write_complete
@@ -149,6 +151,10 @@ def test_crash_stack_bytes_equal(source: Path, shrunk: tuple[Path, ShrinkReport]
     with dumpkit.open(out) as small, dumpkit.open(source) as big:
         crashed = small.crashing_thread or (small.threads[0] if small.threads else None)
         if crashed is None or not crashed.stack_size or crashed.stack_start is None:
+            source_thread = big.crashing_thread or (big.threads[0] if big.threads else None)
+            sp = source_thread.registers.get(SP_REGISTER[big.system.cpu_arch]) if source_thread else None
+            assert sp is None or big.memory is None or not big.memory.is_captured(sp), \
+                "the source holds the crashing thread's stack but the output has none"
             pytest.skip("the source captured no stack memory for its crashing thread")
         assert small.memory is not None and big.memory is not None
         start, size = crashed.stack_start, crashed.stack_size
@@ -362,3 +368,29 @@ def test_kernel_dump_shrinks(tmp_path: Path, arch: str, kind: str) -> None:
     if arch in ("amd64", "x86"):
         facts = read_udmp(str(out))
         assert sorted(facts.thread_ids or []) == sorted(t.id for t in big.threads)
+
+
+# ---------------------------------------------------------------------------- garbage in
+@pytest.mark.corpus
+def test_mutated_inputs_fail_cleanly(tmp_path: Path) -> None:
+    """Bytes flipped in real dumps: shrink either works or raises DumpkitError, never another error."""
+    picks = [p for p in CORPUS if p.stat().st_size < 2 << 20][:8]
+    if not picks:
+        pytest.skip("no small shrinkable corpus files")
+    rng = random.Random(20261126)
+    bad = tmp_path / "mutant.bin"
+    outcomes = {"ok": 0, "refused": 0}
+    for i in range(160):
+        data = bytearray(picks[i % len(picks)].read_bytes())
+        for _ in range(rng.choice((1, 4, 16, 64))):
+            limit = len(data) if rng.random() < 0.2 else min(len(data), 0x2000)
+            data[rng.randrange(limit)] = rng.randrange(256)
+        bad.write_bytes(bytes(data))
+        try:
+            shrink(bad, tmp_path / "mutant.dmp", ShrinkOptions(max_size=64 * 1024))
+        except DumpkitError:
+            outcomes["refused"] += 1
+            continue
+        outcomes["ok"] += 1
+        assert (tmp_path / "mutant.dmp").stat().st_size <= 64 * 1024
+    assert outcomes["ok"] > 0 and outcomes["refused"] > 0

@@ -25,8 +25,10 @@ import dumpkit
 from dumpkit.model import Frame
 from dumpkit.unwind import SymbolStore, unwind_dump
 from tests.conftest import SUMMARIES
-from tests.elf_fixtures import make_core, tools_missing
+from tests.elf_fixtures import CrasherCore, crasher_cores, make_core, tools_missing
 from tests.unwind_oracles import compare_frames, dump_syms, stackwalk_json
+
+__all__ = ["crasher_cores"]  # the session fixture, re-exported so pytest sees it here
 
 SOURCE = Path(__file__).resolve().parent / "fixtures" / "unwind_chain.c"
 CHAIN = ["crash_now", "chain_c", "chain_b", "chain_a", "main"]
@@ -162,3 +164,48 @@ def test_shrunk_minidump_agrees_with_rust_minidump(programs: dict[tuple[str, boo
     SUMMARIES.append(f"unwind {program.core.name} shrunk, with .sym, vs rust-minidump: trusted frames "
                      f"{result.trusted_same}/{result.trusted}, scanned-and-after {result.guessed_same}/"
                      f"{result.guessed} ({result.rust_false_positive} rust scan hits without a call before)")
+
+
+# The shared crasher fixture (tests/fixtures/crasher.c, -O0 with and without frame
+# pointers, four threads): the crashing thread's names from crash_here to main, as gdb says.
+
+
+@pytest.mark.parametrize("how", ["segv", "abrt", "fpe"])
+@pytest.mark.parametrize("fp", [True, False], ids=["fp", "nofp"])
+def test_crasher_core_matches_gdb(crasher_cores: dict[tuple[str, bool], CrasherCore], how: str,
+                                  fp: bool) -> None:
+    core = crasher_cores[(how, fp)]
+    proc = subprocess.run(["gdb", "-nx", "-batch", "-ex", "bt", str(core.exe), str(core.core)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    backtrace = proc.stdout[proc.stdout.rfind("\n#0 ") + 1:]
+    gdb = [m.group(1) for m in re.finditer(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\S+) \(", backtrace, re.M)]
+    frames = _walk(core.core, sysroot="/")
+    ours = [f.function or "" for f in frames]
+    assert "crash_here" in ours and "crash_here" in gdb, (ours, gdb)
+    want = gdb[gdb.index("crash_here"):gdb.index("main") + 1]
+    assert ours[ours.index("crash_here"):ours.index("main") + 1] == want == ["crash_here", "main"]
+    # without symbols the same return address of crash_here's caller is found
+    named = {f.pc for f in frames if f.function == "main"}
+    assert named & {f.pc for f in _walk(core.core)}
+
+
+def test_eh_frame_from_a_kernel_core(programs: dict[tuple[str, bool], Program], tmp_path: Path) -> None:
+    """A core the kernel writes with coredump_filter 0x7f holds the executable's text and
+    .eh_frame: the walk uses that CFI with no sysroot and no symbols at all."""
+    try:
+        pattern = Path("/proc/sys/kernel/core_pattern").read_text().strip()
+    except OSError:
+        pattern = "|"
+    if pattern.startswith("|") or "/" in pattern:
+        pytest.skip(f"kernel core_pattern {pattern!r} does not write cores into the working directory")
+    exe = programs[("segv", False)].exe
+    script = f"ulimit -c unlimited; echo 0x7f > /proc/self/coredump_filter; cd {tmp_path}; exec {exe} segv"
+    subprocess.run(["sh", "-c", script], capture_output=True, timeout=60, check=False)
+    cores = sorted(p for p in tmp_path.iterdir() if p.name.startswith("core"))
+    if not cores:
+        pytest.skip("the kernel wrote no core here (core dumps disabled for this container)")
+    bare = _exe_frames(_walk(cores[0]), exe)
+    named = _exe_frames(_walk(cores[0], sysroot="/"), exe)
+    assert [f.function for f in named[:5]] == CHAIN
+    expected = [("context", named[0].pc)] + [("cfi", f.pc) for f in named[1:5]]
+    assert [(f.trust, f.pc) for f in bare[:5]] == expected

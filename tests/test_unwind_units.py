@@ -78,13 +78,15 @@ def test_breakpad_cfi_walk_and_names(tmp_path: Path) -> None:
     stack_base = 0x7FFF0000
     stack = bytearray(0x100)
     stack[0x40:0x50] = words(0x7FFF00F0, 0x400000 + 0x1046)  # saved rbp, return address
-    dump = make_dump(tmp_path, arch="amd64", regs={"rip": 0x401020, "rsp": stack_base, "rbp": stack_base + 0x40},
+    regs = {"rip": 0x401020, "rsp": stack_base, "rbp": stack_base + 0x40}
+    dump = make_dump(tmp_path, arch="amd64", regs=regs,
                      segments={stack_base: bytes(stack)}, modules=[_module()])
     unwind_dump(dump, symbols=_store(tmp_path, SYM))
     frames = dump.threads[0].frames
     assert [(f.trust, f.function, f.module_offset) for f in frames[:2]] == [
         ("context", "crash_here", 0x1020), ("cfi", "caller(int)", 0x1045)]
-    assert (frames[0].source_file, frames[0].source_line, frames[0].function_offset) == ("/src/app.c", 6, 0x20)
+    top = frames[0]
+    assert (top.source_file, top.source_line, top.function_offset) == ("/src/app.c", 6, 0x20)
     assert frames[1].pc == 0x401046 and frames[1].sp == stack_base + 0x50
 
 
@@ -100,7 +102,8 @@ def test_stack_win_framedata_x86(tmp_path: Path) -> None:
     base = 0x100000
     stack = bytearray(0x40)
     stack[0x10:0x18] = words(base + 0x30, 0x402010, width=4)  # saved ebp, return into g
-    dump = make_dump(tmp_path, arch="x86", os="windows", regs={"eip": 0x401010, "esp": base, "ebp": base + 0x10},
+    regs = {"eip": 0x401010, "esp": base, "ebp": base + 0x10}
+    dump = make_dump(tmp_path, arch="x86", os="windows", regs=regs,
                      segments={base: bytes(stack)}, modules=[module])
     unwind_dump(dump, symbols=SymbolStore(str(tmp_path / "syms")))
     frames = dump.threads[0].frames

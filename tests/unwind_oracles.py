@@ -139,9 +139,9 @@ def compare_frames(dump: Dump, ours: list[Frame], theirs: list[dict[str, Any]], 
         result.trusted += 1
         result.trusted_same += same
         if not same:
+            got = mine and (mine.trust, mine.module, hex(mine.module_offset or 0), mine.function)
             result.mismatches.append(f"frame {index}: rust {frame.get('trust')} {frame.get('module')}"
-                                     f"+{frame.get('module_offset')} {frame.get('function')}; ours "
-                                     f"{mine and (mine.trust, mine.module, hex(mine.module_offset or 0), mine.function)}")
+                                     f"+{frame.get('module_offset')} {frame.get('function')}; ours {got}")
             split = index + 1  # later frames hang on this one: only rates from here on
             break
     rest = theirs[split:]

@@ -41,6 +41,7 @@ __all__ = ["MAX_PROGRAM_HEADERS", "ElfLayout", "build_threads", "load_segments",
 MAX_PROGRAM_HEADERS = 1 << 20
 SIGNALS_WITH_ADDRESS = {4, 5, 8, 11}  # SIGILL, SIGTRAP, SIGFPE, SIGSEGV (+ SIGBUS below)
 SIGBUS = {"mips": 10, "mips64": 10, "sparc": 10, "sparc64": 10, "alpha": 10, "hppa": 10}
+SIGSTOP = {"mips": 23, "mips64": 23, "sparc": 17, "sparc64": 17, "alpha": 17, "hppa": 24}
 SENDER_CODES = {0, -1, -6}  # SI_USER, SI_QUEUE, SI_TKILL: si_pid names the sender
 AT_PAGESZ, AT_PLATFORM, AT_HWCAP, AT_HWCAP2 = 6, 15, 16, 26
 OSABI_NAMES = {2: "netbsd", 9: "freebsd", 12: "openbsd", 6: "solaris"}
@@ -142,6 +143,12 @@ def _details(dump: Dump, layout: ElfLayout, notes: CoreNotes) -> None:
     d["num_load_segments"] = len(layout.loads)
     d["num_notes"] = notes.count
     d["note_owners"] = ",".join(sorted(notes.owners))
+    if notes.threads and notes.threads[0].regsets:
+        # FP / extended-state notes of the first thread: presence and size
+        d["regsets"] = ",".join(f"{name}:{size}" for name, size in notes.threads[0].regsets)
+    xcr0 = next((t.xcr0 for t in notes.threads if t.xcr0 is not None), None)
+    if xcr0 is not None:
+        d["xcr0"] = f"{xcr0:#x}"
     if body.num_program_headers_raw == 0xFFFF:
         d["pn_xnum"] = True
     if body.flags:
@@ -254,6 +261,12 @@ def _fill_linux_process(dump: Dump, notes: CoreNotes, arch: str) -> None:
         dump.crash = CrashInfo(kind="none", code_space="linux_signal")
         if first is None:
             dump.diag("no_threads", "the core has no NT_PRSTATUS note", structure="PT_NOTE")
+        return
+    if signo == SIGSTOP.get(arch, 19):
+        # A snapshot of a live process (gdb / lldb gcore: every thread in a SIGSTOP stop),
+        # not a crash. The signal stays recorded as the code.
+        dump.crash = CrashInfo(kind="none", code=signo, code_space="linux_signal",
+                               message="process stopped by SIGSTOP (snapshot of a live process)")
         return
     crash = CrashInfo(kind="signal", code=signo, code_space="linux_signal",
                       thread_id=first.tid if first else None)

@@ -29,6 +29,7 @@ __all__ = [
 
 MAX_LOG_LINES = 100_000
 MAX_LOG_BYTES = 32 << 20
+MAX_DESCRIPTOR_MISSES = 256
 MAX_VMCOREINFO_LINES = 10_000
 X86_64_START_KERNEL_MAP = 0xFFFFFFFF80000000
 X86_64_PAGE_OFFSET_4LEVEL = 0xFFFF880000000000  # before 4.20 (and the 4.20+ KASLR-off default is below)
@@ -122,8 +123,8 @@ class KernelTranslator:
         out = [p + (va - v) for v, p, s in self.hints if v <= va < v + s]
         n = self.info.numbers
         if self.arch == "amd64":
-            if va >= X86_64_START_KERNEL_MAP:
-                out.append(va - X86_64_START_KERNEL_MAP + (self.phys_base or 0))
+            if va >= X86_64_START_KERNEL_MAP:  # phys_base may be printed signed (%ld)
+                out.append((va - X86_64_START_KERNEL_MAP + (self.phys_base or 0)) & (2**64 - 1))
             else:
                 if self.page_offset is not None:
                     out.append(va - self.page_offset)
@@ -223,7 +224,10 @@ def _lockless_log(r: _Reader, info: VmcoreInfo) -> list[str]:
     lpos_next = o["prb_desc.text_blk_lpos"] + o["prb_data_blk_lpos.next"]
     lines: list[str] = []
     ident = tail_id
+    misses = 0  # a real ring has few unusable descriptors between tail and head
     for _ in range(min(1 << count_bits, MAX_LOG_LINES)):
+        if misses > MAX_DESCRIPTOR_MISSES:
+            break
         index = ident & mask
         desc = descs + index * desc_size
         try:
@@ -234,14 +238,17 @@ def _lockless_log(r: _Reader, info: VmcoreInfo) -> list[str]:
                 rec = infos + index * info_size
                 text_len = r.uint(rec + o["printk_info.text_len"], 2)
                 ts = r.uint(rec + o["printk_info.ts_nsec"], 8)
+                misses = 0
                 if not begin & 1 and text_len:  # bit 0 set: a data-less record
                     start = begin % data_size
                     if begin // data_size != nxt // data_size:  # the block wrapped to offset 0
                         start = 0
                     text = r.bytes(data + start + r.width, text_len)  # after the block's id word
                     lines.extend(_line(ts, text))
+            else:
+                misses += 1
         except DumpkitError:
-            pass
+            misses += 1
         if ident & id_mask == head_id & id_mask:
             break
         ident = (ident + 1) & id_mask

@@ -79,7 +79,6 @@ def _kernel_log(dump: Dump, phys: SegmentSpace, layout: ElfLayout, info: VmcoreI
         text = [(v, p) for v, p, _ in hints if v >= X86_64_START_KERNEL_MAP]
         if text:
             phys_base = text[0][1] - (text[0][0] - X86_64_START_KERNEL_MAP)
-            phys_base -= (info.kernel_offset or 0) if phys_base < 0 else 0
     direct = [v - p for v, p, _ in hints if 0 < v < X86_64_START_KERNEL_MAP and v > p]
     translator = KernelTranslator(info, layout.arch, hints=hints, phys_base=phys_base,
                                   page_offset=direct[0] if direct else None)

@@ -19,6 +19,7 @@ class ModuleIndex:
         mods = sorted((m for m in dump.modules if m.size > 0), key=lambda m: m.base)
         self.modules = mods
         self._bases = [m.base for m in mods]
+        self._ends = [m.base + m.size for m in mods]
         self._exec: dict[int, list[tuple[int, int]]] = {}
         self._has_perms = False
         regions = [r for r in dump.regions if r.permissions]
@@ -34,9 +35,11 @@ class ModuleIndex:
 
     def _index(self, address: int) -> int | None:
         i = bisect_right(self._bases, address) - 1
-        # Overlapping modules (rare, bad lists): fall back to a short backwards search.
-        for j in range(i, max(-1, i - 4), -1):
-            if self.modules[j].contains(address):
+        if i >= 0 and address < self._ends[i]:
+            return i
+        # Overlapping modules (rare, bad lists): a short backwards search.
+        for j in range(i - 1, max(-1, i - 4), -1):
+            if self._bases[j] <= address < self._ends[j]:
                 return j
         return None
 
@@ -44,14 +47,17 @@ class ModuleIndex:
         i = self._index(address)
         return None if i is None else self.modules[i]
 
-    def in_code(self, address: int) -> bool:
-        """Whether ``address`` is inside some module's executable range (see module doc)."""
+    def code_module(self, address: int) -> Module | None:
+        """The module whose executable range holds ``address`` (see module doc), or ``None``."""
         i = self._index(address)
         if i is None:
-            return False
-        if not self._has_perms or i not in self._exec:
-            return True
-        return any(lo <= address < hi for lo, hi in self._exec[i])
+            return None
+        if self._has_perms and i in self._exec and not any(lo <= address < hi for lo, hi in self._exec[i]):
+            return None
+        return self.modules[i]
+
+    def in_code(self, address: int) -> bool:
+        return self.code_module(address) is not None
 
     @property
     def highest_end(self) -> int:

@@ -35,10 +35,10 @@ def seems_return_address(walk: Walk, value: int) -> bool:
     if spec.name == "arm64" and not 0x1000 <= value <= 0x000FFFFFFFFFFFFF:
         return False
     lookup = value - 1
-    if lookup <= 0 or not walk.modules.in_code(lookup):
+    module = walk.modules.code_module(lookup) if lookup > 0 else None
+    if module is None:
         return False
-    module = walk.modules.at(lookup)
-    if module is not None and walk.symbols is not None:
+    if walk.symbols is not None:
         has_name = walk.symbols.has_function(module, lookup - module.base)
         if has_name is False:
             return False

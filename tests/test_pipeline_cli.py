@@ -1,0 +1,93 @@
+"""``dumpkit normalize`` as a command: exit statuses, usage errors, the progress line on a
+terminal (and silence off one), and the same batch run straight from ``luigi``."""
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.pipeline_run import REPO, normalize_cmd, run_normalize, snapshot
+from tests.pipeline_samples import minidump_variant
+
+
+@pytest.fixture()
+def good(tmp_path: Path) -> Path:
+    folder = tmp_path / "good"
+    folder.mkdir()
+    for i in range(12):
+        (folder / f"c{i}.dmp").write_bytes(minidump_variant(i))
+    return folder
+
+
+def test_all_read_exits_0_and_a_rerun_does_nothing(good: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = run_normalize([good], out)
+    assert first.returncode == 0, first.stderr
+    assert "12 dumps read, 0 unreadable" in first.stdout and first.stderr == ""
+    second = run_normalize([good], out)
+    assert second.returncode == 0 and "nothing new to do" in second.stdout
+
+
+def test_an_unreadable_file_exits_1(good: Path, tmp_path: Path) -> None:
+    (good / "junk.bin").write_bytes(b"\x00junk")
+    result = run_normalize([good], tmp_path / "out", "-q")
+    assert result.returncode == 1 and result.stdout == "" and result.stderr == ""
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--shrink"], "--shrink is not available yet"),
+    (["--workers", "0"], "must be at least 1"),
+])
+def test_usage_errors_exit_2(args: list[str], message: str, good: Path, tmp_path: Path) -> None:
+    result = run_normalize([good], tmp_path / "out", *args)
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_missing_input_and_unwritable_output_exit_2(good: Path, tmp_path: Path) -> None:
+    result = run_normalize([tmp_path / "nope.tar.gz"], tmp_path / "out")
+    assert result.returncode == 2 and "no such file or directory" in result.stderr
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = run_normalize([good], blocker / "out")
+    assert result.returncode == 2 and "cannot create the output folder" in result.stderr
+
+
+def test_progress_line_on_a_terminal(good: Path, tmp_path: Path) -> None:
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(normalize_cmd([good], tmp_path / "out"), cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=follower, text=True)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:  # EIO: the other side is closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(leader)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 0
+    assert "documents" in screen and "12/12" in screen and "docs/s" in screen
+    assert "INFO" not in screen and "luigi" not in screen.lower()
+
+
+def test_luigi_command_line_makes_the_same_batch(good: Path, tmp_path: Path) -> None:
+    (good / "junk.bin").write_bytes(b"\x00junk")
+    luigi_bin = Path(sys.executable).with_name("luigi")
+    out = tmp_path / "via-luigi"
+    done = subprocess.run([str(luigi_bin), "--module", "pipeline.tasks", "NormalizeArchive",
+                           "--inputs", f'["{good}"]', "--out", str(out), "--local-scheduler",
+                           "--workers", "2"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr  # luigi exits 0 either way; the report tells
+    assert "NormalizeArchive" in done.stderr
+    mine = tmp_path / "via-dumpkit"
+    assert run_normalize([good], mine).returncode == 1
+    assert snapshot(out) == snapshot(mine)
