@@ -193,9 +193,11 @@ class MinidumpWriter:
 
     def _has_exception(self) -> bool:
         """A Windows dump without an exception has no exception stream; a Linux one says
-        DUMP_REQUESTED there, as Breakpad does."""
+        DUMP_REQUESTED there, as Breakpad does (when it has a thread to name)."""
         crash = self.dump.crash
-        return crash is not None and not (crash.kind == "none" and self.dump.system.os == "windows")
+        if crash is None:
+            return False
+        return crash.kind != "none" or (self.dump.system.os != "windows" and bool(self.dump.threads))
 
     def _crash_thread(self) -> Thread | None:
         """The thread the exception stream names (the crash's thread, else the one marked crashed)."""

@@ -3,7 +3,7 @@ meta:
   title: makedumpfile kdump-compressed Linux kernel dump (KDUMP / DISKDUMP) and its flattened stream
   file-extension: kdump
   license: MIT
-  encoding: ASCII
+  encoding: ISO-8859-1
   endian:
     switch-on: is_be
     cases:

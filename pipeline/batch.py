@@ -205,7 +205,7 @@ def _until_complete(target: Any, tasks: list[Any], env: dict[str, Any], remote: 
             return True, result
         if not remote or result.status.name not in _WAIT:
             return False, result
-        time.sleep(1.0)  # running on another worker: luigid hands it back if that worker dies
+        time.sleep(0.5)  # running on another worker: luigid hands it back if that worker dies
 
 
 def _failed(result: Any, layout: Any) -> int:
@@ -228,12 +228,13 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         return _usage_error(problem)
     from pipeline import tasks
-    from pipeline.batchwork import Layout, warm_up
+    from pipeline.batchwork import Layout, inputs_fingerprint, warm_up
 
     layout = Layout(os.path.abspath(args.out))
     _setup_logging(layout.log)
     params = {"inputs": args.inputs, "out": layout.out, "max_member_size": args.max_member_size,
-              "max_ratio": args.max_ratio, "max_depth": args.max_depth, "chunk_size": args.chunk_size}
+              "max_ratio": args.max_ratio, "max_depth": args.max_depth, "chunk_size": args.chunk_size,
+              "fingerprint": inputs_fingerprint(args.inputs)}
     discover = tasks.Discover(**params)
     report_task = tasks.BatchReport(**params)
     remote = args.scheduler_host is not None
@@ -242,7 +243,9 @@ def run(args: argparse.Namespace) -> int:
         import luigi
 
         env.update(scheduler_host=args.scheduler_host, scheduler_port=args.scheduler_port)
-        luigi.configuration.get_config().set("worker", "keep_alive", "true")
+        config = luigi.configuration.get_config()
+        config.set("worker", "keep_alive", "true")  # stay while others run what we wait for
+        config.set("worker", "wait_interval", "0.5")
     if args.rescan:
         _forget(layout, discover.batch)
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())

@@ -31,17 +31,40 @@ import dumpkit
 from pipeline.atomic import sweep_tmp, write_atomic
 from pipeline.faults import checkpoint
 
-__all__ = ["Layout", "batch_id", "iter_items", "load_chunk", "process_item", "publish", "warm_up"]
+__all__ = ["Layout", "batch_id", "inputs_fingerprint", "iter_items", "load_chunk", "process_item",
+           "publish", "warm_up"]
 
 Doc = dict[str, Any]
 _DOC_NAME = re.compile(r"^(?:[0-9a-f]{64}|path-[0-9a-f]{64})\.json$")
 
 
-def batch_id(inputs: list[str], limits: dict[str, int], chunk_size: int) -> str:
+def batch_id(inputs: list[str], limits: dict[str, int], chunk_size: int, fingerprint: str = "") -> str:
     """Identity of a batch: 16 hex digits of a hash of what defines its work."""
-    text = json.dumps({"inputs": list(inputs), "limits": limits, "chunk_size": chunk_size},
-                      sort_keys=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    what: dict[str, Any] = {"inputs": list(inputs), "limits": limits, "chunk_size": chunk_size}
+    if fingerprint:
+        what["fingerprint"] = fingerprint
+    return hashlib.sha256(json.dumps(what, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+
+def inputs_fingerprint(inputs: list[str]) -> str:
+    """A hash of the path, size and modification time of every file under ``inputs`` (a walk
+    of ``stat`` calls, no reading): a rerun after files were added or changed is a new batch.
+    Directories reached through symbolic links are not looked into."""
+    digest = hashlib.sha256()
+    for top in sorted(os.path.abspath(p) for p in inputs):
+        paths = [top]
+        if os.path.isdir(top):
+            paths = []
+            for root, dirs, files in os.walk(top):
+                dirs.sort()
+                paths.extend(os.path.join(root, name) for name in sorted(files))
+        for path in paths:
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -225,7 +248,8 @@ def publish(layout: Layout, batch: str, manifest: dict[str, Any],
             openers: dict[str, Callable[[str], Any]], *, top: int = 25) -> dict[str, Any]:
     """Write ``dumps.ndjson``, ``report.json`` and ``report.html`` (through ``openers``: name ->
     the ``open`` of an atomic target) from the documents on disk; prune documents of no item
-    of this batch; clear the spool and ``tmp/``. Returns the report."""
+    of this batch and the state of earlier batches (one batch at a time per folder); clear
+    the spool and ``tmp/``. Returns the report."""
     from pipeline.report import ReportBuilder
     from pipeline.report_html import render_html
 
@@ -251,6 +275,9 @@ def publish(layout: Layout, batch: str, manifest: dict[str, Any],
     with openers["html"]("w") as fh:
         fh.write(render_html(report))
     _prune(layout, keep)
+    for other in os.listdir(os.path.join(layout.work, "batches")):  # state of earlier batches
+        if other != batch:
+            shutil.rmtree(os.path.join(layout.work, "batches", other), ignore_errors=True)
     shutil.rmtree(layout.spool, ignore_errors=True)
     sweep_tmp(layout.tmp)
     return report

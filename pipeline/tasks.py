@@ -87,6 +87,9 @@ class _BatchTask(luigi.Task):
                                    description="bytes expanded out of one input, at most this times its size")
     max_depth = luigi.IntParameter(default=Limits.max_depth, description="containers inside containers")
     chunk_size = luigi.IntParameter(default=0, description="dumps per task; 0: automatic")
+    fingerprint = luigi.Parameter(default="", significant=True,
+                                  description="state of the inputs (dumpkit normalize sets it: files added "
+                                              "or changed since make a new batch); empty: paths only")
 
     @property
     def layout(self) -> Layout:
@@ -99,7 +102,7 @@ class _BatchTask(luigi.Task):
 
     @property
     def batch(self) -> str:
-        return batch_id(list(self.inputs), self.limits.as_dict(), self.chunk_size)
+        return batch_id(list(self.inputs), self.limits.as_dict(), self.chunk_size, self.fingerprint)
 
 
 class InputPath(luigi.ExternalTask):

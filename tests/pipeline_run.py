@@ -73,8 +73,9 @@ def ndjson(out: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh]
 
 
-def snapshot(out: Path) -> dict[str, bytes]:
-    """Every output file (documents, NDJSON, report, page) with the timings cut out."""
+def snapshot(out: Path, *, batch: bool = True) -> dict[str, bytes]:
+    """Every output file (documents, NDJSON, report, page) with the timings cut out (and the
+    batch id, with ``batch=False``)."""
     files: dict[str, bytes] = {}
     for folder in ("docs", "errors"):
         for path in sorted((out / folder).glob("*")):
@@ -82,8 +83,11 @@ def snapshot(out: Path) -> dict[str, bytes]:
     files["dumps.ndjson"] = (out / "dumps.ndjson").read_bytes()
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     report.pop("timings")
+    html = _TIMINGS.sub("", (out / "report.html").read_text(encoding="utf-8"))
+    if not batch:
+        html = html.replace(report.pop("batch"), "")
     files["report.json"] = json.dumps(report, indent=1, sort_keys=True).encode()
-    files["report.html"] = _TIMINGS.sub("", (out / "report.html").read_text(encoding="utf-8")).encode()
+    files["report.html"] = html.encode()
     return files
 
 

@@ -51,10 +51,10 @@ def luigid(tmp_path: Path) -> Iterator[int]:
 def test_two_workers_share_one_luigid(luigid: int, tmp_path: Path) -> None:
     archive = tmp_path / "archive"
     archive.mkdir()
-    for i in range(160):
+    for i in range(360):  # enough work that the second worker, starting later, finds some left
         (archive / f"c{i:03d}.dmp").write_bytes(minidump_variant(i))
     with tarfile.open(archive / "more.tar.gz", "w:gz") as tf:
-        for i in range(150, 200):  # 10 duplicates of plain files
+        for i in range(350, 400):  # 10 duplicates of plain files
             data = minidump_variant(i)
             info = tarfile.TarInfo(f"more/c{i:03d}.dmp")
             info.size = len(data)
@@ -71,10 +71,10 @@ def test_two_workers_share_one_luigid(luigid: int, tmp_path: Path) -> None:
     processed = Counter(key for m in markers for key in m["processed"])
     assert processed and max(processed.values()) == 1, "a dump was processed twice"
     documents = {p.name[:-5] for f in ("docs", "errors") for p in (out / f).glob("*.json")}
-    assert set(processed) == documents and len(documents) == 201
+    assert set(processed) == documents and len(documents) == 401
     by_worker = Counter(m["worker"] for m in markers)
     assert len(by_worker) == 2, f"one worker did everything: {by_worker}"
-    assert sum(by_worker.values()) == len(markers) == 101
+    assert sum(by_worker.values()) == len(markers) == 201
 
     local = tmp_path / "local"
     assert run_normalize([archive], local, "--chunk-size", "2").returncode == 1

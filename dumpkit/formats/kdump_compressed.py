@@ -891,20 +891,20 @@ class KdumpCompressed(KaitaiStruct):
                 self._read_be()
 
         def _read_le(self):
-            self.sysname = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ASCII")
-            self.nodename = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ASCII")
-            self.release = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ASCII")
-            self.version = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ASCII")
-            self.machine = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ASCII")
-            self.domainname = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ASCII")
+            self.sysname = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ISO-8859-1")
+            self.nodename = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ISO-8859-1")
+            self.release = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ISO-8859-1")
+            self.version = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ISO-8859-1")
+            self.machine = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ISO-8859-1")
+            self.domainname = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ISO-8859-1")
 
         def _read_be(self):
-            self.sysname = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ASCII")
-            self.nodename = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ASCII")
-            self.release = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ASCII")
-            self.version = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ASCII")
-            self.machine = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ASCII")
-            self.domainname = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ASCII")
+            self.sysname = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ISO-8859-1")
+            self.nodename = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ISO-8859-1")
+            self.release = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ISO-8859-1")
+            self.version = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ISO-8859-1")
+            self.machine = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ISO-8859-1")
+            self.domainname = (KaitaiStream.bytes_terminate(self._io.read_bytes(65), 0, False)).decode(u"ISO-8859-1")
 
 
         def _fetch_instances(self):

@@ -40,11 +40,11 @@ from dumpkit.readers.elf_registers import (
     EM_X86_64,
 )
 from dumpkit.readers.kaitai import guard
-from dumpkit.readers.linux_kernel import KernelTranslator, VmcoreInfo, read_kernel_log
+from dumpkit.readers.linux_kernel import KernelTranslator, VmcoreInfo, panic_message, read_kernel_log
+from dumpkit.readers.linux_vmcore import LOG_TAIL_LINES
 
-__all__ = ["DIRECT_MAP_BASE", "LOG_TAIL_LINES", "elf_machine", "kernel_log", "walk_note_area"]
+__all__ = ["DIRECT_MAP_BASE", "elf_machine", "kernel_log", "walk_note_area"]
 
-LOG_TAIL_LINES = 50
 EM_NONE = 0
 PT_NOTE, ET_CORE = 4, 4
 
@@ -116,8 +116,6 @@ def walk_note_area(path: str, dump: Dump, notes: bytes, file_offset: int, *, mac
 def kernel_log(dump: Dump, phys: AddressSpace, info: VmcoreInfo, *, arch: str, byteorder: str,
                pointer_size: int, phys_base: int | None) -> None:
     """Put the kernel log tail and the panic message into ``dump`` when the log is readable."""
-    from dumpkit.readers.linux_kernel import panic_message
-
     base = info.numbers.get("phys_base", phys_base)
     translator = KernelTranslator(info, arch, phys_base=base, page_offset=DIRECT_MAP_BASE.get(arch))
     lines = read_kernel_log(phys, info, arch=arch, byteorder=byteorder, pointer_size=pointer_size,
