@@ -234,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
     _setup_logging(layout.log)
     params = {"inputs": args.inputs, "out": layout.out, "max_member_size": args.max_member_size,
               "max_ratio": args.max_ratio, "max_depth": args.max_depth, "chunk_size": args.chunk_size,
-              "fingerprint": inputs_fingerprint(args.inputs)}
+              "fingerprint": inputs_fingerprint(args.inputs, exclude=layout.out)}
     discover = tasks.Discover(**params)
     report_task = tasks.BatchReport(**params)
     remote = args.scheduler_host is not None

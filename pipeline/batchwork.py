@@ -46,17 +46,19 @@ def batch_id(inputs: list[str], limits: dict[str, int], chunk_size: int, fingerp
     return hashlib.sha256(json.dumps(what, sort_keys=True).encode("utf-8")).hexdigest()[:16]
 
 
-def inputs_fingerprint(inputs: list[str]) -> str:
+def inputs_fingerprint(inputs: list[str], exclude: str | None = None) -> str:
     """A hash of the path, size and modification time of every file under ``inputs`` (a walk
     of ``stat`` calls, no reading): a rerun after files were added or changed is a new batch.
-    Directories reached through symbolic links are not looked into."""
+    Directories reached through symbolic links, and ``exclude`` (the output folder), are not
+    looked into."""
     digest = hashlib.sha256()
+    skip = os.path.realpath(exclude) if exclude else None
     for top in sorted(os.path.abspath(p) for p in inputs):
         paths = [top]
         if os.path.isdir(top):
             paths = []
             for root, dirs, files in os.walk(top):
-                dirs.sort()
+                dirs[:] = sorted(d for d in dirs if os.path.realpath(os.path.join(root, d)) != skip)
                 paths.extend(os.path.join(root, name) for name in sorted(files))
         for path in paths:
             try:

@@ -33,7 +33,7 @@ from typing import Any
 from pipeline.archives import Limits, Spool
 from pipeline.unpack import Found, Refused, Unpacker
 
-__all__ = ["MAX_DIR_DEPTH", "Manifest", "discover", "path_key", "walk"]
+__all__ = ["MAX_DIR_DEPTH", "Manifest", "discover", "path_key", "printable", "walk"]
 
 MAX_DIR_DEPTH = 128
 Item = dict[str, Any]
@@ -58,10 +58,21 @@ class Manifest:
     seconds: float = 0.0
 
 
+def printable(name: str) -> str:
+    """A name as valid Unicode for the documents: bytes that are not UTF-8 (kept by Python as
+    lone surrogates) become U+FFFD. The file itself is still opened by its real name."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _refusal_item(r: Refused) -> Item:
+    display, chain = printable(r.display), [printable(c) for c in r.chain]
     return {
-        "key": path_key(r.display, r.chain), "sha256": None, "path": None, "display": r.display,
-        "container": list(r.chain), "size": r.size, "format": None, "spooled": False,
+        "key": path_key(display, chain), "sha256": None, "path": None, "display": display,
+        "container": chain, "size": r.size, "format": None, "spooled": False,
         "error": {"code": r.code, "message": r.message, "structure": r.structure,
                   "offset": r.offset},
     }
@@ -69,8 +80,8 @@ def _refusal_item(r: Refused) -> Item:
 
 def _found_item(f: Found) -> Item:
     return {
-        "key": f.sha256, "sha256": f.sha256, "path": f.path, "display": f.display,
-        "container": list(f.chain), "size": f.size, "format": f.fmt, "spooled": f.spooled,
+        "key": f.sha256, "sha256": f.sha256, "path": f.path, "display": printable(f.display),
+        "container": [printable(c) for c in f.chain], "size": f.size, "format": f.fmt, "spooled": f.spooled,
         "error": None,
     }
 
@@ -118,7 +129,18 @@ def walk(top: str, visited: set[tuple[int, int]] | None = None,
             yield Refused(path, (), "io_error", f"cannot examine: {exc.strerror or exc}")
 
 
-def _files(inputs: list[str]) -> Iterator[str | Refused]:
+def _files(inputs: list[str], skip: set[tuple[int, int]]) -> Iterator[str | Refused]:
+    """Regular files of the inputs (each path once: inputs may overlap), and refusals."""
+    seen: set[str] = set()
+    for entry in _entries(inputs, skip):
+        if isinstance(entry, str):
+            if entry in seen:
+                continue
+            seen.add(entry)
+        yield entry
+
+
+def _entries(inputs: list[str], skip: set[tuple[int, int]]) -> Iterator[str | Refused]:
     for top in inputs:
         try:
             mode = os.stat(top).st_mode
@@ -126,7 +148,7 @@ def _files(inputs: list[str]) -> Iterator[str | Refused]:
             yield Refused(top, (), "io_error", f"cannot open: {exc.strerror or exc}")
             continue
         if stat.S_ISDIR(mode):
-            yield from walk(top)
+            yield from walk(top, skip)
         elif stat.S_ISREG(mode):
             yield top
         else:
@@ -155,18 +177,24 @@ def _examined(unpacker: Unpacker, entries: Iterator[str | Refused],
             yield window.popleft().result()
 
 
-def discover(inputs: list[str], limits: Limits, spool: Spool,
-             progress: Progress | None = None, threads: int | None = None) -> Manifest:
+def discover(inputs: list[str], limits: Limits, spool: Spool, progress: Progress | None = None,
+             threads: int | None = None, exclude: list[str] | None = None) -> Manifest:
     """Walk ``inputs``, expand containers (spooling dumps found inside them), deduplicate.
 
     The first place a content is seen (in walk order: inputs sorted, directories by name,
-    archives in stored order) names its document; later ones are duplicates."""
+    archives in stored order) names its document; later ones are duplicates. Directories in
+    ``exclude`` (the output folder, when it lies inside an input) are not walked."""
     started = time.monotonic()
     unpacker = Unpacker(spool, limits)
     manifest = Manifest()
     by_key: dict[str, Item] = {}
     threads = threads or min(4, os.cpu_count() or 1)
-    for size, things in _examined(unpacker, _files(inputs), threads):
+    skip: set[tuple[int, int]] = set()
+    for folder in exclude or []:
+        with contextlib.suppress(OSError):
+            st = os.stat(folder)
+            skip.add((st.st_dev, st.st_ino))
+    for size, things in _examined(unpacker, _files(inputs, skip), threads):
         manifest.bytes_read += size
         for thing in things:
             manifest.files += 1

@@ -126,7 +126,8 @@ class Discover(_BatchTask):
     def run(self) -> None:
         layout, limits = self.layout, self.limits
         spool = Spool(layout.spool, layout.tmp, limits)
-        found = discover(list(self.inputs), limits, spool, progress=DISCOVERY_PROGRESS)
+        found = discover(list(self.inputs), limits, spool, progress=DISCOVERY_PROGRESS,
+                         exclude=[self.out])
         size = self.chunk_size or auto_chunk_size(len(found.items))
         chunks = [found.items[i:i + size] for i in range(0, len(found.items), size)]
         summary = {
@@ -139,9 +140,9 @@ class Discover(_BatchTask):
             os.makedirs(os.path.join(tmp, "chunks"))
             for index, items in enumerate(chunks):
                 with open(os.path.join(tmp, "chunks", f"{index:05d}.json"), "w", encoding="utf-8") as fh:
-                    json.dump(items, fh, ensure_ascii=False)
+                    json.dump(items, fh)  # ASCII: real file names may hold non-UTF-8 bytes
             with open(os.path.join(tmp, "manifest.json"), "w", encoding="utf-8") as fh:
-                json.dump(summary, fh, ensure_ascii=False, indent=1)
+                json.dump(summary, fh, indent=1)
 
 
 class ManifestReady(luigi.ExternalTask):

@@ -53,9 +53,7 @@ def make_core(exe: Path, core: Path, *args: str, timeout: float = 300) -> Path:
         ["gdb", "-nx", "-batch", "-ex", "set pagination off", "-ex", "run",
          "-ex", f"generate-core-file {core}", "-ex", "kill", "--args", str(exe), *args],
         capture_output=True, text=True, timeout=timeout, check=False)
-    if not core.is_file():
-        if "ptrace" in proc.stderr or "Operation not permitted" in proc.stderr:
-            pytest.skip(f"gdb cannot trace processes here: {proc.stderr.strip()[-300:]}")
+    if not core.is_file():  # e.g. ptrace not permitted: a failure, not a skip (CI must run these)
         raise RuntimeError(f"gdb wrote no core (exit {proc.returncode}):\n{proc.stdout[-1500:]}\n"
                            f"{proc.stderr[-1500:]}")
     return core

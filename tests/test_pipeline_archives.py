@@ -8,6 +8,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import json
 import lzma
 import os
 import stat
@@ -230,3 +231,30 @@ def test_spool_refuses_to_fill_the_disk(tmp_path: Path) -> None:
     m = _run(tmp_path, [tmp_path / "a.dmp.gz"], Limits(min_free=1 << 62))
     (item,) = m.items
     assert item["error"]["code"] == "spool_full"
+
+
+def test_names_that_are_not_utf8_and_overlapping_inputs(tmp_path: Path) -> None:
+    d = tmp_path / "in"
+    (d / "sub").mkdir(parents=True)
+    odd = os.fsencode(d) + b"/caf\xe9.dmp"  # Latin-1 name: not UTF-8
+    with open(odd, "wb") as fh:
+        fh.write(DUMP_A)
+    (d / "sub" / "b.dmp").write_bytes(DUMP_B)
+    m = _run(tmp_path, [d, d / "sub", d / "sub" / "b.dmp"])  # overlapping: each file once
+    assert m.files == 2 and not m.duplicates
+    (item,) = [i for i in m.items if "caf" in i["display"]]
+    assert item["display"].endswith("caf\ufffd.dmp")
+    assert os.fsencode(item["path"]) == odd  # still opened by its real name
+    json_text = json.dumps(m.items)  # the manifest is written as ASCII JSON: round-trips exactly
+    assert json.loads(json_text) == m.items
+
+
+def test_the_output_folder_inside_an_input_is_not_walked(tmp_path: Path) -> None:
+    (tmp_path / "a.dmp").write_bytes(DUMP_A)
+    out = tmp_path / "out"
+    (out / "docs").mkdir(parents=True)
+    (out / "docs" / "x.json").write_text("{}")
+    limits = Limits(min_free=0)
+    spool = Spool(str(out / "work" / "spool"), str(out / "work" / "tmp"), limits)
+    m = discover([str(tmp_path)], limits, spool, exclude=[str(out)])
+    assert [i["display"] for i in m.items] == [str(tmp_path / "a.dmp")]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline_run import REPO, normalize_cmd, run_normalize, snapshot
+from tests.pipeline_run import REPO, ndjson, normalize_cmd, run_normalize, snapshot
 from tests.pipeline_samples import minidump_variant
 
 
@@ -103,3 +103,15 @@ def test_inputs_changed_since_make_a_new_batch(good: Path, tmp_path: Path) -> No
     fresh = tmp_path / "fresh"
     assert run_normalize([good], fresh).returncode == 0
     assert snapshot(out) == snapshot(fresh)  # the document of c0.dmp is gone
+
+
+def test_odd_names_and_an_output_folder_inside_the_input(good: Path) -> None:
+    with open(os.fsencode(good) + b"/caf\xe9.dmp", "wb") as fh:  # not UTF-8
+        fh.write(minidump_variant(40))
+    out = good / "out"
+    first = run_normalize([good], out)
+    assert first.returncode == 0, first.stderr
+    assert "13 dumps read" in first.stdout
+    assert any(d["source"]["path"].endswith("caf\ufffd.dmp") for d in ndjson(out))
+    again = run_normalize([good], out)  # the output folder changed, the inputs did not
+    assert again.returncode == 0 and "13 dumps read" in again.stdout and "nothing new" in again.stdout

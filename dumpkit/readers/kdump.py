@@ -12,7 +12,7 @@ thread per CPU, the kernel log tail and the panic message when the log is captur
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from dumpkit.errors import DumpkitError, DumpParseError
 from dumpkit.formats.kdump_compressed import KdumpCompressed
@@ -22,7 +22,7 @@ from dumpkit.readers.elf_notes import CoreNotes
 from dumpkit.readers.elf_registers import cpu_arch, has_register_layout
 from dumpkit.readers.kaitai import guard, stream_of
 from dumpkit.readers.kdump_flat import FlatView, index_flattened
-from dumpkit.readers.kdump_linux import elf_machine, kernel_log, walk_note_area
+from dumpkit.readers.kdump_linux import elf_machine, guess_machine, kernel_log, walk_note_area
 from dumpkit.readers.kdump_pages import (
     COMPRESSION_NAMES,
     ByteSource,
@@ -44,10 +44,10 @@ MAX_REGIONS = 4096
 STATUS_INCOMPLETE = 0x8
 #: 32-bit machines (utsname.machine prefixes): i386 packs u64 on 4 bytes, the rest align to 8.
 _PACKED_32 = ("i386", "i486", "i586", "i686", "x86")
-_KNOWN_32 = _PACKED_32 + ("arm", "ppc", "powerpc", "mips", "sparc", "m68k", "riscv32", "s390")
+_KNOWN_32 = (*_PACKED_32, "arm", "ppc", "powerpc", "mips", "sparc", "m68k", "riscv32", "s390")
 _KNOWN_64 = ("x86_64", "amd64", "aarch64", "arm64", "ppc64", "s390x", "riscv64", "mips64",
              "loongarch64", "sparc64", "alpha", "parisc64", "ia64")
-Layout = KdumpCompressed.SubHeaderLayout
+Layout: Any = KdumpCompressed.SubHeaderLayout  # the generated enum (untyped module)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ class HeaderLayout:
 
     is_be: bool
     is_32: bool
-    sub_layout: Layout
+    sub_layout: Any  # KdumpCompressed.SubHeaderLayout
     machine: str
 
 
@@ -71,7 +71,7 @@ def _word_size_of(machine: str) -> int | None:
 
 def _sane(head: bytes, is_32: bool, is_be: bool) -> bool:
     """libkdumpfile's rules (FORMATS.md 6) plus a plausible header_version."""
-    order = "big" if is_be else "little"
+    order: Literal["little", "big"] = "big" if is_be else "little"
     at = 0x1A0 if is_32 else 0x1AC  # block_size; bitmap_blocks and max_mapnr follow sub_hdr_size
     if len(head) < at + 16:
         return False
@@ -106,10 +106,10 @@ def probe_layout(src: ByteSource) -> HeaderLayout:
     return HeaderLayout(is_be, is_32, layout, machine)
 
 
-def _guess_32bit_layout(src: ByteSource, head: bytes, is_be: bool) -> Layout:
+def _guess_32bit_layout(src: ByteSource, head: bytes, is_be: bool) -> Any:
     """Unknown 32-bit machine: the packed layout fits when its VMCOREINFO pointer is plausible
     (absent, or inside the sub-header blocks), as libkdumpfile decides."""
-    order = "big" if is_be else "little"
+    order: Literal["little", "big"] = "big" if is_be else "little"
     block = int.from_bytes(head[0x1A0:0x1A4], order)
     sub_blocks = int.from_bytes(head[0x1A4:0x1A8], order)
     raw = src.read_upto(block + 0x14, 12)
@@ -160,10 +160,20 @@ def _read(view: FileView) -> Dump:
     if flat is not None:
         _flat_facts(dump, flat)
     sub = _sub_header(dump, root, layout, version)
+    note_ofs = _field(sub, "ofs_note") if version >= 4 else None
+    raw_notes = _area(dump, src, note_ofs, _field(sub, "len_note"), MAX_NOTE_BYTES, "note")
     machine = elf_machine(layout.machine)
+    if not machine and raw_notes:
+        machine = guess_machine(raw_notes, is_64=not layout.is_32, is_be=layout.is_be)
+        if machine:
+            dump.diag("machine_guessed", "utsname.machine is empty: the architecture is guessed from "
+                      "the NT_PRSTATUS size", severity="info", structure="disk_dump_header", offset=0x110)
     arch = cpu_arch(machine, not layout.is_32) if machine else "unknown"
     _header_facts(dump, hdr, sub, uts, arch, block, version)
-    notes = _notes(dump, src, sub, machine, layout) if version >= 4 else CoreNotes()
+    notes = CoreNotes()
+    if raw_notes and note_ofs is not None:
+        notes = walk_note_area(src.path, dump, raw_notes, note_ofs, machine=machine,
+                               is_64=not layout.is_32, is_be=layout.is_be)
     info = _vmcoreinfo(dump, src, sub, notes, version)
     _threads(dump, notes, arch, machine)
     phys = _physical(dump, src, root, sub, version, block, layout)
@@ -243,11 +253,13 @@ def _header_facts(dump: Dump, hdr: Any, sub: Any, uts: Any, arch: str, block: in
     dump.system = SystemInfo(os="linux", kernel_release=release or None, os_detail=uname or None,
                              cpu_arch=arch, cpu_count=nr_cpus if nr_cpus > 0 else None, page_size=block)
     if arch == "unknown":
-        dump.diag("unknown_machine", f"utsname.machine {machine!r} is not a known architecture",
-                  structure="disk_dump_header", offset=0x110)
+        what = f"utsname.machine {machine!r} is not a known architecture" if machine else \
+            "utsname.machine is empty and the architecture could not be guessed"
+        dump.diag("unknown_machine", what, structure="disk_dump_header", offset=0x110)
 
 
-def _area(dump: Dump, src: ByteSource, ofs: int | None, size: int | None, cap: int, what: str) -> bytes | None:
+def _area(dump: Dump, src: ByteSource, ofs: int | None, size: int | None, cap: int,
+          what: str) -> bytes | None:
     """``size`` bytes at ``ofs`` when they are present and reasonable, else a diagnostic."""
     if not ofs or not size:
         return None
@@ -256,15 +268,6 @@ def _area(dump: Dump, src: ByteSource, ofs: int | None, size: int | None, cap: i
                   f"({src.size:#x} bytes) or larger than {cap:#x}", structure="kdump_sub_header", offset=ofs)
         return None
     return src.read_upto(ofs, size)
-
-
-def _notes(dump: Dump, src: ByteSource, sub: Any, machine: int, layout: HeaderLayout) -> CoreNotes:
-    ofs = _field(sub, "ofs_note")
-    raw = _area(dump, src, ofs, _field(sub, "len_note"), MAX_NOTE_BYTES, "note")
-    if raw is None or ofs is None:
-        return CoreNotes()
-    return walk_note_area(src.path, dump, raw, ofs, machine=machine, is_64=not layout.is_32,
-                          is_be=layout.is_be)
 
 
 def _vmcoreinfo(dump: Dump, src: ByteSource, sub: Any, notes: CoreNotes, version: int) -> VmcoreInfo | None:
@@ -319,7 +322,8 @@ def _physical(dump: Dump, src: FileView | FlatView, root: Any, sub: Any, version
                   structure="bitmap", offset=ofs)
     num_pfns = min(max_pfn, bits, max(0, src.size - second) * 8)
     if num_pfns < min(max_pfn, bits):
-        dump.diag("truncated_bitmap", "the file ends inside the page bitmap", structure="bitmap", offset=second)
+        dump.diag("truncated_bitmap", "the file ends inside the page bitmap", structure="bitmap",
+                  offset=second)
     dump.source.details["max_pfn"] = max_pfn
     status = int(root.status)
     phys = KdumpPhysicalSpace(src, block_size=block, bitmap_offset=second, num_pfns=num_pfns,

@@ -18,6 +18,7 @@ import io
 from array import array
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from kaitaistruct import KaitaiStream
 
@@ -140,8 +141,8 @@ def index_flattened(view: FileView) -> FlatView:
     pos = FLAT_HEADER_SIZE
     while True:
         if len(records) >= MAX_FLAT_RECORDS:
-            index.problems.append(("too_many_flat_records",
-                                   f"more than {MAX_FLAT_RECORDS} flattened records; the rest are ignored", pos))
+            index.problems.append(("too_many_flat_records", f"more than {MAX_FLAT_RECORDS} flattened "
+                                   "records; the rest are ignored", pos))
             break
         raw = view.read_upto(pos, RECORD_HEADER_SIZE)
         if len(raw) < RECORD_HEADER_SIZE:
@@ -183,7 +184,7 @@ def _build(index: FlatIndex, records: list[tuple[int, int, int]]) -> None:
     """Fill the disjoint, sorted pieces of ``index`` from the records in stream order."""
     ordered = sorted(range(len(records)), key=lambda i: records[i][0])
     overlaps = any(records[a][0] + records[a][1] > records[b][0]
-                   for a, b in zip(ordered, ordered[1:], strict=False))
+                   for a, b in pairwise(ordered))
     if not overlaps:  # the usual case: makedumpfile writes every byte once
         for i in ordered:
             target, size, fpos = records[i]

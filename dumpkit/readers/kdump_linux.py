@@ -23,8 +23,8 @@ from dumpkit.memory import AddressSpace
 from dumpkit.model import Dump
 from dumpkit.readers.elf_notes import CoreNotes, walk_notes
 from dumpkit.readers.elf_registers import (
-    EM_386,
     EM_68K,
+    EM_386,
     EM_AARCH64,
     EM_ALPHA,
     EM_ARM,
@@ -39,14 +39,15 @@ from dumpkit.readers.elf_registers import (
     EM_SPARCV9,
     EM_X86_64,
 )
-from dumpkit.readers.kaitai import guard
+from dumpkit.readers.kaitai import PARSE_ERRORS, guard
 from dumpkit.readers.linux_kernel import KernelTranslator, VmcoreInfo, panic_message, read_kernel_log
 from dumpkit.readers.linux_vmcore import LOG_TAIL_LINES
 
-__all__ = ["DIRECT_MAP_BASE", "elf_machine", "kernel_log", "walk_note_area"]
+__all__ = ["DIRECT_MAP_BASE", "elf_machine", "guess_machine", "kernel_log", "walk_note_area"]
 
 EM_NONE = 0
-PT_NOTE, ET_CORE = 4, 4
+PT_NOTE, ET_CORE, NT_PRSTATUS = 4, 4, 1
+MAX_NOTES_SCANNED = 4096
 
 #: utsname.machine prefix -> ELF e_machine (longest prefixes first where they overlap).
 _MACHINES: tuple[tuple[str, int], ...] = (
@@ -74,6 +75,11 @@ def elf_machine(uts_machine: str) -> int:
     return EM_NONE
 
 
+#: (64-bit target, NT_PRSTATUS descriptor size) -> e_machine, for dumps whose utsname is empty.
+_PRSTATUS_SIZES = {(True, 336): EM_X86_64, (True, 392): EM_AARCH64, (True, 504): EM_PPC64,
+                   (True, 376): EM_RISCV, (False, 144): EM_386, (False, 148): EM_ARM}
+
+
 def _elf_image(notes: bytes, machine: int, is_64: bool, is_be: bool) -> tuple[bytes, int]:
     """A minimal ELF core holding ``notes`` in one PT_NOTE; returns (image, note offset)."""
     order = ">" if is_be else "<"
@@ -87,6 +93,26 @@ def _elf_image(notes: bytes, machine: int, is_64: bool, is_be: bool) -> tuple[by
         note_ofs = 52 + 32
         phdr = struct.pack(order + "IIIIIIII", PT_NOTE, note_ofs, 0, 0, len(notes), len(notes), 0, 0)
     return ident + ehdr + phdr + notes, note_ofs
+
+
+def guess_machine(notes: bytes, *, is_64: bool, is_be: bool) -> int:
+    """``e_machine`` from the size of the first NT_PRSTATUS (0 when it says nothing).
+
+    Folklore: makedumpfile run with -d 0/1 on a vmcore without VMCOREINFO (our oracle
+    tests do that) cannot read the kernel's utsname and leaves it empty.
+    """
+    image, _ = _elf_image(notes, EM_NONE, is_64, is_be)
+    try:
+        note = ElfCore(KaitaiStream(io.BytesIO(image))).body.program_headers[0].notes.first
+        for _ in range(MAX_NOTES_SCANNED):
+            if note is None:
+                break
+            if note.name == "CORE" and note.type == NT_PRSTATUS:
+                return _PRSTATUS_SIZES.get((is_64, int(note.len_desc)), EM_NONE)
+            note = note.next
+    except PARSE_ERRORS:
+        pass
+    return EM_NONE
 
 
 def walk_note_area(path: str, dump: Dump, notes: bytes, file_offset: int, *, machine: int,

@@ -96,7 +96,8 @@ def _snappy(data: bytes, size: int) -> bytes:
 
 
 _DECOMPRESS: dict[int, tuple[str, Callable[[bytes, int], bytes]]] = {
-    ZLIB: ("zlib", _zlib), ZSTD: ("zstandard", _zstd), LZO: ("lzallright", _lzo), SNAPPY: ("cramjam", _snappy),
+    ZLIB: ("zlib", _zlib), ZSTD: ("zstandard", _zstd), LZO: ("lzallright", _lzo),
+    SNAPPY: ("cramjam", _snappy),
 }
 
 
