@@ -186,7 +186,7 @@ def _width() -> dict[str, Any]:
 def _count_done(layout: Any, expected: dict[str, str]) -> int:
     present: set[str] = set()
     for folder in (layout.docs, layout.errors):
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             present.update(os.listdir(folder))
     return sum(1 for name in expected if name in present)
 
@@ -228,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         return _usage_error(problem)
     from pipeline import tasks
-    from pipeline.batchwork import Layout, inputs_fingerprint, warm_up
+    from pipeline.batchwork import Layout, inputs_fingerprint, warm_up, warm_up_samples
 
     layout = Layout(os.path.abspath(args.out))
     _setup_logging(layout.log)
@@ -256,8 +256,9 @@ def run(args: argparse.Namespace) -> int:
         progress.close()
         if not ok:
             return _failed(result, layout)
-        warm_up()  # before luigi forks its task processes: each one would import again
         chunks = report_task.chunks()
+        # before luigi forks a process per task, each of which would pay for it again
+        warm_up(warm_up_samples(layout, discover.batch, len(chunks)))
         expected = _expected_documents(layout, discover.batch, len(chunks))
         done_before = _count_done(layout, expected)
         progress.documents(layout, expected)
@@ -267,6 +268,11 @@ def run(args: argparse.Namespace) -> int:
         progress.close()
         print("dumpkit normalize: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
+    except OSError as exc:  # the output folder or the scheduler went away under us
+        progress.close()
+        logging.getLogger(__name__).exception("batch stopped")
+        print(f"dumpkit normalize: {exc}; details in {layout.log}", file=sys.stderr)
+        return EXIT_USAGE
     finally:
         progress.close()
         tasks.DISCOVERY_PROGRESS = None

@@ -23,7 +23,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,7 @@ from pipeline.atomic import sweep_tmp, write_atomic
 from pipeline.faults import checkpoint
 
 __all__ = ["Layout", "batch_id", "inputs_fingerprint", "iter_items", "load_chunk", "process_item",
-           "publish", "warm_up"]
+           "publish", "warm_up", "warm_up_samples"]
 
 Doc = dict[str, Any]
 _DOC_NAME = re.compile(r"^(?:[0-9a-f]{64}|path-[0-9a-f]{64})\.json$")
@@ -121,12 +121,15 @@ class Layout:
         return os.path.relpath(path, self.out)
 
 
-def warm_up() -> None:
-    """Import every reader and build the validators now, in the process luigi will fork its
-    task processes from: otherwise each task process pays for them again (~0.25 s)."""
+def warm_up(samples: Sequence[str] = ()) -> None:
+    """Import every reader, build the validators and read ``samples`` (a dump or so per
+    format, results thrown away) now, in the process luigi forks its task processes from:
+    whatever a first document costs (lazy imports, tables, compiled schemas: ~70 ms for a
+    minidump) is then paid once, not again in every task process."""
     import importlib
 
     from dumpkit.detect import FORMATS
+    from pipeline.normalize import document_for
     from pipeline.validate import CURRENT, fast_check
 
     for module in sorted(set(FORMATS.values())):
@@ -134,7 +137,18 @@ def warm_up() -> None:
             importlib.import_module(f"dumpkit.readers.{module}")
     for kind, version in CURRENT.items():
         fast_check(kind, version)
-    importlib.import_module("pipeline.normalize")
+    for path in samples:
+        document_for(path)
+
+
+def warm_up_samples(layout: Layout, batch: str, n_chunks: int) -> list[str]:
+    """One dump of each format of the batch (the first in key order), to :func:`warm_up` on."""
+    chosen: dict[str, str] = {}
+    for item in iter_items(layout, batch, n_chunks):
+        fmt = item["format"]
+        if fmt and fmt not in chosen and item["path"] and os.path.exists(item["path"]):
+            chosen[fmt] = item["path"]
+    return [chosen[f] for f in sorted(chosen)]
 
 
 def load_chunk(layout: Layout, batch: str, index: int) -> list[dict[str, Any]]:

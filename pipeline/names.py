@@ -117,6 +117,8 @@ SIGNAL_TABLES = {
     "linux_signal_mips": {i + 1: n for i, n in enumerate(_MIPS_SIGNALS)},
     "bsd_signal": {i + 1: n for i, n in enumerate(_BSD_SIGNALS)},
 }
+for _bsd in ("netbsd", "openbsd", "freebsd"):
+    SIGNAL_TABLES[f"{_bsd}_signal"] = SIGNAL_TABLES["bsd_signal"]
 
 #: si_code values shared by every signal (asm-generic/siginfo.h).
 SI_CODES_GENERIC = {0: "SI_USER", 0x80: "SI_KERNEL", -1: "SI_QUEUE", -2: "SI_TIMER",

@@ -146,7 +146,9 @@ def _consume(path: str, normalize: Any) -> str:
             _ = dict(thread.registers)
         _ = [(m.base, m.size, m.build_id) for m in dump.modules]
         if normalize is not None:
-            normalize(dump)
+            from pipeline.validate import validate
+
+            validate(normalize(dump))  # the document must match its schema, not just exist
         return "dump"
 
 

@@ -20,6 +20,8 @@ import traceback
 
 import dumpkit
 from dumpkit.errors import DumpkitError
+from pipeline.normalize import normalize
+from pipeline.validate import validate
 
 
 def _exercise(path: str) -> None:
@@ -32,6 +34,7 @@ def _exercise(path: str) -> None:
                 for module in dump.modules[:3]:
                     with contextlib.suppress(DumpkitError):
                         dump.memory.read(module.base, 64)
+            validate(normalize(dump))  # the whole document (unwinding included) must be valid
     except DumpkitError:
         pass
 

@@ -115,3 +115,14 @@ def test_odd_names_and_an_output_folder_inside_the_input(good: Path) -> None:
     assert any(d["source"]["path"].endswith("caf\ufffd.dmp") for d in ndjson(out))
     again = run_normalize([good], out)  # the output folder changed, the inputs did not
     assert again.returncode == 0 and "13 dumps read" in again.stdout and "nothing new" in again.stdout
+
+
+def test_a_failing_task_exits_2_and_names_it(good: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "docs").write_text("a file where the documents folder should be")
+    result = run_normalize([good], out)
+    assert result.returncode == 2
+    assert "the batch did not complete" in result.stderr and "NormalizeChunk" in result.stderr
+    assert str(out / "work" / "luigi.log") in result.stderr
+    assert "Traceback" not in result.stderr

@@ -29,7 +29,7 @@ from dumpkit.model import (
 )
 from dumpkit.readers import elf_modules
 from dumpkit.readers.elf_images import read_cstring
-from dumpkit.readers.elf_notes import CoreNotes, walk_notes
+from dumpkit.readers.elf_notes import CoreNotes, id_or_none, walk_notes
 from dumpkit.readers.elf_phdrs import Load, read_program_headers
 from dumpkit.readers.elf_registers import cpu_arch, has_register_layout
 from dumpkit.readers.kaitai import guard, parse
@@ -246,7 +246,8 @@ def _fill_linux_process(dump: Dump, notes: CoreNotes, arch: str) -> None:
     ps = notes.prpsinfo
     first = notes.threads[0] if notes.threads else None
     if ps is not None:
-        dump.process = ProcessInfo(pid=ps.pid, ppid=ps.ppid, uid=ps.uid, gid=ps.gid,
+        dump.process = ProcessInfo(pid=id_or_none(ps.pid), ppid=id_or_none(ps.ppid),
+                                   uid=id_or_none(ps.uid), gid=id_or_none(ps.gid),
                                    name=_decode(ps.fname), command_line=_decode(ps.psargs))
     elif first is not None:
         dump.process = ProcessInfo(ppid=first.ppid)
@@ -257,24 +258,26 @@ def _fill_linux_process(dump: Dump, notes: CoreNotes, arch: str) -> None:
             dump.process.user_time, dump.process.kernel_time = leader.user_time, leader.kernel_time
     si = notes.siginfo
     signo = si.signo if si is not None and si.signo else (first.signal if first else None)
+    # MIPS numbers its signals differently (SIGBUS 10, SIGUSR1 16, ...): name them from its table.
+    signal_space = "linux_signal_mips" if arch.startswith("mips") else "linux_signal"
     if not signo:
-        dump.crash = CrashInfo(kind="none", code_space="linux_signal")
+        dump.crash = CrashInfo(kind="none", code_space=signal_space)
         if first is None:
             dump.diag("no_threads", "the core has no NT_PRSTATUS note", structure="PT_NOTE")
         return
     if signo == SIGSTOP.get(arch, 19):
         # A snapshot of a live process (gdb / lldb gcore: every thread in a SIGSTOP stop),
         # not a crash. The signal stays recorded as the code.
-        dump.crash = CrashInfo(kind="none", code=signo, code_space="linux_signal",
+        dump.crash = CrashInfo(kind="none", code=signo, code_space=signal_space,
                                message="process stopped by SIGSTOP (snapshot of a live process)")
         return
-    crash = CrashInfo(kind="signal", code=signo, code_space="linux_signal",
+    crash = CrashInfo(kind="signal", code=signo, code_space=signal_space,
                       thread_id=first.tid if first else None)
     if si is not None and si.signo == signo:
         crash.subcode = si.code
         fault = SIGNALS_WITH_ADDRESS | {SIGBUS.get(arch, 7)}
         if si.code in SENDER_CODES:
-            crash.sender_pid = si.sender_pid
+            crash.sender_pid = id_or_none(si.sender_pid)
         elif signo in fault and si.code > 0:
             crash.address = si.addr
     dump.crash = crash
@@ -287,8 +290,9 @@ def _fill_bsd(dump: Dump, notes: CoreNotes) -> None:
     if pi is None:
         dump.crash = CrashInfo(kind="none", code_space=f"{notes.bsd_os}_signal")
         return
-    dump.process = ProcessInfo(pid=pi.pid, ppid=pi.ppid, uid=pi.ruid, gid=pi.rgid, name=_decode(pi.name))
-    lwp = getattr(pi, "signal_lwp", None)
+    dump.process = ProcessInfo(pid=id_or_none(pi.pid), ppid=id_or_none(pi.ppid), uid=id_or_none(pi.ruid),
+                               gid=id_or_none(pi.rgid), name=_decode(pi.name))
+    lwp = id_or_none(getattr(pi, "signal_lwp", None))
     tid = lwp if lwp else (notes.threads[0].tid if notes.threads else None)
     if pi.signo:
         dump.crash = CrashInfo(kind="signal", code=pi.signo, subcode=pi.sigcode,

@@ -63,7 +63,10 @@ def modules_from_files(dump: Dump, space: AddressSpace, files: list[MappedFile],
             break
         heads = [e.start for e in entries if e.file_offset == 0]
         base = min(heads) if heads else min(e.start for e in entries)
-        size = max(e.end for e in entries) - base
+        size = max((e.end for e in entries if e.end > base), default=base) - base
+        if size <= 0:  # seen in mutated cores: an end below the start; not a usable module
+            dump.diag("bad_nt_file", f"mapping of {path!r} has no extent", structure="NT_FILE")
+            continue
         executable = any((seg := segment_at(e.start)) is not None and flags_of(seg) & PF_X
                          for e in entries)
         captured = space.is_captured(base, 4)

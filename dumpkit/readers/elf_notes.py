@@ -184,8 +184,15 @@ def _seconds(tv: Any) -> float:
     return float(tv.sec) + float(tv.usec) / 1e6
 
 
+def id_or_none(value: int | None) -> int | None:
+    """A pid/uid read as a signed C int: negative values are not ids (seen in damaged cores)."""
+    return value if value is not None and value >= 0 else None
+
+
 def _thread(ps: Any, machine: int, dump: Dump, path: str, ofs: int) -> ThreadNote:
-    thread = ThreadNote(tid=ps.pid, signal=ps.cursig, si_code=ps.si_code, ppid=ps.ppid,
+    # pr_pid is a signed pid_t; a thread always needs an id, so keep its unsigned bits.
+    thread = ThreadNote(tid=ps.pid & 0xFFFFFFFF, signal=ps.cursig, si_code=ps.si_code,
+                        ppid=id_or_none(ps.ppid),
                         user_time=_seconds(ps.utime), kernel_time=_seconds(ps.stime), offset=ofs)
     try:
         with guard(path, "NT_PRSTATUS.pr_reg", ofs + ps.ofs_registers):

@@ -181,8 +181,10 @@ def _read(view: FileView) -> Dump:
     dump.crash = CrashInfo(kind="panic", code_space="linux_panic")
     if info is not None:
         dump.system.kernel_release = info.osrelease or dump.system.kernel_release
-        if dump.source.created is None:
-            dump.source.created = info.crash_time
+        if info.crash_time is not None:
+            dump.source.details["crash_time"] = info.crash_time
+            if dump.source.created is None:
+                dump.source.created = info.crash_time
         if info.build_id:
             dump.source.details["kernel_build_id"] = info.build_id
         if info.kernel_offset is not None:
@@ -303,6 +305,11 @@ def _threads(dump: Dump, notes: CoreNotes, arch: str, machine: int) -> None:
         dump.system.cpu_count = len(notes.threads)
 
 
+def _stored_end(src: FileView | FlatView, offset: int) -> int:
+    """Where the bytes stored from ``offset`` end (the file's end, or a flattened file's big hole)."""
+    return src.contiguous_end(offset) if isinstance(src, FlatView) else src.size
+
+
 def _physical(dump: Dump, src: FileView | FlatView, root: Any, sub: Any, version: int, block: int,
               layout: HeaderLayout) -> KdumpPhysicalSpace:
     """The physical space over the 2nd bitmap; RAM runs of the 1st bitmap become regions."""
@@ -320,7 +327,7 @@ def _physical(dump: Dump, src: FileView | FlatView, root: Any, sub: Any, version
     if max_pfn > bits:
         dump.diag("bitmap_too_small", f"max_mapnr {max_pfn:#x} exceeds the {bits:#x} PFNs of the bitmap",
                   structure="bitmap", offset=ofs)
-    num_pfns = min(max_pfn, bits, max(0, src.size - second) * 8)
+    num_pfns = min(max_pfn, bits, max(0, _stored_end(src, second) - second) * 8)
     if num_pfns < min(max_pfn, bits):
         dump.diag("truncated_bitmap", "the file ends inside the page bitmap", structure="bitmap",
                   offset=second)
@@ -329,7 +336,7 @@ def _physical(dump: Dump, src: FileView | FlatView, root: Any, sub: Any, version
     phys = KdumpPhysicalSpace(src, block_size=block, bitmap_offset=second, num_pfns=num_pfns,
                               page_descs_offset=int(root.ofs_page_descs), is_le=not layout.is_be,
                               incomplete=bool(status & STATUS_INCOMPLETE), owns_source=True)
-    ram_pfns = min(max_pfn, bits, max(0, src.size - first) * 8)
+    ram_pfns = min(max_pfn, bits, max(0, _stored_end(src, first) - first) * 8)
     for n, (start, count) in enumerate(bitmap_runs(src, first, ram_pfns)):
         if n >= MAX_REGIONS:
             dump.diag("too_many_regions", f"more than {MAX_REGIONS} RAM ranges in the 1st bitmap; "

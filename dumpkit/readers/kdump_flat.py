@@ -35,6 +35,8 @@ RECORD_HEADER_SIZE = 16
 MAX_FLAT_RECORDS = 1 << 22
 #: A reassembled file claiming more than this (1 PiB) is a broken record, not a dump.
 MAX_TARGET_END = 1 << 50
+#: Holes inside a structure makedumpfile writes whole (the bitmaps) are at most this big.
+MAX_HOLE = 1 << 16
 
 
 @dataclass(slots=True)
@@ -88,6 +90,25 @@ class FlatView:
             raise DumpIOError(f"read of {size:#x} bytes past the end of the reassembled file "
                               f"({self.size:#x} bytes)", path=self.path, offset=offset, code="truncated")
         return self.read_upto(offset, size)
+
+    def contiguous_end(self, offset: int, max_gap: int = MAX_HOLE) -> int:
+        """End of the data from ``offset`` on, crossing holes of at most ``max_gap`` bytes.
+
+        A structure that must be stored (a bitmap) is not read past this point: a broken
+        record far away would otherwise make a huge hole look like part of it.
+        """
+        starts, ends = self.index.starts, self.index.ends
+        i = bisect_right(starts, offset) - 1
+        if i < 0 or ends[i] <= offset:
+            i += 1
+            if i >= len(starts) or starts[i] - offset > max_gap:
+                return offset
+        end = ends[i]
+        for j in range(i + 1, len(starts)):
+            if starts[j] - end > max_gap:
+                break
+            end = ends[j]
+        return max(end, offset)
 
     def stream(self) -> KaitaiStream:
         """A Kaitai stream over the reassembled file."""
