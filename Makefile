@@ -7,7 +7,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Debian packages the tests call: command -> package
-DEB_TOOLS := node:nodejs npm:npm gcc:gcc gdb:gdb eu-readelf:elfutils lldb:lldb
+DEB_TOOLS := node:nodejs npm:npm gcc:gcc gdb:gdb eu-readelf:elfutils lldb:lldb makedumpfile:makedumpfile
+# Debian packages without a command of their own (checked with dpkg)
+DEB_LIBS := python3-libkdumpfile
 
 .PHONY: demo test lint typecheck pytest deps venv ksc parsers clean oracles
 
@@ -22,6 +24,8 @@ $(STAMP): pyproject.toml
 deps:
 	@missing=""; for pair in $(DEB_TOOLS); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \
+	for pkg in $(DEB_LIBS); do \
+	  dpkg -s "$$pkg" >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

@@ -118,11 +118,11 @@ def section_small(work: Path, n: int, quick: bool) -> Path:
         print(f"\n   (built {n} minidumps in {time.perf_counter() - t:.1f} s, "
               f"{sum(p.stat().st_size for p in folder.iterdir()) / 1e6:.1f} MB)")
     print(f"\n2. {n} small minidumps")
-    cases = [(1, 0), (2, 0)] if quick else [(1, 1), (2, 1), (1, 0), (2, 0)]
+    cases = [(1, 0), (2, 0)] if quick else [(1, 1), (2, 1), (1, 0), (2, 0), (1, 50), (2, 50)]
     for workers, chunk in cases:
         seconds, _, peak, report = _normalize([folder], work / "out-small", workers, chunk)
-        label = f"{workers} worker{'s' if workers > 1 else ''}, " + (
-            "1 task per dump" if chunk == 1 else f"chunks of {report.get('timings') and _chunk(work)}")
+        size = "1 task per dump" if chunk == 1 else f"chunks of {_chunk(work)}" + ("" if chunk else " (auto)")
+        label = f"{workers} worker{'s' if workers > 1 else ''}, {size}"
         _row(label, seconds, peak, report)
     return folder
 
@@ -177,52 +177,49 @@ def section_large(work: Path, count: int = 20) -> None:
 
 
 def section_profile(folder: Path, work: Path) -> None:
-    import logging
+    from pipeline.cli import build_parser
 
-    import luigi
-
-    from pipeline import tasks
-    from pipeline.batchwork import warm_up
-
-    print("\n5. profile: one in-process run (1 worker, automatic chunks) over the small dumps")
+    print("\n5. profile: `dumpkit normalize` in-process (1 worker, automatic chunks) over the small dumps")
     out = work / "out-profile"
     shutil.rmtree(out, ignore_errors=True)
-    luigi.configuration.get_config().set("core", "no_configure_logging", "true")
-    logging.disable(logging.CRITICAL)
-    warm_up()
+    args = build_parser().parse_args(["normalize", str(folder), "--out", str(out), "-q"])
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
-    luigi.build([tasks.NormalizeArchive(inputs=[str(folder)], out=str(out))], local_scheduler=True, workers=1)
+    args.func(args)
     profiler.disable()
     total = time.perf_counter() - started
     stats = pstats.Stats(profiler, stream=io.StringIO())
     cum: dict[tuple[str, str], float] = {}
     for (filename, _, name), (_, _, _, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
-        cum[(os.path.basename(filename), name)] = max(ct, cum.get((os.path.basename(filename), name), 0.0))
+        key = (os.path.basename(filename), name)
+        cum[key] = max(ct, cum.get(key, 0.0))
 
     def c(file: str, name: str) -> float:
         return cum.get((file, name), 0.0)
 
-    discovery = c("discover.py", "discover")
-    items = c("batchwork.py", "process_item")
-    read = c("__init__.py", "open")
-    normalize = c("normalize.py", "normalize")
-    validate = c("validate.py", "validate")
-    document = c("normalize.py", "document_for")
-    write = c("atomic.py", "write_atomic")
-    report = c("batchwork.py", "publish")
-    luigi_rest = total - discovery - items - report
-    rows = [("discovery (walk, sniff, sha256)", discovery), ("reading (dumpkit.open: readers)", read),
-            ("normalizing (model -> document)", normalize), ("validating (schema)", validate),
-            ("other in document_for", document - read - normalize - validate),
-            ("writing documents (atomic)", write), ("other per item", items - document - write),
-            ("report (ndjson, json, html)", report), ("luigi (scheduling, bookkeeping)", luigi_rest)]
+    discovery, items, publish = c("discover.py", "discover"), c("batchwork.py", "process_item"), \
+        c("batchwork.py", "publish")
+    warm, fingerprint = c("batchwork.py", "warm_up"), c("batchwork.py", "inputs_fingerprint")
+    read, normalize, validate = c("__init__.py", "open"), c("normalize.py", "normalize"), \
+        c("validate.py", "validate")
+    document, write = c("normalize.py", "document_for"), c("atomic.py", "write_atomic")
+    rows = [("input fingerprint (stat walk)", fingerprint),
+            ("discovery (walk, sniff, sha256)", discovery),
+            ("warm-up before fork (first documents)", warm),
+            ("reading (dumpkit.open: the readers)", read),
+            ("normalizing (model -> document)", normalize),
+            ("validating (schema)", validate),
+            ("rest of document_for", document - read - normalize - validate),
+            ("writing documents (atomic rename)", write),
+            ("rest per item (reuse check, encode)", items - document - write),
+            ("report (ndjson, json, html)", publish),
+            ("luigi and the rest", total - fingerprint - discovery - warm - items - publish)]
     for label, seconds in rows:
-        print(f"   {label:<36} {seconds:>6.2f} s  {100 * seconds / total:>5.1f} %")
-    print(f"   {'total':<36} {total:>6.2f} s")
+        print(f"   {label:<40} {seconds:>6.2f} s  {100 * seconds / total:>5.1f} %")
+    print(f"   {'total':<40} {total:>6.2f} s")
     text = io.StringIO()
-    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(12)
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(10)
     print("   top functions by own time:")
     for line in text.getvalue().splitlines():
         if line.strip() and line.lstrip()[0].isdigit():

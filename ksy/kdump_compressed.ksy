@@ -453,12 +453,12 @@ types:
         -orig-id: page_flags
         doc: The kernel's struct page flags (often 0).
   flat_header:
+    meta:
+      endian: be
     doc: |
       File header of the flattened form (4096 bytes, the rest zero). Records follow
       from offset 4096.
     doc-ref: FORMATS.md 6.6
-    meta:
-      endian: be
     seq:
       - id: magic
         contents: ["makedumpfile", 0, 0, 0, 0]
@@ -473,12 +473,12 @@ types:
         valid: 1
         -orig-id: version
   flat_record_header:
+    meta:
+      endian: be
     doc: |
       One record of the flattened stream: `len_data` bytes follow, to be placed at
       `ofs_target` of the reassembled file. offset = size = -1 ends the stream.
     doc-ref: FORMATS.md 6.6
-    meta:
-      endian: be
     seq:
       - id: ofs_target
         type: s8

@@ -49,13 +49,20 @@ def write_atomic(path: str, data: bytes, tmp_dir: str) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """Is ``pid`` a running process? A zombie is not: a killed worker whose parent died too
+    stays one until init reaps it, and some inits (containers, micro-VMs) are slow at that."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rpartition(b")")[2].split()[0]
+        return state not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True
 
 
 def sweep_tmp(tmp_dir: str, stale_after: float = 3600.0) -> int:

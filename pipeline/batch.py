@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -259,6 +260,7 @@ def run(args: argparse.Namespace) -> int:
         chunks = report_task.chunks()
         # before luigi forks a process per task, each of which would pay for it again
         warm_up(warm_up_samples(layout, discover.batch, len(chunks)))
+        gc.freeze()  # the garbage collector leaves what exists now alone: no copy-on-write of it
         expected = _expected_documents(layout, discover.batch, len(chunks))
         done_before = _count_done(layout, expected)
         progress.documents(layout, expected)

@@ -49,8 +49,8 @@ __all__ = [
 ]
 
 #: aim for about this many chunk tasks per batch (see the module docstring)
-TARGET_CHUNKS = 200
-MIN_CHUNK = 4
+TARGET_CHUNKS = 100
+MIN_CHUNK = 8
 
 #: set by the command line to show discovery's progress (files examined, bytes read)
 DISCOVERY_PROGRESS: Callable[[int, int], None] | None = None

@@ -162,10 +162,13 @@ def _consume(path: str, normalize: Any, validate: Any) -> str:
 
 def main() -> int:
     job = json.loads(Path(sys.argv[1]).read_text())
-    normalize = validate = None
+    normalize: Any = None
+    validate: Any = None
     with contextlib.suppress(ImportError):  # the pipeline is optional for this contract
-        from pipeline.normalize import normalize
-        from pipeline.validate import validate
+        import pipeline.normalize
+        import pipeline.validate
+
+        normalize, validate = pipeline.normalize.normalize, pipeline.validate.validate
     for src in job["sources"]:  # warm up imports and parser classes
         with contextlib.suppress(Exception):
             _consume(src["path"], normalize, validate)

@@ -143,12 +143,15 @@ def _read(view: FileView) -> Dump:
     if view.read_upto(0, 16) == FLAT_MAGIC:
         flat = index_flattened(view)
         src = flat
-        if flat.read_upto(0, 8) not in (b"KDUMP   ", b"DISKDUMP"):
-            raise DumpParseError("the flattened stream does not hold a kdump-compressed file (ELF "
-                                 "output streamed with -E is not read here)", path=view.path,
-                                 structure="disk_dump_header", offset=0, code="unsupported_format")
+        head = flat.read_upto(0, 8)
+        if head[:4] == b"\x7fELF":
+            return _flattened_elf(view, flat)
+        if head not in (b"KDUMP   ", b"DISKDUMP"):
+            raise DumpParseError(f"the flattened stream holds neither a kdump-compressed nor an ELF file "
+                                 f"(first bytes {head.hex(' ')})", path=view.path,
+                                 structure="disk_dump_header", offset=0, code="invalid_value")
     layout = probe_layout(src)
-    stream = flat.stream() if flat is not None else stream_of(view)
+    stream = stream_of(src)  # type: ignore[arg-type]  # a FlatView reads like a FileView
     with guard(view.path, "disk_dump_header", 0):
         root = KdumpCompressed(layout.is_be, layout.is_32, layout.sub_layout, stream)
         hdr = root.header32 if layout.is_32 else root.header64
@@ -197,6 +200,21 @@ def _read(view: FileView) -> Dump:
     return dump
 
 
+def _flattened_elf(view: FileView, flat: FlatView) -> Dump:
+    """``makedumpfile -E -F``: an ELF vmcore in the flattened stream, read by the ELF reader.
+
+    Adapter: :mod:`elf_core` has no public entry that takes an open file, so its private
+    ``_read`` is given the flattened view (it reads through ``path``/``size``/``read``/
+    ``read_upto``/``stream``, which :class:`FlatView` provides).
+    """
+    from dumpkit.readers import elf_core
+
+    dump: Dump = elf_core._read(flat)  # type: ignore[arg-type]
+    dump.source.size = view.size
+    _flat_facts(dump, flat)
+    return dump
+
+
 def _flat_facts(dump: Dump, flat: FlatView) -> None:
     d = dump.source.details
     d["flattened"] = True
@@ -208,6 +226,8 @@ def _flat_facts(dump: Dump, flat: FlatView) -> None:
 def _sub_header(dump: Dump, root: Any, layout: HeaderLayout, version: int) -> Any:
     if version < 1:  # kdump_sub_header is read from header version 1 on (libkdumpfile does the same)
         return None
+    # Folklore: libkdumpfile's diskdump-empty-* files say sub_hdr_size = 0 yet hold a full
+    # sub-header at block 1 (the file ends right after it), so it is read whatever that size says.
     name = f"sub_header_{layout.sub_layout.name}"
     try:
         with guard(dump.source.path, "kdump_sub_header", int(root.block_size)):

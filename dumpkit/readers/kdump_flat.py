@@ -5,8 +5,8 @@ each followed by ``size`` bytes that belong at ``offset`` of the reassembled fil
 (FORMATS.md 6.6). :func:`index_flattened` walks the record headers once, seeking past the
 data (never loading it), and returns a :class:`FlatView`: the reassembled file served
 through that index, with the same read interface as :class:`~dumpkit.memory.FileView`
-(``read``, ``read_upto``, ``size``, ``path``, ``close``) and a seekable stream for the
-generated parser. No temporary copy is made.
+(``read``, ``read_upto``, ``size``, ``path``, ``close``, ``stream``), so the generated
+parsers and the ELF reader can read it. No temporary copy is made.
 
 Bytes of the reassembled file that no record covers read as zeros (the holes of the
 sparse file ``makedumpfile -R`` would write). Where records overlap, the later record's
@@ -14,6 +14,7 @@ bytes win (a later write of the same offset).
 """
 from __future__ import annotations
 
+import heapq
 import io
 from array import array
 from bisect import bisect_right
@@ -22,7 +23,7 @@ from itertools import pairwise
 
 from kaitaistruct import KaitaiStream
 
-from dumpkit.errors import DumpIOError, DumpkitError, DumpParseError
+from dumpkit.errors import DumpIOError, DumpParseError
 from dumpkit.formats.kdump_compressed import KdumpCompressed
 from dumpkit.memory import FileView
 from dumpkit.readers.kaitai import guard
@@ -31,8 +32,9 @@ __all__ = ["FLAT_HEADER_SIZE", "MAX_FLAT_RECORDS", "FlatView", "index_flattened"
 
 FLAT_HEADER_SIZE = 4096
 RECORD_HEADER_SIZE = 16
-#: More records than makedumpfile writes for a multi-terabyte dump (it flushes big buffers).
-MAX_FLAT_RECORDS = 1 << 22
+#: makedumpfile -F writes one record per 64 KiB buffer (page size << block order 4), so this
+#: covers about 128 GiB of stored dump; past it, reassemble with ``makedumpfile -R``.
+MAX_FLAT_RECORDS = 1 << 21
 #: A reassembled file claiming more than this (1 PiB) is a broken record, not a dump.
 MAX_TARGET_END = 1 << 50
 #: Holes inside a structure makedumpfile writes whole (the bitmaps) are at most this big.
@@ -110,9 +112,9 @@ class FlatView:
             end = ends[j]
         return max(end, offset)
 
-    def stream(self) -> KaitaiStream:
-        """A Kaitai stream over the reassembled file."""
-        return KaitaiStream(_FlatRaw(self))
+    def stream(self) -> io.RawIOBase:
+        """A seekable file object over the reassembled file at offset 0 (as ``FileView.stream``)."""
+        return _FlatRaw(self)
 
     def close(self) -> None:
         self.view.close()
@@ -158,82 +160,85 @@ def index_flattened(view: FileView) -> FlatView:
     with guard(view.path, "flattened header", 0):
         KdumpCompressed.FlatHeader(KaitaiStream(io.BytesIO(view.read(0, 32))))
     index = FlatIndex()
-    records: list[tuple[int, int, int]] = []  # (target offset, size, file position of data)
-    pos = FLAT_HEADER_SIZE
-    while True:
-        if len(records) >= MAX_FLAT_RECORDS:
-            index.problems.append(("too_many_flat_records", f"more than {MAX_FLAT_RECORDS} flattened "
-                                   "records; the rest are ignored", pos))
-            break
-        raw = view.read_upto(pos, RECORD_HEADER_SIZE)
-        if len(raw) < RECORD_HEADER_SIZE:
-            index.problems.append(("flat_stream_truncated",
-                                   "the flattened stream ends without its end record", pos))
-            break
-        try:
-            with guard(view.path, "flattened record header", pos):
-                rec = KdumpCompressed.FlatRecordHeader(KaitaiStream(io.BytesIO(raw)))
-                target, size, is_end = rec.ofs_target, rec.len_data, rec.is_end
-        except DumpkitError as exc:  # pragma: no cover - 16 bytes always parse
-            index.problems.append(("bad_flat_record", exc.message, pos))
-            break
-        if is_end:
-            index.end_marker = True
-            break
-        data_pos = pos + RECORD_HEADER_SIZE
-        if target < 0 or size <= 0 or target + size > MAX_TARGET_END:
-            index.problems.append(("bad_flat_record", f"flattened record with offset {target} and size "
-                                   f"{size}: the rest of the stream is ignored", pos))
-            break
-        if data_pos + size > view.size:
-            index.problems.append(("flat_stream_truncated", f"flattened record of {size:#x} bytes is cut "
-                                   "by the end of the file; its bytes that are present are kept", pos))
-            if view.size > data_pos:
-                records.append((target, view.size - data_pos, data_pos))
-            break
-        records.append((target, size, data_pos))
-        pos = data_pos + size
-    index.num_records = len(records)
-    if not records:
+    with guard(view.path, "flattened record header", FLAT_HEADER_SIZE):  # 16 bytes always parse
+        targets, sizes, data_at = _walk(view, index)
+    index.num_records = len(targets)
+    if not targets:
         raise DumpParseError("the flattened stream holds no data record", path=view.path,
                              structure="flattened record", offset=FLAT_HEADER_SIZE, code="truncated")
-    _build(index, records)
+    _build(index, targets, sizes, data_at)
     return FlatView(view, index)
 
 
-def _build(index: FlatIndex, records: list[tuple[int, int, int]]) -> None:
-    """Fill the disjoint, sorted pieces of ``index`` from the records in stream order."""
-    ordered = sorted(range(len(records)), key=lambda i: records[i][0])
-    overlaps = any(records[a][0] + records[a][1] > records[b][0]
-                   for a, b in pairwise(ordered))
+def _walk(view: FileView, index: FlatIndex) -> tuple[array[int], array[int], array[int]]:
+    """(target offset, size, file position of the data) of each record, in stream order."""
+    targets, sizes, data_at = array("q"), array("q"), array("q")
+    stream = KaitaiStream(view.stream())  # one stream for every record header: no copy per record
+    pos = FLAT_HEADER_SIZE
+    problem: tuple[str, str, int] | None = None
+    while problem is None:
+        if len(targets) >= MAX_FLAT_RECORDS:
+            problem = ("too_many_flat_records", f"more than {MAX_FLAT_RECORDS} flattened records; the "
+                       "rest are ignored (reassemble the file with makedumpfile -R)", pos)
+            break
+        if pos + RECORD_HEADER_SIZE > view.size:
+            problem = ("flat_stream_truncated", "the flattened stream ends without its end record", pos)
+            break
+        stream.seek(pos)
+        rec = KdumpCompressed.FlatRecordHeader(stream)
+        target, size = rec.ofs_target, rec.len_data
+        if rec.is_end:
+            index.end_marker = True
+            break
+        first = pos + RECORD_HEADER_SIZE
+        if target < 0 or size <= 0 or target + size > MAX_TARGET_END:
+            problem = ("bad_flat_record", f"flattened record with offset {target} and size {size}: the "
+                       "rest of the stream is ignored", pos)
+            break
+        if first + size > view.size:
+            problem = ("flat_stream_truncated", f"flattened record of {size:#x} bytes is cut by the end "
+                       "of the file; its bytes that are present are kept", pos)
+            size = view.size - first
+            if size <= 0:
+                break
+        targets.append(target)
+        sizes.append(size)
+        data_at.append(first)
+        pos = first + size
+    if problem is not None:
+        index.problems.append(problem)
+    return targets, sizes, data_at
+
+
+def _build(index: FlatIndex, targets: array[int], sizes: array[int], data_at: array[int]) -> None:
+    """Fill the disjoint, sorted pieces of ``index`` from the records (in stream order)."""
+    ordered = sorted(range(len(targets)), key=targets.__getitem__)
+    overlaps = any(targets[a] + sizes[a] > targets[b] for a, b in pairwise(ordered))
     if not overlaps:  # the usual case: makedumpfile writes every byte once
         for i in ordered:
-            target, size, fpos = records[i]
-            index.starts.append(target)
-            index.ends.append(target + size)
-            index.file_pos.append(fpos)
+            index.starts.append(targets[i])
+            index.ends.append(targets[i] + sizes[i])
+            index.file_pos.append(data_at[i])
         return
-    # Paint from the last record back: each record fills only what later ones left free.
-    pieces: list[tuple[int, int, int]] = []  # disjoint (start, end, file pos), kept sorted
-    for target, size, fpos in reversed(records):
-        cursor, end = target, target + size
-        i = bisect_right(pieces, (cursor, 2**63, 0)) - 1
-        if i >= 0 and pieces[i][1] > cursor:
-            cursor = pieces[i][1]
-        i += 1
-        new = []
-        while cursor < end:
-            next_start = pieces[i][0] if i < len(pieces) else end
-            if cursor < next_start:
-                stop = min(end, next_start)
-                new.append((cursor, stop, fpos + (cursor - target)))
-                cursor = stop
-            if i < len(pieces) and cursor >= pieces[i][0]:
-                cursor = max(cursor, pieces[i][1])
-                i += 1
-        for piece in new:
-            pieces.insert(bisect_right(pieces, piece), piece)
-    for start, end, fpos in pieces:
-        index.starts.append(start)
-        index.ends.append(end)
-        index.file_pos.append(fpos)
+    # Overlaps: sweep the record boundaries; on each stretch between two boundaries the
+    # latest record covering it wins (a heap of record numbers, O(n log n) whatever the file).
+    points = sorted(set(targets) | {t + n for t, n in zip(targets, sizes, strict=True)})
+    heap: list[int] = []  # -record number, so the latest record is on top
+    last_owner = -1
+    nxt = 0
+    for k, point in enumerate(points[:-1]):
+        while nxt < len(ordered) and targets[ordered[nxt]] == point:
+            heapq.heappush(heap, -ordered[nxt])
+            nxt += 1
+        while heap and targets[-heap[0]] + sizes[-heap[0]] <= point:
+            heapq.heappop(heap)  # the latest record ended; an older one may still cover
+        if not heap:
+            continue
+        owner = -heap[0]
+        if owner == last_owner and index.ends[-1] == point:
+            index.ends[-1] = points[k + 1]
+        else:
+            index.starts.append(point)
+            index.ends.append(points[k + 1])
+            index.file_pos.append(data_at[owner] + (point - targets[owner]))
+            last_owner = owner

@@ -35,6 +35,9 @@ PAGE_DESC_SIZE = 24
 RANK_CHUNK = 512
 #: Bitmap bytes read at a time while building the index or finding runs.
 READ_CHUNK = 1 << 20
+#: Bitmap bytes looked at as one integer while finding runs.
+RUN_PIECE = 4096
+_ZEROS, _ONES = bytes(RUN_PIECE), b"\xff" * RUN_PIECE
 PAGE_CACHE_PAGES = 64
 ZLIB, LZO, SNAPPY, ZSTD = 0x1, 0x2, 0x4, 0x20
 COMPRESSION_NAMES = {ZLIB: "zlib", LZO: "lzo", SNAPPY: "snappy", ZSTD: "zstd"}
@@ -114,32 +117,45 @@ def decompressor_available(flag: int) -> bool:
 def bitmap_runs(source: ByteSource, offset: int, num_bits: int) -> Iterator[tuple[int, int]]:
     """Maximal runs ``(first bit, count)`` of set bits in the LSB-first bitmap at ``offset``.
 
-    One big-integer step per run, no loop per bit.
+    Empty and full 4 KiB pieces are taken whole; the others one big-integer step per run
+    (on a small integer, so a step stays cheap), never one step per bit.
     """
     run_start = run_end = -1
     nbytes = (num_bits + 7) // 8
-    for pos in range(0, nbytes, READ_CHUNK):
-        data = source.read_upto(offset + pos, min(READ_CHUNK, nbytes - pos))
-        bits = int.from_bytes(data, "little")
-        bit = pos * 8
-        while bits:
-            zeros = (bits & -bits).bit_length() - 1
-            bits >>= zeros
-            bit += zeros
-            ones = (bits ^ (bits + 1)).bit_length() - 1
-            bits >>= ones
-            first, last = bit, min(bit + ones, num_bits)
-            bit += ones
-            if first >= last:
-                continue
-            if first == run_end:
-                run_end = last
-                continue
-            if run_end > run_start >= 0:
-                yield run_start, run_end - run_start
-            run_start, run_end = first, last
-        if len(data) < min(READ_CHUNK, nbytes - pos):
-            break  # the file ends inside the bitmap
+
+    def pieces() -> Iterator[tuple[int, int]]:  # runs in file order, maybe touching each other
+        for pos in range(0, nbytes, READ_CHUNK):
+            data = source.read_upto(offset + pos, min(READ_CHUNK, nbytes - pos))
+            for at in range(0, len(data), RUN_PIECE):
+                piece = data[at:at + RUN_PIECE]
+                bit = (pos + at) * 8
+                if piece == _ZEROS[:len(piece)]:
+                    continue
+                if piece == _ONES[:len(piece)]:
+                    yield bit, bit + 8 * len(piece)
+                    continue
+                bits = int.from_bytes(piece, "little")
+                while bits:
+                    zeros = (bits & -bits).bit_length() - 1
+                    bits >>= zeros
+                    bit += zeros
+                    ones = (bits ^ (bits + 1)).bit_length() - 1
+                    bits >>= ones
+                    yield bit, bit + ones
+                    bit += ones
+            if len(data) < min(READ_CHUNK, nbytes - pos):
+                return  # the file ends inside the bitmap
+
+    for first, last in pieces():
+        last = min(last, num_bits)
+        if first >= last:
+            continue
+        if first == run_end:
+            run_end = last
+            continue
+        if run_end > run_start >= 0:
+            yield run_start, run_end - run_start
+        run_start, run_end = first, last
     if run_end > run_start >= 0:
         yield run_start, run_end - run_start
 
