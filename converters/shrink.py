@@ -58,6 +58,8 @@ class ShrinkOptions:
     ip_window: int = 256
     other_stacks: bool = True
     include_environ: bool = False
+    #: header TimeDateStamp (WriterOptions.timestamp): None = the source's creation time, else now
+    timestamp: int | None = None
 
 
 @dataclass(slots=True)
@@ -328,7 +330,8 @@ def shrink_dump(dump: Dump, out_path: str | os.PathLike[str],
     """Write the reduced minidump of ``dump`` to ``out_path``."""
     options = options or ShrinkOptions()
     check_shrinkable(dump)
-    writer = MinidumpWriter(dump, WriterOptions(include_environ=options.include_environ))
+    writer = MinidumpWriter(dump, WriterOptions(include_environ=options.include_environ,
+                                                timestamp=options.timestamp))
     fixed = writer.overhead(0)
     omitted: list[str] = []
     for optional in OPTIONAL_STREAMS:  # too big for the budget: leave out what triage can spare
@@ -336,6 +339,7 @@ def shrink_dump(dump: Dump, out_path: str | os.PathLike[str],
             continue
         omitted.append(optional)
         writer = MinidumpWriter(dump, WriterOptions(include_environ=options.include_environ,
+                                                    timestamp=options.timestamp,
                                                     omit_streams=frozenset(omitted)))
         fixed = writer.overhead(0)
     if fixed + _DESCRIPTOR > options.max_size:

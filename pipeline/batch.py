@@ -6,7 +6,8 @@ It runs the luigi tasks of :mod:`pipeline.tasks` in two steps, so that several w
 one machine or many, sharing one ``luigid`` and one output folder) all know every task:
 
 1. ``Discover`` (one task: walks and expands the inputs, writes the manifest);
-2. every ``NormalizeChunk`` plus ``BatchReport``.
+2. every ``NormalizeChunk`` (documents, and with ``--shrink`` reduced minidumps) plus
+   ``BatchReport``.
 
 A worker that finds a step running elsewhere waits for it (``luigid`` hands each task to one
 worker). luigi's own log goes to ``DIR/work/luigi.log``; the terminal gets a live line
@@ -52,7 +53,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="dump files, directories, or containers (gz, bz2, xz, zst, zip, tar.*), nested")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created; reruns resume)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="parallel tasks on this machine")
-    p.add_argument("--shrink", action="store_true", help="also write reduced minidumps (not available yet)")
+    p.add_argument("--shrink", action="store_true",
+                   help="also write a reduced minidump of each dump to DIR/minidumps/<sha256>.dmp")
+    p.add_argument("--shrink-max-size", type=_size, default=1 << 20, metavar="SIZE",
+                   help="largest reduced minidump, e.g. 1M (default), 512K")
     p.add_argument("--scheduler-host", metavar="H",
                    help="use the central luigid at H (workers on many machines share it and DIR)")
     p.add_argument("--scheduler-port", type=int, default=8082, metavar="P", help="luigid port (default 8082)")
@@ -75,9 +79,8 @@ def _usage_error(message: str) -> int:
 
 
 def _check(args: argparse.Namespace) -> str | None:
-    if args.shrink:
-        return ("--shrink is not available yet: reduced minidumps arrive with the shrink converter; "
-                "run without --shrink (or use 'dumpkit shrink' on single dumps)")
+    if args.shrink and args.shrink_max_size < 4096:
+        return "--shrink-max-size must be at least 4K"
     for path in args.inputs:
         if not os.path.exists(path):
             return f"{path}: no such file or directory"
@@ -235,6 +238,7 @@ def run(args: argparse.Namespace) -> int:
     _setup_logging(layout.log)
     params = {"inputs": args.inputs, "out": layout.out, "max_member_size": args.max_member_size,
               "max_ratio": args.max_ratio, "max_depth": args.max_depth, "chunk_size": args.chunk_size,
+              "shrink_max_size": args.shrink_max_size if args.shrink else 0,
               "fingerprint": inputs_fingerprint(args.inputs, exclude=layout.out)}
     discover = tasks.Discover(**params)
     report_task = tasks.BatchReport(**params)
@@ -311,5 +315,10 @@ def _summary(layout: Any, seconds: float, made: int, quiet: bool) -> int:
         if t["errors"]:
             reasons = ", ".join(f"{r['name']} {r['count']}" for r in report["failures"]["by_reason"][:6])
             print(f"  unreadable: {reasons}")
+        mini = report.get("minidumps")
+        if mini:
+            skipped = ", ".join(f"{r['name']} {r['count']}" for r in mini["skipped"])
+            print(f"  minidumps: {mini['written']:,} in {os.path.join(layout.out, 'minidumps')}"
+                  + (f" (not shrunk: {skipped})" if skipped else ""))
         print(f"  report: {os.path.join(layout.out, 'report.html')}  (data: report.json, dumps.ndjson)")
     return EXIT_UNREADABLE if t["errors"] else EXIT_OK

@@ -187,8 +187,9 @@ def _refusal_document(item: dict[str, Any]) -> Doc:
                           container=item["container"])
 
 
-def process_item(layout: Layout, item: dict[str, Any]) -> float | None:
-    """Make the document of one manifest item; seconds spent, or ``None`` if it was on disk.
+def process_item(layout: Layout, item: dict[str, Any], shrink_max_size: int = 0) -> float | None:
+    """Make the document of one manifest item (and, with ``shrink_max_size``, the reduced
+    minidump of a dump); seconds spent, or ``None`` if everything was on disk already.
 
     A document on disk is reused when the same dumpkit version wrote it; if the same bytes
     now sit at another place, only ``source.path`` and ``source.container`` are rewritten.
@@ -208,28 +209,51 @@ def process_item(layout: Layout, item: dict[str, Any]) -> float | None:
         checkpoint("document")
         return time.perf_counter() - started
     found = existing_document(layout, key)
-    if found is not None and found[1].get("dumpkit_version") == dumpkit.__version__:
+    made = False
+    if found is not None and _reusable(found[1]):
         path, doc = found
         src = doc["source"]
         if src["path"] != item["display"] or src["container"] != item["container"]:
             src["path"], src["container"] = item["display"], list(item["container"])
             validate(doc)
             write_atomic(path, encode_document(doc), layout.tmp)
-        _drop_spooled(item)
-        return None
+    else:
+        _check_source(item)
+        doc = document_for(item["path"], sha256=item["sha256"], container=list(item["container"]),
+                           display_path=item["display"])
+        for kind in ("dump", "error"):  # a stale document of the other kind must not stay beside it
+            other = layout.document(key, kind)
+            if kind != doc["kind"] and os.path.exists(other):
+                os.unlink(other)
+        write_atomic(layout.document(key, doc["kind"]), encode_document(doc), layout.tmp)
+        checkpoint("document")
+        made = True
+    if shrink_max_size and doc["kind"] == "dump":
+        from pipeline.reduce import ensure_minidump
+
+        made = ensure_minidump(layout.out, layout.tmp, key, item["path"], shrink_max_size,
+                               lambda: _check_source(item)) or made
+    return time.perf_counter() - started if made else None
+
+
+def _reusable(doc: Doc) -> bool:
+    """A document on disk is reused when this dumpkit version wrote it and it still matches
+    the schema (during development the schema can move while the version stays)."""
+    from pipeline.validate import DocumentInvalid, validate
+
+    if doc.get("dumpkit_version") != dumpkit.__version__:
+        return False
+    try:
+        validate(doc)
+    except DocumentInvalid:
+        return False
+    return True
+
+
+def _check_source(item: dict[str, Any]) -> None:
     if item["spooled"] and not os.path.exists(item["path"]):
         raise FileNotFoundError(f"spooled copy of {item['display']} is gone ({item['path']}): "
                                 "rerun with --rescan to expand the archives again")
-    doc = document_for(item["path"], sha256=item["sha256"], container=list(item["container"]),
-                       display_path=item["display"])
-    for kind in ("dump", "error"):  # a stale document of the other kind must not stay beside it
-        other = layout.document(key, kind)
-        if kind != doc["kind"] and os.path.exists(other):
-            os.unlink(other)
-    write_atomic(layout.document(key, doc["kind"]), encode_document(doc), layout.tmp)
-    checkpoint("document")
-    _drop_spooled(item)
-    return time.perf_counter() - started
 
 
 def _same_file(path: str, data: bytes) -> bool:
@@ -238,12 +262,6 @@ def _same_file(path: str, data: bytes) -> bool:
             return fh.read() == data
     except OSError:
         return False
-
-
-def _drop_spooled(item: dict[str, Any]) -> None:
-    if item["spooled"]:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(item["path"])
 
 
 def iter_items(layout: Layout, batch: str, n_chunks: int) -> Iterator[dict[str, Any]]:
@@ -264,7 +282,8 @@ def chunk_seconds(layout: Layout, batch: str, n_chunks: int) -> dict[str, float]
 
 
 def publish(layout: Layout, batch: str, manifest: dict[str, Any],
-            openers: dict[str, Callable[[str], Any]], *, top: int = 25) -> dict[str, Any]:
+            openers: dict[str, Callable[[str], Any]], *, top: int = 25,
+            shrink_max_size: int = 0) -> dict[str, Any]:
     """Write ``dumps.ndjson``, ``report.json`` and ``report.html`` (through ``openers``: name ->
     the ``open`` of an atomic target) from the documents on disk; prune documents of no item
     of this batch and the state of earlier batches (one batch at a time per folder); clear
@@ -277,6 +296,7 @@ def publish(layout: Layout, batch: str, manifest: dict[str, Any],
                             summary=manifest, top=top)
     seconds = chunk_seconds(layout, batch, manifest["chunks"])
     keep: set[str] = set()
+    dump_shas: list[str] = []
     with openers["ndjson"]("w") as nd:
         for item in iter_items(layout, batch, manifest["chunks"]):
             found = existing_document(layout, item["key"])
@@ -284,16 +304,25 @@ def publish(layout: Layout, batch: str, manifest: dict[str, Any],
                 raise FileNotFoundError(f"document of {item['display']} ({item['key']}) is missing")
             path, doc = found
             keep.add(os.path.basename(path))
+            if doc["kind"] == "dump":
+                dump_shas.append(item["key"])
             builder.add(item, doc, layout.relative(path))
             builder.timing(item, seconds.get(item["key"]))
             nd.write(encode_document(doc).decode("utf-8"))
     checkpoint("publish")
+    if shrink_max_size:
+        from pipeline.reduce import summary
+
+        builder.minidumps = summary(layout.out, dump_shas, shrink_max_size)
     report = builder.finish(manifest["duplicates"], time.perf_counter() - started)
     with openers["report"]("w") as fh:
         fh.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     with openers["html"]("w") as fh:
         fh.write(render_html(report))
     _prune(layout, keep)
+    from pipeline.reduce import prune_minidumps
+
+    prune_minidumps(layout.out, set(dump_shas) if shrink_max_size else set())
     for other in os.listdir(os.path.join(layout.work, "batches")):  # state of earlier batches
         if other != batch:
             shutil.rmtree(os.path.join(layout.work, "batches", other), ignore_errors=True)

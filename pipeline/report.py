@@ -70,6 +70,7 @@ class ReportBuilder:
         self.failures_omitted = 0
         self.timing_rows: list[tuple[str, dict[str, Any], float]] = []
         self.made = self.reused = 0
+        self.minidumps: dict[str, Any] | None = None  # set by --shrink batches
 
     def add(self, item: dict[str, Any], doc: Doc, document: str) -> None:
         """One item of the manifest, its document, and the document's path (relative)."""
@@ -175,6 +176,7 @@ class ReportBuilder:
                 "count": len(duplicates), "items": duplicates[:MAX_LISTED],
                 "items_omitted": max(0, len(duplicates) - MAX_LISTED),
             },
+            "minidumps": self.minidumps,
             "outputs": {"docs": "docs/", "errors": "errors/", "ndjson": "dumps.ndjson",
                         "html": "report.html"},
             "timings": self._timings(report_s),

@@ -23,10 +23,18 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:2em;border-b
 table{border-collapse:collapse;width:100%;margin:.4em 0 1em}
 th,td{text-align:left;padding:.25em .5em;border-bottom:1px solid #eaeef2;vertical-align:top}
 th{background:#f6f8fa;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.bar{width:35%;min-width:6em}td code{overflow-wrap:anywhere}
+td.bar{width:30%;min-width:5em}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.92em}
 .muted{color:#57606a}.chain{color:#57606a;font-size:.9em}
 """
+
+
+def _wbr(text: str) -> str:
+    """Escaped, with line-break chances after ``_``, ``/`` and ``\\`` (long names and paths)."""
+    out = escape(text)
+    for sep in ("_", "/", "\\"):
+        out = out.replace(sep, sep + "<wbr>")
+    return out
 
 
 def _bar(count: int, peak: int, color: str) -> str:
@@ -40,7 +48,7 @@ def _count_table(title: str, rows: list[dict[str, Any]], color: str = "#0969da",
         return f"<div><h3>{escape(title)}</h3><p class=muted>none</p></div>"
     peak = max(r["count"] for r in rows)
     body = "".join(
-        f"<tr><td><code>{escape(str(r['name']))}</code></td><td class=n>{r['count']:,}</td>"
+        f"<tr><td><code>{_wbr(str(r['name']))}</code></td><td class=n>{r['count']:,}</td>"
         f"<td class=bar>{_bar(r['count'], peak, color)}</td></tr>" for r in rows[:limit])
     more = f"<p class=muted>… and {len(rows) - limit} more</p>" if len(rows) > limit else ""
     return (f"<div><h3>{escape(title)}</h3><table><tr><th>name</th><th>count</th><th></th></tr>"
@@ -48,8 +56,8 @@ def _count_table(title: str, rows: list[dict[str, Any]], color: str = "#0969da",
 
 
 def _place(path: str, chain: list[str]) -> str:
-    inside = "".join(f'<div class=chain>in {escape(c)}</div>' for c in reversed(chain))
-    return f"<code>{escape(path)}</code>{inside}"
+    inside = "".join(f'<div class=chain>in {_wbr(c)}</div>' for c in reversed(chain))
+    return f"<code>{_wbr(path)}</code>{inside}"
 
 
 def _cards(t: dict[str, Any]) -> str:
@@ -65,8 +73,8 @@ def _signatures(rows: list[dict[str, Any]]) -> str:
         return "<p class=muted>no crash signatures</p>"
     peak = max(r["count"] for r in rows)
     body = "".join(
-        f"<tr><td><code>{escape(r['signature'])}</code><div class=chain>e.g. "
-        f"{escape(r['example']['path'])}</div></td><td class=n>{r['count']:,}</td>"
+        f"<tr><td><code>{_wbr(r['signature'])}</code><div class=chain>e.g. "
+        f"{_wbr(r['example']['path'])}</div></td><td class=n>{r['count']:,}</td>"
         f"<td class=bar>{_bar(r['count'], peak, '#8250df')}</td></tr>" for r in rows)
     return f"<table><tr><th>signature</th><th>dumps</th><th></th></tr>{body}</table>"
 
@@ -92,6 +100,15 @@ def _duplicates(d: dict[str, Any]) -> str:
         f"<td class=mono>{escape(i['sha256'][:16])}…</td></tr>" for i in d["items"])
     more = f"<p class=muted>{d['items_omitted']:,} more</p>" if d["items_omitted"] else ""
     return f"<table><tr><th>file</th><th>same bytes as</th><th>sha256</th></tr>{body}</table>{more}"
+
+
+def _minidumps(m: dict[str, Any] | None) -> str:
+    if m is None:
+        return ""
+    skipped = _count_table("not shrunk (reason)", m["skipped"], "#9a6700") if m["skipped"] else ""
+    return (f"<h2>Reduced minidumps</h2><p>{m['written']:,} written to <a href='{escape(m['folder'])}'>"
+            f"{escape(m['folder'])}</a>, {m['bytes'] / 1e6:,.1f} MB in all, at most "
+            f"{m['max_size']:,} bytes each.</p>{skipped}")
 
 
 def _timings(t: dict[str, Any]) -> str:
@@ -138,6 +155,7 @@ def render_html(report: dict[str, Any]) -> str:
 {_failures(f)}
 <h2>Duplicates</h2>
 {_duplicates(report['duplicates'])}
+{_minidumps(report['minidumps'])}
 <!--timings-->
 <h2>Timings</h2>
 {_timings(report['timings'])}

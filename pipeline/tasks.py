@@ -87,6 +87,8 @@ class _BatchTask(luigi.Task):
                                    description="bytes expanded out of one input, at most this times its size")
     max_depth = luigi.IntParameter(default=Limits.max_depth, description="containers inside containers")
     chunk_size = luigi.IntParameter(default=0, description="dumps per task; 0: automatic")
+    shrink_max_size = luigi.IntParameter(default=0, description="with N > 0: also a reduced minidump of "
+                                                                "each dump, at most N bytes (--shrink)")
     fingerprint = luigi.Parameter(default="", significant=True,
                                   description="state of the inputs (dumpkit normalize sets it: files added "
                                               "or changed since make a new batch); empty: paths only")
@@ -102,7 +104,8 @@ class _BatchTask(luigi.Task):
 
     @property
     def batch(self) -> str:
-        return batch_id(list(self.inputs), self.limits.as_dict(), self.chunk_size, self.fingerprint)
+        extra = self.fingerprint + (f"/shrink={self.shrink_max_size}" if self.shrink_max_size else "")
+        return batch_id(list(self.inputs), self.limits.as_dict(), self.chunk_size, extra)
 
 
 class InputPath(luigi.ExternalTask):
@@ -162,6 +165,7 @@ class NormalizeChunk(luigi.Task):
     out = PathParameter()
     batch = luigi.Parameter()
     index = luigi.IntParameter()
+    shrink_max_size = luigi.IntParameter(default=0)
 
     def requires(self) -> ManifestReady:
         return ManifestReady(out=self.out, batch=self.batch)
@@ -176,7 +180,7 @@ class NormalizeChunk(luigi.Task):
         seconds: dict[str, float] = {}
         reused = 0
         for item in load_chunk(layout, self.batch, self.index):
-            spent = process_item(layout, item)
+            spent = process_item(layout, item, self.shrink_max_size)
             if spent is None:
                 reused += 1
             else:
@@ -222,14 +226,16 @@ class BatchReport(_BatchTask):
 
     def chunks(self) -> list[NormalizeChunk]:
         manifest = read_manifest(self.layout, self.batch)
-        return [NormalizeChunk(out=self.out, batch=self.batch, index=i) for i in range(manifest["chunks"])]
+        return [NormalizeChunk(out=self.out, batch=self.batch, index=i, shrink_max_size=self.shrink_max_size)
+                for i in range(manifest["chunks"])]
 
     def run(self) -> Iterator[list[NormalizeChunk]]:
         yield self.chunks()
         targets = self.output()
         manifest = read_manifest(self.layout, self.batch)
         report = publish(self.layout, self.batch, manifest,
-                         {name: targets[name].open for name in ("ndjson", "report", "html")})
+                         {name: targets[name].open for name in ("ndjson", "report", "html")},
+                         shrink_max_size=self.shrink_max_size)
         with targets["published"].open("w") as fh:
             json.dump({"batch": self.batch, "totals": report["totals"]}, fh)
 

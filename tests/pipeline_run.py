@@ -74,10 +74,10 @@ def ndjson(out: Path) -> list[dict[str, Any]]:
 
 
 def snapshot(out: Path, *, batch: bool = True) -> dict[str, bytes]:
-    """Every output file (documents, NDJSON, report, page) with the timings cut out (and the
-    batch id, with ``batch=False``)."""
+    """Every output file (documents, reduced minidumps, NDJSON, report, page) with the timings
+    cut out (and the batch id, with ``batch=False``)."""
     files: dict[str, bytes] = {}
-    for folder in ("docs", "errors"):
+    for folder in ("docs", "errors", "minidumps"):
         for path in sorted((out / folder).glob("*")):
             files[f"{folder}/{path.name}"] = path.read_bytes()
     files["dumps.ndjson"] = (out / "dumps.ndjson").read_bytes()

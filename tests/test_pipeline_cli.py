@@ -39,7 +39,8 @@ def test_an_unreadable_file_exits_1(good: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--shrink"], "--shrink is not available yet"),
+    (["--shrink", "--shrink-max-size", "1K"], "--shrink-max-size must be at least 4K"),
+    (["--max-member-size", "lots"], "not a size"),
     (["--workers", "0"], "must be at least 1"),
 ])
 def test_usage_errors_exit_2(args: list[str], message: str, good: Path, tmp_path: Path) -> None:

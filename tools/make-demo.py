@@ -7,8 +7,8 @@ OUTDIR/archive/  the sample archive: minidumps (plain, gz, in a zip, in a tar.xz
                  duplicate), a truncated minidump, a README-like text file, a Linux core of a
                  small C program that died of SIGSEGV (gcc + gdb; skipped with a note when
                  missing), Windows kernel dumps (when the kernel-dump builder is present)
-OUTDIR/result/   what ``dumpkit normalize`` wrote: report.html, report.json, dumps.ndjson,
-                 docs/, errors/
+OUTDIR/result/   what ``dumpkit normalize --shrink`` wrote: report.html, report.json,
+                 dumps.ndjson, docs/, errors/, minidumps/
 
 The archive is kept between runs (a rerun resumes and finds nothing new to do); --fresh
 builds it again. Exit status 0 when the batch completed (its status 1, "some files
@@ -50,7 +50,7 @@ def main() -> int:
     else:
         print(f"make-demo: reusing the sample archive in {archive} (--fresh to rebuild it)")
     cmd = [sys.executable, "-m", "dumpkit", "normalize", str(archive), "--out", str(result),
-           "--workers", str(args.workers)]
+           "--workers", str(args.workers), "--shrink"]
     print("make-demo: $ " + " ".join(["dumpkit", *cmd[3:]]), flush=True)
     status = subprocess.run(cmd, cwd=REPO).returncode
     if status in (0, 1):
@@ -59,6 +59,7 @@ def main() -> int:
         print(f"  report as data:     {result / 'report.json'}")
         print(f"  every document:     {result / 'dumps.ndjson'}  (one JSON document a line)")
         print(f"  per dump:           {result / 'docs'}/<sha256>.json, {result / 'errors'}/<key>.json")
+        print(f"  reduced minidumps:  {result / 'minidumps'}/<sha256>.dmp")
         if status == 1:
             print("  (exit status 1: some files are unreadable on purpose - see 'Unreadable files')")
         return 0

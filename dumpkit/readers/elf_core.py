@@ -76,13 +76,15 @@ def read(path: str) -> Dump:
     """Read the ELF core at ``path``. Raises :class:`DumpParseError` for an unusable header."""
     view = FileView(path)
     try:
-        return _read(view)
+        return read_view(view)
     except BaseException:
         view.close()
         raise
 
 
-def _read(view: FileView) -> Dump:
+def read_view(view: FileView) -> Dump:
+    """Read an ELF core from an open view (any object with FileView's reading methods:
+    the kdump reader passes a re-assembled flattened stream)."""
     layout = _layout(view)
     dump = Dump(source=SourceInfo(path=view.path, size=view.size, format="elf_core",
                                   byte_order=layout.byte_order))

@@ -203,13 +203,12 @@ def _read(view: FileView) -> Dump:
 def _flattened_elf(view: FileView, flat: FlatView) -> Dump:
     """``makedumpfile -E -F``: an ELF vmcore in the flattened stream, read by the ELF reader.
 
-    Adapter: :mod:`elf_core` has no public entry that takes an open file, so its private
-    ``_read`` is given the flattened view (it reads through ``path``/``size``/``read``/
-    ``read_upto``/``stream``, which :class:`FlatView` provides).
+    :func:`elf_core.read_view` reads through ``path``/``size``/``read``/``read_upto``/
+    ``stream``, which :class:`FlatView` provides.
     """
     from dumpkit.readers import elf_core
 
-    dump: Dump = elf_core._read(flat)  # type: ignore[arg-type]
+    dump: Dump = elf_core.read_view(flat)  # type: ignore[arg-type]
     dump.source.size = view.size
     _flat_facts(dump, flat)
     return dump
