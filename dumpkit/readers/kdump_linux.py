@@ -40,8 +40,7 @@ from dumpkit.readers.elf_registers import (
     EM_X86_64,
 )
 from dumpkit.readers.kaitai import PARSE_ERRORS, guard
-from dumpkit.readers.linux_kernel import KernelTranslator, VmcoreInfo, panic_message, read_kernel_log
-from dumpkit.readers.linux_vmcore import LOG_TAIL_LINES
+from dumpkit.readers.linux_kernel import KernelTranslator, VmcoreInfo, attach_kernel_log
 
 __all__ = ["DIRECT_MAP_BASE", "elf_machine", "guess_machine", "kernel_log", "walk_note_area"]
 
@@ -144,13 +143,5 @@ def kernel_log(dump: Dump, phys: AddressSpace, info: VmcoreInfo, *, arch: str, b
     """Put the kernel log tail and the panic message into ``dump`` when the log is readable."""
     base = info.numbers.get("phys_base", phys_base)
     translator = KernelTranslator(info, arch, phys_base=base, page_offset=DIRECT_MAP_BASE.get(arch))
-    lines = read_kernel_log(phys, info, arch=arch, byteorder=byteorder, pointer_size=pointer_size,
-                            translator=translator)
-    if not lines:
-        if "prb" in info.symbols or "log_buf" in info.symbols:
-            dump.diag("no_kernel_log", "the kernel log buffer is not captured or not readable",
-                      severity="info", structure="VMCOREINFO")
-        return
-    dump.annotations["kernel_log_tail"] = "\n".join(lines[-LOG_TAIL_LINES:])
-    if dump.crash is not None:
-        dump.crash.message = panic_message(lines)
+    attach_kernel_log(dump, phys, info, arch=arch, byteorder=byteorder, pointer_size=pointer_size,
+                      translator=translator)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from dumpkit.errors import DumpkitError
 from dumpkit.memory import AddressSpace
+from dumpkit.model import Dump
 
 __all__ = [
     "MAX_LOG_LINES",
@@ -318,3 +319,22 @@ def panic_message(lines: list[str]) -> str | None:
             if at >= 0:
                 return line[at:].strip()
     return None
+
+
+#: How many of the kernel log's last lines go into ``annotations["kernel_log_tail"]``.
+LOG_TAIL_LINES = 50
+
+
+def attach_kernel_log(dump: Dump, phys: AddressSpace, info: VmcoreInfo, *, arch: str, byteorder: str,
+                      pointer_size: int, translator: KernelTranslator) -> None:
+    """Put the kernel log tail and the panic message into ``dump`` when the log is readable."""
+    lines = read_kernel_log(phys, info, arch=arch, byteorder=byteorder, pointer_size=pointer_size,
+                            translator=translator)
+    if not lines:
+        if "prb" in info.symbols or "log_buf" in info.symbols:
+            dump.diag("no_kernel_log", "the kernel log buffer is not captured or not readable",
+                      severity="info", structure="VMCOREINFO")
+        return
+    dump.annotations["kernel_log_tail"] = "\n".join(lines[-LOG_TAIL_LINES:])
+    if dump.crash is not None:
+        dump.crash.message = panic_message(lines)

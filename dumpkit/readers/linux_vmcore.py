@@ -17,17 +17,15 @@ from dumpkit.readers.linux_kernel import (
     X86_64_START_KERNEL_MAP,
     KernelTranslator,
     VmcoreInfo,
-    panic_message,
+    attach_kernel_log,
     parse_vmcoreinfo,
-    read_kernel_log,
 )
 
 if TYPE_CHECKING:
     from dumpkit.readers.elf_core import ElfLayout
 
-__all__ = ["LOG_TAIL_LINES", "fill_vmcore"]
+__all__ = ["fill_vmcore"]
 
-LOG_TAIL_LINES = 50
 
 
 def fill_vmcore(dump: Dump, view: FileView, layout: ElfLayout, notes: CoreNotes) -> None:
@@ -82,13 +80,5 @@ def _kernel_log(dump: Dump, phys: SegmentSpace, layout: ElfLayout, info: VmcoreI
     direct = [v - p for v, p, _ in hints if 0 < v < X86_64_START_KERNEL_MAP and v > p]
     translator = KernelTranslator(info, layout.arch, hints=hints, phys_base=phys_base,
                                   page_offset=direct[0] if direct else None)
-    lines = read_kernel_log(phys, info, arch=layout.arch, byteorder=layout.byte_order,
-                            pointer_size=layout.word, translator=translator)
-    if not lines:
-        if "prb" in info.symbols or "log_buf" in info.symbols:
-            dump.diag("no_kernel_log", "the kernel log buffer is not captured or not readable",
-                      severity="info", structure="VMCOREINFO")
-        return
-    dump.annotations["kernel_log_tail"] = "\n".join(lines[-LOG_TAIL_LINES:])
-    if dump.crash is not None:
-        dump.crash.message = panic_message(lines)
+    attach_kernel_log(dump, phys, info, arch=layout.arch, byteorder=layout.byte_order,
+                      pointer_size=layout.word, translator=translator)
