@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from dumpkit.bitmap import PageBitmap
 from dumpkit.errors import DumpkitError, DumpParseError
 from dumpkit.formats.kdump_compressed import KdumpCompressed
 from dumpkit.memory import FileView
@@ -27,7 +28,6 @@ from dumpkit.readers.kdump_pages import (
     COMPRESSION_NAMES,
     ByteSource,
     KdumpPhysicalSpace,
-    bitmap_runs,
     decompressor_available,
 )
 from dumpkit.readers.linux_kernel import VmcoreInfo, parse_vmcoreinfo
@@ -356,7 +356,7 @@ def _physical(dump: Dump, src: FileView | FlatView, root: Any, sub: Any, version
                               page_descs_offset=int(root.ofs_page_descs), is_le=not layout.is_be,
                               incomplete=bool(status & STATUS_INCOMPLETE), owns_source=True)
     ram_pfns = min(max_pfn, bits, max(0, _stored_end(src, first) - first) * 8)
-    for n, (start, count) in enumerate(bitmap_runs(src, first, ram_pfns)):
+    for n, (start, count) in enumerate(PageBitmap(src, first, ram_pfns).runs()):
         if n >= MAX_REGIONS:
             dump.diag("too_many_regions", f"more than {MAX_REGIONS} RAM ranges in the 1st bitmap; "
                       "the rest are not listed", severity="info", structure="bitmap", offset=first)

@@ -15,43 +15,25 @@ from __future__ import annotations
 
 import io
 import zlib
-from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from typing import Any
 
 from kaitaistruct import KaitaiStream
 
+from dumpkit.bitmap import ByteSource, PageBitmap
 from dumpkit.errors import DumpkitError, NotCapturedError
 from dumpkit.formats.kdump_compressed import KdumpCompressed
 from dumpkit.memory import AddressSpace
 from dumpkit.readers.kaitai import guard
 
 __all__ = ["COMPRESSION_NAMES", "ByteSource", "KdumpPhysicalSpace", "PageUnreadableError",
-           "bitmap_runs", "decompressor_available"]
+           "decompressor_available"]
 
 PAGE_DESC_SIZE = 24
-#: Bitmap bytes per rank-index entry (4096 PFNs, as makedumpfile indexes it).
-RANK_CHUNK = 512
-#: Bitmap bytes read at a time while building the index or finding runs.
-READ_CHUNK = 1 << 20
-#: Bitmap bytes looked at as one integer while finding runs.
-RUN_PIECE = 4096
-_ZEROS, _ONES = bytes(RUN_PIECE), b"\xff" * RUN_PIECE
 PAGE_CACHE_PAGES = 64
 ZLIB, LZO, SNAPPY, ZSTD = 0x1, 0x2, 0x4, 0x20
 COMPRESSION_NAMES = {ZLIB: "zlib", LZO: "lzo", SNAPPY: "snappy", ZSTD: "zstd"}
-
-
-class ByteSource(Protocol):
-    """What the space reads from: a :class:`~dumpkit.memory.FileView` or a flattened view."""
-
-    path: str
-    size: int
-
-    def read_upto(self, offset: int, size: int) -> bytes: ...
-
-    def close(self) -> None: ...
 
 
 class PageUnreadableError(NotCapturedError):
@@ -114,52 +96,6 @@ def decompressor_available(flag: int) -> bool:
     return True
 
 
-def bitmap_runs(source: ByteSource, offset: int, num_bits: int) -> Iterator[tuple[int, int]]:
-    """Maximal runs ``(first bit, count)`` of set bits in the LSB-first bitmap at ``offset``.
-
-    Empty and full 4 KiB pieces are taken whole; the others one big-integer step per run
-    (on a small integer, so a step stays cheap), never one step per bit.
-    """
-    run_start = run_end = -1
-    nbytes = (num_bits + 7) // 8
-
-    def pieces() -> Iterator[tuple[int, int]]:  # runs in file order, maybe touching each other
-        for pos in range(0, nbytes, READ_CHUNK):
-            data = source.read_upto(offset + pos, min(READ_CHUNK, nbytes - pos))
-            for at in range(0, len(data), RUN_PIECE):
-                piece = data[at:at + RUN_PIECE]
-                bit = (pos + at) * 8
-                if piece == _ZEROS[:len(piece)]:
-                    continue
-                if piece == _ONES[:len(piece)]:
-                    yield bit, bit + 8 * len(piece)
-                    continue
-                bits = int.from_bytes(piece, "little")
-                while bits:
-                    zeros = (bits & -bits).bit_length() - 1
-                    bits >>= zeros
-                    bit += zeros
-                    ones = (bits ^ (bits + 1)).bit_length() - 1
-                    bits >>= ones
-                    yield bit, bit + ones
-                    bit += ones
-            if len(data) < min(READ_CHUNK, nbytes - pos):
-                return  # the file ends inside the bitmap
-
-    for first, last in pieces():
-        last = min(last, num_bits)
-        if first >= last:
-            continue
-        if first == run_end:
-            run_end = last
-            continue
-        if run_end > run_start >= 0:
-            yield run_start, run_end - run_start
-        run_start, run_end = first, last
-    if run_end > run_start >= 0:
-        yield run_start, run_end - run_start
-
-
 class KdumpPhysicalSpace(AddressSpace):
     """Physical memory of one kdump-compressed file (or its reassembled flattened form)."""
 
@@ -173,61 +109,27 @@ class KdumpPhysicalSpace(AddressSpace):
         self.bitmap_offset = bitmap_offset
         #: PFNs the 2nd bitmap covers (max_mapnr cut to the bitmap's size).
         self.num_pfns = max(0, num_pfns)
+        self.bitmap = PageBitmap(source, bitmap_offset, self.num_pfns)
         self.page_descs_offset = page_descs_offset
         self.is_le = is_le
         self.incomplete = incomplete
         self._owns_source = owns_source
-        self._rank: array[int] | None = None
-        self._total = 0
         self._cache: OrderedDict[int, bytes] = OrderedDict()
         #: Unreadable pages met so far, reason -> count (the reader may report them).
         self.problems: dict[str, int] = {}
 
     # -- bitmap ---------------------------------------------------------------------
-    def _index(self) -> array[int]:
-        """Set bits before each 512-byte chunk of the 2nd bitmap (built once)."""
-        if self._rank is None:
-            rank, total = array("Q"), 0
-            nbytes = (self.num_pfns + 7) // 8
-            for pos in range(0, nbytes, READ_CHUNK):
-                data = self.source.read_upto(self.bitmap_offset + pos, min(READ_CHUNK, nbytes - pos))
-                for i in range(0, len(data), RANK_CHUNK):
-                    rank.append(total)
-                    total += int.from_bytes(data[i:i + RANK_CHUNK], "little").bit_count()
-            tail = self.num_pfns % 8
-            if tail and nbytes:
-                last = self.source.read_upto(self.bitmap_offset + nbytes - 1, 1)
-                if last:
-                    total -= (last[0] >> tail).bit_count()  # bits past num_pfns do not count
-            self._rank, self._total = rank, total
-        return self._rank
-
     @property
     def present_pages(self) -> int:
         """Number of dumped pages (set bits of the 2nd bitmap); builds the index."""
-        self._index()
-        return self._total
+        return self.bitmap.total
 
     def has_page(self, pfn: int) -> bool:
-        if pfn < 0 or pfn >= self.num_pfns:
-            return False
-        byte = self.source.read_upto(self.bitmap_offset + (pfn >> 3), 1)
-        return bool(byte) and bool((byte[0] >> (pfn & 7)) & 1)
+        return self.bitmap.has(pfn)
 
     def desc_index(self, pfn: int) -> int | None:
         """Index of the page descriptor of ``pfn`` (its rank in the 2nd bitmap), or ``None``."""
-        if not self.has_page(pfn):
-            return None
-        rank = self._index()
-        chunk, within = divmod(pfn >> 3, RANK_CHUNK)
-        if chunk >= len(rank):
-            return None
-        prefix = self.source.read_upto(self.bitmap_offset + chunk * RANK_CHUNK, within + 1)
-        if len(prefix) < within + 1:
-            return None
-        before = int.from_bytes(prefix[:within], "little").bit_count()
-        before += (prefix[within] & ((1 << (pfn & 7)) - 1)).bit_count()
-        return int(rank[chunk]) + before
+        return self.bitmap.rank(pfn)
 
     # -- pages ----------------------------------------------------------------------
     def page_desc(self, pfn: int) -> Any:
@@ -317,7 +219,7 @@ class KdumpPhysicalSpace(AddressSpace):
 
     def ranges(self) -> Iterator[tuple[int, int]]:
         """Runs of dumped pages (set bits of the 2nd bitmap), ascending."""
-        for first, count in bitmap_runs(self.source, self.bitmap_offset, self.num_pfns):
+        for first, count in self.bitmap.runs():
             yield first * self.block_size, count * self.block_size
 
     def close(self) -> None:
