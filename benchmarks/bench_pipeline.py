@@ -118,7 +118,7 @@ def section_small(work: Path, n: int, quick: bool) -> Path:
         print(f"\n   (built {n} minidumps in {time.perf_counter() - t:.1f} s, "
               f"{sum(p.stat().st_size for p in folder.iterdir()) / 1e6:.1f} MB)")
     print(f"\n2. {n} small minidumps")
-    cases = [(1, 0), (2, 0)] if quick else [(1, 1), (2, 1), (1, 0), (2, 0), (1, 50), (2, 50)]
+    cases = [(1, 0), (2, 0)] if quick else [(1, 1), (2, 1), (1, 0), (2, 0), (1, 20), (2, 20)]
     for workers, chunk in cases:
         seconds, _, peak, report = _normalize([folder], work / "out-small", workers, chunk)
         size = "1 task per dump" if chunk == 1 else f"chunks of {_chunk(work)}" + ("" if chunk else " (auto)")
@@ -233,17 +233,26 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer cases")
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--only", default="1,2,3,4,5", help="sections to run, e.g. 2,3 (default: all)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "dumpkit-bench-pipeline")
     args = parser.parse_args()
+    only = {int(x) for x in args.only.split(",") if x.strip()}
     args.work.mkdir(parents=True, exist_ok=True)
-    print(f"dumpkit normalize benchmark: {os.cpu_count()} cores, work folder {args.work}")
-    section_scheduler([500, 1000, 2000] if args.quick else [250, 500, 1000, 2000, 4000])
-    folder = section_small(args.work, args.small, args.quick)
-    section_corpus(args.work)
-    if not args.skip_large:
+    load = os.getloadavg()
+    print(f"dumpkit normalize benchmark: {os.cpu_count()} cores, load average {load[0]:.1f} "
+          f"(other jobs share this machine), work folder {args.work}")
+    if 1 in only:
+        section_scheduler([500, 1000, 2000] if args.quick else [250, 500, 1000, 2000, 4000])
+    folder = args.work / "small"
+    if 2 in only or 5 in only:
+        folder = section_small(args.work, args.small, args.quick or 2 not in only)
+    if 3 in only:
+        section_corpus(args.work)
+    if 4 in only and not args.skip_large:
         section_large(args.work)
-    if args.profile:
+    if 5 in only and args.profile:
         section_profile(folder, args.work)
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 
 

@@ -35,13 +35,20 @@ def tmp_name(tmp_dir: str, final: str) -> str:
 
 
 def write_atomic(path: str, data: bytes, tmp_dir: str) -> None:
-    """Write ``data`` to ``path`` through a temporary file in ``tmp_dir``."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = tmp_name(tmp_dir, path)
+    """Write ``data`` to ``path`` through a temporary file in ``tmp_dir`` (folders made as needed)."""
     try:
-        with open(tmp, "wb") as fh:
+        fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix=tmp_prefix(), suffix="." + os.path.basename(path)[:40])
+    except FileNotFoundError:
+        os.makedirs(tmp_dir, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix=tmp_prefix(), suffix="." + os.path.basename(path)[:40])
+    try:
+        with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except FileNotFoundError:  # the destination folder does not exist yet
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+            os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

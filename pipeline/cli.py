@@ -173,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("schema", help="print a JSON Schema of dumpkit's documents")
-    p.add_argument("--kind", choices=["dump", "error"], default="dump",
+    p.add_argument("--kind", choices=["dump", "error", "report"], default="dump",
                    help="which document kind (default: dump)")
     p.add_argument("--schema-version", type=int, default=None, metavar="N",
                    help="an older schema version (default: the current one)")

@@ -7,14 +7,12 @@ resumed: everything but ``timings`` depends only on the manifest and the documen
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import dumpkit
+from pipeline.validate import DocumentInvalid, load_schema, validate
 
 __all__ = ["MAX_LISTED", "REPORT_SCHEMA_VERSION", "ReportBuilder", "ReportInvalid", "counts",
            "load_report_schema", "validate_report"]
@@ -28,21 +26,16 @@ class ReportInvalid(ValueError):
     """The report does not match ``schemas/report.schema.json`` (a bug of ours)."""
 
 
-@cache
 def load_report_schema() -> dict[str, Any]:
-    text = resources.files("schemas").joinpath("report.schema.json").read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
+    return load_schema("report", REPORT_SCHEMA_VERSION)
 
 
 def validate_report(report: Any) -> None:
     """Raise :class:`ReportInvalid` unless ``report`` matches the report schema."""
-    from jsonschema import Draft202012Validator
-
-    validator = Draft202012Validator(load_report_schema())
-    errors = sorted(f"{e.json_path}: {e.message}" for e in validator.iter_errors(report))
-    if errors:
-        raise ReportInvalid("report invalid: " + "; ".join(errors[:5]))
+    try:
+        validate(report)
+    except DocumentInvalid as exc:
+        raise ReportInvalid(f"report invalid: {exc}") from exc
 
 
 def counts(counter: Counter[str]) -> list[dict[str, Any]]:

@@ -16,10 +16,14 @@ Run from luigi itself::
     luigi --module pipeline.tasks NormalizeArchive --inputs '["/data/crashes.tar.gz"]' \\
           --out out/batch --local-scheduler --workers 2
 
-Why chunks, not one task per dump: luigi's scheduler costs grow with the number of tasks
-(2,000 no-op tasks: 5.4 s with one worker, 15 s with two, mostly ``get_work`` scanning all
-tasks and one process fork per task); a few hundred chunks keep it under a second. See
-``benchmarks/bench_pipeline.py``.
+Why chunks, not one task per dump (measured with ``benchmarks/bench_pipeline.py`` on the
+2-vCPU machine): luigi's cost per task grows with the number of tasks (its ``get_work``
+scans every task: 2,000 no-op tasks take 6.7 s with one worker, 29 s with two, where each
+task is also a forked process), and 2,000 small minidumps as 2,000 tasks took 18 s (1
+worker) and 50 s (2 workers) against 2.7-4.2 s in chunks. With two or more workers every
+task is a fork of the scheduling process, whose page-table copy and copy-on-write faults
+cost tens of ms of system time: chunks of ~125 small dumps are what let 2 workers beat 1
+(2.5 s against 3.0 s; with chunks of 20, 3.4 s against 2.7 s).
 """
 from __future__ import annotations
 
@@ -48,17 +52,19 @@ __all__ = [
     "auto_chunk_size",
 ]
 
-#: aim for about this many chunk tasks per batch (see the module docstring)
-TARGET_CHUNKS = 100
+#: about this many chunk tasks per batch, each of MIN_CHUNK to MAX_CHUNK items (see the
+#: module docstring); it must not depend on --workers: workers sharing a luigid must agree
+TARGET_CHUNKS = 16
 MIN_CHUNK = 8
+MAX_CHUNK = 500
 
 #: set by the command line to show discovery's progress (files examined, bytes read)
 DISCOVERY_PROGRESS: Callable[[int, int], None] | None = None
 
 
 def auto_chunk_size(n_items: int) -> int:
-    """Items per chunk: at least MIN_CHUNK, and about TARGET_CHUNKS chunks for big batches."""
-    return max(MIN_CHUNK, math.ceil(n_items / TARGET_CHUNKS))
+    """Items per chunk: about TARGET_CHUNKS chunks, each of MIN_CHUNK to MAX_CHUNK items."""
+    return min(MAX_CHUNK, max(MIN_CHUNK, math.ceil(n_items / TARGET_CHUNKS)))
 
 
 class PathParameter(luigi.Parameter):

@@ -39,8 +39,9 @@ SCHEMA_FILES = {
     ("dump", 2): "dump.schema.json",
     ("dump", 1): "dump.v1.schema.json",
     ("error", 1): "error.schema.json",
+    ("report", 1): "report.schema.json",
 }
-CURRENT = {"dump": 2, "error": 1}
+CURRENT = {"dump": 2, "error": 1, "report": 1}
 
 
 class DocumentInvalid(ValueError):
