@@ -89,11 +89,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for path in args.documents:
         try:
             with open(path, encoding="utf-8") as fh:
-                lines = fh.read().splitlines() if path.endswith(".ndjson") else None
-                docs = [json.loads(line) for line in lines if line.strip()] if lines is not None else None
-                if docs is None:
-                    fh.seek(0)
-                    docs = [json.load(fh)]
+                text = fh.read()
+            if path.endswith(".ndjson"):
+                docs = [json.loads(line) for line in text.splitlines() if line.strip()]
+            else:
+                docs = [json.loads(text)]
         except OSError as exc:
             print(f"{path}: cannot read: {exc.strerror}", file=sys.stderr)
             status = max(status, EXIT_USAGE)
