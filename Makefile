@@ -1,6 +1,7 @@
 # dumpkit: two commands on a fresh machine.
 #   make demo   set up .venv, build sample dumps, run the main job on them, say where results are
 #   make test   set up .venv (+ Debian tools the tests need), lint, type-check, run every test
+#   make golden rewrite tests/golden/ (facts per corpus file) after an intended output change
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +12,7 @@ DEB_TOOLS := node:nodejs npm:npm gcc:gcc gdb:gdb eu-readelf:elfutils lldb:lldb m
 # Debian packages without a command of their own (checked with dpkg)
 DEB_LIBS := python3-libkdumpfile
 
-.PHONY: demo test lint typecheck pytest deps venv ksc parsers clean oracles
+.PHONY: demo test lint typecheck pytest deps venv ksc parsers clean oracles golden
 
 venv: $(STAMP)
 
@@ -55,6 +56,10 @@ pytest: venv deps ksc oracles
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 test: lint typecheck pytest
+
+# the golden digests of the corpus (tests/test_golden.py); review `git diff tests/golden` after
+golden: venv
+	$(PY) tools/update-golden
 
 demo: venv
 	$(PY) tools/make-demo.py out/demo
