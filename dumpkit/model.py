@@ -215,10 +215,13 @@ class Dump:
         self.diagnostics.append(Diagnostic(code, message, severity, structure, offset))
 
     def module_at(self, address: int) -> Module | None:
+        """The module containing ``address``; the innermost one (highest base) when spans
+        nest, as ld.so's span around the vDSO does in some cores."""
+        best = None
         for module in self.modules:
-            if module.contains(address):
-                return module
-        return None
+            if module.contains(address) and (best is None or module.base > best.base):
+                best = module
+        return best
 
     def thread(self, tid: int) -> Thread | None:
         for thread in self.threads:

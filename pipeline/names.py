@@ -119,6 +119,8 @@ SIGNAL_TABLES = {
 }
 for _bsd in ("netbsd", "openbsd", "freebsd"):
     SIGNAL_TABLES[f"{_bsd}_signal"] = SIGNAL_TABLES["bsd_signal"]
+#: BSD si_code values that Linux does not have.
+BSD_SI_CODES = {32767: "SI_NOINFO"}  # NetBSD, OpenBSD: no siginfo was recorded
 
 #: si_code values shared by every signal (asm-generic/siginfo.h).
 SI_CODES_GENERIC = {0: "SI_USER", 0x80: "SI_KERNEL", -1: "SI_QUEUE", -2: "SI_TIMER",
@@ -177,12 +179,10 @@ def describe_si_code(signal_name: str, si_code: int) -> str:
 
 
 def describe_bugcheck(code: int) -> str:
-    try:
-        from pipeline.bugcheck_names import BUGCHECK_NAMES
-    except ImportError:  # pragma: no cover - table not present in this build
-        BUGCHECK_NAMES = {}
-    base = code & ~0x10000000  # the 0x10000000 bit marks the "Ex" variant of the same bugcheck
-    return BUGCHECK_NAMES.get(base, f"BUGCHECK_0x{base:X}")
+    """The bugcheck's name (its 0x10000000 "Ex" bit masked), or ``BUGCHECK_0x<code>``."""
+    from pipeline.bugcheck_names import bugcheck_name
+
+    return bugcheck_name(code) or f"BUGCHECK_0x{code:X}"
 
 
 def crash_code_name(code: int | None, space: str, parameters: list[int] | None = None) -> str | None:
@@ -208,6 +208,8 @@ def crash_subcode_name(code: int | None, subcode: int | None, space: str,
     if code is None:
         return None
     if space in SIGNAL_TABLES and subcode is not None:
+        if space != "linux_signal" and space != "linux_signal_mips" and subcode in BSD_SI_CODES:
+            return BSD_SI_CODES[subcode]
         return describe_si_code(describe_signal(code, space), _signed32(subcode))
     if space == "ntstatus" and code == 0xC0000409 and parameters:
         return FAST_FAIL_CODES.get(parameters[0])

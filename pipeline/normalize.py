@@ -70,8 +70,8 @@ def file_sha256(path: str, chunk: int = 1 << 20) -> str:
 
 def _faulting_pc(dump: Dump, crash: CrashInfo) -> int | None:
     """The instruction address the crash is attributed to."""
-    if crash.kind in ("exception", "bugcheck") and crash.address is not None and crash.code_space != "mach":
-        return crash.address
+    if crash.kind in ("exception", "bugcheck") and crash.address and crash.code_space != "mach":
+        return crash.address  # 0 is no address here: fall back to the thread's pc
     thread = dump.crashing_thread
     reg = PC_REGISTER.get(dump.system.cpu_arch)
     if thread is not None and reg is not None and reg in thread.registers:
@@ -187,7 +187,7 @@ def _memory(dump: Dump) -> Doc:
         "captured_bytes": total,
         "lowest": _hex(lowest),
         "highest": _hex(highest),
-        "largest_gap": largest_gap if count > 1 else None,
+        "largest_gap": _hex(largest_gap) if count > 1 else None,
         "regions": len(dump.regions),
     }
 

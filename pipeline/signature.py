@@ -28,7 +28,7 @@ from typing import Any
 
 from dumpkit.model import Dump, Frame
 
-__all__ = ["KERNEL_IRRELEVANT", "frame_label", "signature_for"]
+__all__ = ["KERNEL_IRRELEVANT", "VDSO_NAMES", "frame_label", "signature_for"]
 
 KERNEL_FORMATS = frozenset({"windows_kernel_dump", "linux_vmcore", "kdump_compressed",
                             "makedumpfile_flattened"})
@@ -65,10 +65,19 @@ def frame_label(frame: Frame, windows: bool) -> str | None:
     return None
 
 
+#: The kernel's system-call trampolines: a thread that was in a system call (i386 raise(),
+#: any blocking call) has one at the top, and it says nothing of who crashed.
+VDSO_NAMES = frozenset({"linux-vdso.so.1", "linux-gate.so.1", "[vdso]", "linux-vdso64.so.1",
+                        "linux-vdso32.so.1"})
+
+
 def _frames(dump: Dump, frames: list[Frame]) -> list[dict[str, Any]]:
     windows = dump.system.os == "windows"
     out = []
-    for frame in frames:
+    skip = 0
+    while skip < len(frames) - 1 and frames[skip].module in VDSO_NAMES:
+        skip += 1
+    for frame in frames[skip:]:
         out.append({
             "function": frame_label(frame, windows),
             "module": frame.module,

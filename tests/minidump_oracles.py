@@ -66,6 +66,7 @@ class Facts:
     exception_tid: int | None = None
     exception_code: int | None = None
     exception_address: int | None = None
+    exception_sender_pid: int | None = None  # ours only: decoded from the raw address field
     exception_params: list[int] | None = None
     os: str | None = None
     cpu_arch: str | None = None
@@ -159,6 +160,8 @@ def read_minidump_pkg(path: str) -> Facts:
             facts.cpu_arch = ARCH_NAMES.get(arch, "unknown") if arch is not None else None
             facts.os = OS_NAMES.get(si.PlatformId.value, "unknown")
             facts.os_version = f"{si.MajorVersion}.{si.MinorVersion}.{si.BuildNumber}"
+            if facts.os_version == "0.0.0":
+                facts.os_version = None  # all zero = not recorded: dumpkit reports null
             facts.csd = si.CSDVersion or ""
             facts.cpu_count = si.NumberOfProcessors
         if mf.misc_info is not None and mf.misc_info.ProcessId is not None:  # set iff MISC1_PROCESS_ID
@@ -299,6 +302,10 @@ def read_ours(path: str) -> Facts:
         facts.exception_tid = dump.crash.thread_id
         facts.exception_code = dump.crash.code
         facts.exception_address = dump.crash.address
+        if dump.crash.sender_pid is not None and dump.crash.address is None:
+            # we decode a kill/tkill siginfo union (si_pid | si_uid << 32) into sender_pid;
+            # the oracles show the raw field, so compare its pid half
+            facts.exception_sender_pid = dump.crash.sender_pid
         facts.exception_params = list(dump.crash.parameters)
     memory = dump.memory
     if memory is not None:

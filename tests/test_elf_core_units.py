@@ -9,7 +9,7 @@ import pytest
 
 import dumpkit
 from dumpkit.errors import DumpkitError, DumpParseError, NotCapturedError
-from dumpkit.readers.elf_images import breakpad_debug_id
+from dumpkit.ids import elf_debug_id
 from dumpkit.readers.linux_kernel import KernelTranslator, panic_message, parse_vmcoreinfo
 from tests.builders.elf_core import (
     NT_AUXV,
@@ -107,8 +107,10 @@ def test_process_core_facts(tmp_path: Path) -> None:
 
 def test_debug_id_is_breakpad_guid_of_the_build_id() -> None:
     build_id = "99a6524c4df01fbff9b43a6ead3d8e8e6201568b"
-    assert breakpad_debug_id(build_id) == "4C52A699F04DBF1FF9B43A6EAD3D8E8E0"
-    assert breakpad_debug_id("0102") == "00000201" + "0000" * 2 + "0" * 16 + "0"
+    assert elf_debug_id(build_id) == "4C52A699F04DBF1FF9B43A6EAD3D8E8E0"
+    assert elf_debug_id("0102") == "00000201" + "0000" * 2 + "0" * 16 + "0"
+    # big-endian ELF files already hold the GUID fields in network order
+    assert elf_debug_id("0102", big_endian=True) == "01020000" + "0000" * 2 + "0" * 16 + "0"
 
 
 @pytest.mark.parametrize(("machine", "is_64", "big", "arch", "pc", "sp"), [

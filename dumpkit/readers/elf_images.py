@@ -22,7 +22,7 @@ from elftools.elf.notes import iter_notes
 from dumpkit.errors import DumpkitError, NotCapturedError
 from dumpkit.memory import AddressSpace
 
-__all__ = ["ELF_MAGIC", "ImageInfo", "MemoryFile", "breakpad_debug_id", "inspect_image"]
+__all__ = ["ELF_MAGIC", "ImageInfo", "MemoryFile", "inspect_image"]
 
 ELF_MAGIC = b"\x7fELF"
 MAX_PHDRS = 512
@@ -100,13 +100,7 @@ class ImageInfo:
     soname: str | None = None
     span: int | None = None  # bytes from the ELF header to the end of the last PT_LOAD
     elf_type: str | None = None  # "ET_DYN", "ET_EXEC"
-
-
-def breakpad_debug_id(build_id: str) -> str:
-    """Breakpad's debug id of an ELF: the first 16 build-id bytes as a GUID, plus age 0."""
-    raw = bytes.fromhex(build_id)[:16].ljust(16, b"\0")
-    guid = raw[3::-1] + raw[5:3:-1] + raw[7:5:-1] + raw[8:]
-    return guid.hex().upper() + "0"
+    big_endian: bool = False
 
 
 def inspect_image(space: AddressSpace, base: int, limit: int) -> ImageInfo | None:
@@ -121,6 +115,7 @@ def inspect_image(space: AddressSpace, base: int, limit: int) -> ImageInfo | Non
     try:
         elf = ELFFile(cast(IO[bytes], stream))
         info.elf_type = str(elf["e_type"])
+        info.big_endian = not elf.little_endian
         phdrs = _program_headers(elf, stream)
     except _ELF_ERRORS:
         return info

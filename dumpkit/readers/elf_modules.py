@@ -11,9 +11,10 @@ from bisect import bisect_right
 from collections.abc import Callable
 
 from dumpkit.errors import DumpkitError
+from dumpkit.ids import elf_debug_id
 from dumpkit.memory import AddressSpace, Segment
 from dumpkit.model import Dump, Module
-from dumpkit.readers.elf_images import breakpad_debug_id, inspect_image, read_cstring
+from dumpkit.readers.elf_images import inspect_image, read_cstring
 from dumpkit.readers.elf_notes import MappedFile
 
 __all__ = ["MAX_MODULES", "executable_module", "interpreter_module", "modules_from_files",
@@ -38,7 +39,7 @@ def _module(space: AddressSpace, base: int, size: int, path: str, *, require_elf
     if image is not None:
         if image.build_id:
             module.build_id = module.code_id = image.build_id
-            module.debug_id = breakpad_debug_id(image.build_id)
+            module.debug_id = elf_debug_id(image.build_id, big_endian=image.big_endian)
         module.soname = image.soname
     module.debug_file = module.soname or module.name
     return module
@@ -91,7 +92,7 @@ def vdso_module(space: AddressSpace, auxv: dict[int, int], segment_at: SegmentLo
     module = Module(base=base, size=size, path=name, soname=image.soname, debug_file=name)
     if image.build_id:
         module.build_id = module.code_id = image.build_id
-        module.debug_id = breakpad_debug_id(image.build_id)
+        module.debug_id = elf_debug_id(image.build_id, big_endian=image.big_endian)
     return module
 
 

@@ -92,7 +92,12 @@ def _ppc32(r: Any) -> dict[str, int]:
 
 
 def _s390(r: Any) -> dict[str, int]:
-    out = {"psw_mask": r.psw_mask, "psw_addr": r.psw_addr}
+    addr = r.psw_addr
+    if r.psw_mask <= 0xFFFFFFFF:
+        # 31-bit s390: the PSW's top address bit is the addressing mode, not part of the
+        # address (seen in elfutils' backtrace.s390.core: 0x8040c4a2 for code at 0x40c4a2).
+        addr &= 0x7FFFFFFF
+    out = {"psw_mask": r.psw_mask, "psw_addr": addr}
     out.update({f"r{i}": v for i, v in enumerate(r.gprs)})
     out.update({f"a{i}": v for i, v in enumerate(r.acrs)})
     out["orig_gpr2"] = r.orig_gpr2

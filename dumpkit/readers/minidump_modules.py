@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from dumpkit.formats.windows_minidump import WindowsMinidump
+from dumpkit.ids import elf_debug_id, pe_code_id
 from dumpkit.model import Dump, Module
 from dumpkit.readers.minidump_common import attempt, utf16
 
-__all__ = ["MAX_CV_RECORD", "elf_debug_id", "module_from_entry", "unloaded_from_entry"]
+__all__ = ["MAX_CV_RECORD", "module_from_entry", "unloaded_from_entry"]
 
 CV = WindowsMinidump.CvSignatures
 #: CodeView records larger than this are not read (an RSDS record is 24 bytes + a path).
@@ -35,7 +36,7 @@ def module_from_entry(entry: Any, index: int, os: str, file_size: int, dump: Dum
         ms, ls = info.file_version_ms, info.file_version_ls
         module.version = f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}"
     if os == "windows" and entry.time_date_stamp and entry.len_image:
-        module.code_id = f"{entry.time_date_stamp:08X}{entry.len_image:x}"
+        module.code_id = pe_code_id(entry.time_date_stamp, entry.len_image)
     cv_size, cv_rva = entry.cv_record.len_data, entry.cv_record.ofs_data
     if cv_size == 0:
         return module
@@ -55,20 +56,8 @@ def unloaded_from_entry(entry: Any, index: int, os: str, file_size: int, dump: D
                     path=_name(entry, f"UnloadedModuleListStream[{index}]", file_size, dump),
                     timestamp=entry.time_date_stamp or None, checksum=entry.checksum or None)
     if os == "windows" and entry.time_date_stamp and entry.len_image:
-        module.code_id = f"{entry.time_date_stamp:08X}{entry.len_image:x}"
+        module.code_id = pe_code_id(entry.time_date_stamp, entry.len_image)
     return module
-
-
-def elf_debug_id(build_id: bytes) -> str:
-    """Breakpad's debug id of an ELF file: first 16 build-id bytes as a GUID, then age 0."""
-    raw = (build_id + bytes(16))[:16]
-    return _guid(raw) + "0"
-
-
-def _guid(raw: bytes) -> str:
-    """16 on-disk GUID bytes (Data1, Data2, Data3 little-endian, Data4 as is) in upper-case hex."""
-    return (f"{int.from_bytes(raw[0:4], 'little'):08X}{int.from_bytes(raw[4:6], 'little'):04X}"
-            f"{int.from_bytes(raw[6:8], 'little'):04X}{raw[8:16].hex().upper()}")
 
 
 def _name(entry: Any, where: str, file_size: int, dump: Dump) -> str:
@@ -100,5 +89,5 @@ def _apply_codeview(module: Module, record: Any, os: str) -> None:
         if build_id:
             module.build_id = build_id.hex()
             module.code_id = module.build_id
-            module.debug_id = elf_debug_id(build_id)
+            module.debug_id = elf_debug_id(build_id)  # Breakpad writes the id of a little-endian ELF
         module.debug_file = module.name or None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from dumpkit.errors import DumpkitError
 from dumpkit.memory import AddressSpace
 
-__all__ = ["PeIdentity", "code_id", "debug_id", "pe_identity"]
+__all__ = ["PeIdentity", "pe_identity"]
 
 _IMAGE_DEBUG_TYPE_CODEVIEW = 2
 _MAX_DEBUG_ENTRIES = 16
@@ -26,17 +26,6 @@ class PeIdentity:
     pdb_name: str | None = None
     pdb_guid: bytes | None = None
     pdb_age: int | None = None
-
-
-def code_id(timestamp: int, size_of_image: int) -> str:
-    """Microsoft symbol-server code id: ``%08X%x`` of TimeDateStamp and SizeOfImage."""
-    return f"{timestamp:08X}{size_of_image:x}"
-
-
-def debug_id(guid: bytes, age: int) -> str:
-    """Breakpad-style debug id: GUID (Data1-3 as numbers, Data4 as bytes) + age, upper-case hex."""
-    d1, d2, d3 = struct.unpack_from("<IHH", guid)
-    return f"{d1:08X}{d2:04X}{d3:04X}{guid[8:16].hex().upper()}{age:X}"
 
 
 def _read(space: AddressSpace, address: int, size: int) -> bytes | None:

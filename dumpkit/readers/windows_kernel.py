@@ -18,10 +18,11 @@ from kaitaistruct import BytesIO, KaitaiStream
 
 from dumpkit.errors import DumpkitError
 from dumpkit.formats.windows_crashdump import WindowsCrashdump as W
+from dumpkit.ids import pdb_debug_id, pe_code_id
 from dumpkit.memory import AddressSpace
 from dumpkit.model import Dump, Module, Thread
 from dumpkit.readers.kaitai import PARSE_ERRORS
-from dumpkit.readers.pe_memory import code_id, debug_id, pe_identity
+from dumpkit.readers.pe_memory import pe_identity
 from dumpkit.readers.windows_kcontext import CONTEXT_SIZE, parse_context, registers_of
 
 __all__ = [
@@ -141,13 +142,13 @@ def add_pe_identity(space: AddressSpace, module: Module) -> None:
     if ident is None:
         return
     module.timestamp = ident.timestamp
-    module.code_id = code_id(ident.timestamp, ident.size_of_image)
+    module.code_id = pe_code_id(ident.timestamp, ident.size_of_image)
     if not module.size:
         module.size = ident.size_of_image
     if module.checksum is None and ident.checksum:
         module.checksum = ident.checksum
     if ident.pdb_guid is not None and ident.pdb_age is not None:
-        module.debug_id = debug_id(ident.pdb_guid, ident.pdb_age)
+        module.debug_id = pdb_debug_id(ident.pdb_guid, ident.pdb_age)
         module.debug_file = ident.pdb_name
 
 

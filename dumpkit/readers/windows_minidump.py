@@ -59,6 +59,10 @@ STREAM_NAMES = {
 #: Directory entries that carry nothing (Breakpad rewrites streams it could not write as type 0).
 _PLACEHOLDERS = {ST.unused, ST.reserved0, ST.reserved1, ST.last_reserved}
 _PRODUCT_TYPES = {1: "workstation", 2: "domain_controller", 3: "server"}
+#: CPUs whose minidumps carry 32-bit addresses in the 64-bit exception fields.
+_ARCHES_32BIT = frozenset({"x86", "arm", "mips", "ppc", "sparc", "riscv32"})
+#: Linux signals whose siginfo holds a fault address (SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV).
+_FAULT_SIGNALS = frozenset({4, 5, 7, 8, 11})
 #: SystemInfo.os -> (CrashInfo.kind, CrashInfo.code_space) of the exception stream's code
 _CRASH_KINDS: dict[str, tuple[CrashKind, str]] = {
     "windows": ("exception", "ntstatus"),
@@ -196,8 +200,12 @@ class _Reader:
         system = self.dump.system
         self.os = system.os = OS_NAMES.get(int(body.platform_id), "unknown")
         self.cpu_arch = system.cpu_arch = ARCH_NAMES.get(int(body.processor_architecture), "unknown")
-        system.os_version = f"{body.major_version}.{body.minor_version}.{body.build_number}"
-        system.os_build = body.build_number
+        version = (body.major_version, body.minor_version, body.build_number)
+        if any(version):  # 0.0.0 means "not recorded" (lldb's YAML dumps, some Breakpad writers)
+            system.os_version = ".".join(map(str, version))
+        if self.os == "windows":
+            system.os_build = body.build_number or None
+        # elsewhere BuildNumber is the patch level; macOS / iOS builds ("20G630") are in the CSD
         system.cpu_count = body.num_processors or None
         if self.os == "windows":
             system.product_type = _PRODUCT_TYPES.get(int(body.product_type))
@@ -214,8 +222,9 @@ class _Reader:
             if all(0x20 <= c < 0x7F for c in vendor):
                 system.cpu_vendor = vendor.decode("ascii").strip() or None
             revision = body.processor_revision
-            system.cpu_description = (f"family {body.processor_level} model {revision >> 8} "
-                                      f"stepping {revision & 0xFF}")
+            if body.processor_level or revision:
+                system.cpu_description = (f"family {body.processor_level} model {revision >> 8} "
+                                          f"stepping {revision & 0xFF}")
         elif isinstance(cpu, MD.CpuInfoArm) and cpu.cpuid:
             system.cpu_description = f"midr {cpu.cpuid:#010x}"
 
@@ -244,6 +253,7 @@ class _Reader:
             self.dump.process = process
 
     def _crash(self) -> Any | None:
+        """The Exception stream -> crash facts."""
         body = self._body(ST.exception)
         if body is None:
             return None
@@ -253,10 +263,22 @@ class _Reader:
         if code == DUMP_REQUESTED and self.os != "windows":
             kind = "none"
         count = min(record.num_parameters, 15)
-        self.dump.crash = CrashInfo(kind=kind, code=code, subcode=record.exception_flags,
-                                    address=record.exception_address, thread_id=body.thread_id,
-                                    parameters=list(record.exception_information[:count]),
-                                    code_space=space)
+        address: int | None = record.exception_address
+        parameters = list(record.exception_information[:count])
+        if self.cpu_arch in _ARCHES_32BIT:
+            # 32-bit writers sign-extend into the 64-bit fields (Breakpad's test expects 0x45
+            # for breakpad_minidump_32bit_crash_addr.dmp, stored as 0xffffffff00000045)
+            address = None if address is None else address & 0xFFFFFFFF
+            parameters = [p & 0xFFFFFFFF for p in parameters]
+        crash = CrashInfo(kind=kind, code=code, subcode=record.exception_flags, address=address,
+                          thread_id=body.thread_id, parameters=parameters, code_space=space)
+        if kind == "signal" and code not in _FAULT_SIGNALS and crash.subcode is not None:
+            si_code = crash.subcode - (1 << 32) if crash.subcode & 0x80000000 else crash.subcode
+            if si_code <= 0 and address:
+                # kill/tkill/sigqueue: Breakpad copied si_addr, which holds si_pid | si_uid << 32
+                crash.sender_pid = address & 0xFFFFFFFF or None
+                crash.address = None
+        self.dump.crash = crash
         return body
 
     # ------------------------------------------------------------------ memory and threads

@@ -15,10 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from dumpkit.errors import DumpkitError
+from dumpkit.ids import pe_code_id
 from dumpkit.memory import FileView, Segment, SegmentSpace
 from dumpkit.model import Dump, Module, Thread
 from dumpkit.readers.kaitai import PARSE_ERRORS
-from dumpkit.readers.pe_memory import code_id
 from dumpkit.readers.windows_kcontext import CONTEXT_SIZE, parse_context, registers_of
 from dumpkit.readers.windows_kernel import KDBG_TAG, add_pe_identity, kdbg_field
 
@@ -88,7 +88,7 @@ def _drivers(dump: Dump, triage: Any, space: SegmentSpace, ptr: int) -> None:
         add_pe_identity(space, module)
         if module.timestamp is None and ptr == 8 and entry.time_date_stamp:
             module.timestamp = entry.time_date_stamp
-            module.code_id = code_id(entry.time_date_stamp, ldr.size_of_image)
+            module.code_id = pe_code_id(entry.time_date_stamp, ldr.size_of_image)
         dump.modules.append(module)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from dumpkit.model import Dump, Thread
+from dumpkit.model import PC_REGISTER, SP_REGISTER, Dump, Frame, Thread
 from dumpkit.unwind.arch import spec_for
 from dumpkit.unwind.cfi import CfiSources
 from dumpkit.unwind.modules import ModuleIndex
@@ -35,6 +35,17 @@ def _targets(dump: Dump, threads: str) -> list[tuple[int, Thread]]:
     return [(i, t) for i, t in enumerate(dump.threads) if tid is not None and t.id == tid][:1]
 
 
+def _context_frame_only(dump: Dump, thread: Thread) -> None:
+    """Frame 0 from the thread's registers, for CPUs that have no unwinder."""
+    pc = thread.registers.get(PC_REGISTER.get(dump.system.cpu_arch, ""))
+    if pc is None:
+        return
+    sp = thread.registers.get(SP_REGISTER.get(dump.system.cpu_arch, ""))
+    module = dump.module_at(pc)
+    thread.frames = [Frame(pc=pc, trust="context", sp=sp, module=module.name if module else None,
+                           module_offset=pc - module.base if module else None)]
+
+
 def unwind_dump(dump: Dump, *, symbols: SymbolStore | None = None, sysroot: str | None = None,
                 threads: Literal["crashing", "all"] | str = "crashing") -> None:
     """Walk the stacks of the crashing thread (or all threads) of ``dump`` in place.
@@ -47,8 +58,10 @@ def unwind_dump(dump: Dump, *, symbols: SymbolStore | None = None, sysroot: str 
         return
     spec = spec_for(dump.system.cpu_arch)
     if spec is None:
-        dump.diag("unwind_unsupported", f"no stack unwinding for CPU {dump.system.cpu_arch!r}",
-                  severity="info")
+        dump.diag("unwind_unsupported", f"no stack unwinding for CPU {dump.system.cpu_arch!r}: "
+                  "only the context frame is given", severity="info")
+        for _, thread in targets:
+            _context_frame_only(dump, thread)
         return
     own_store = None
     if sysroot is not None and (symbols is None or symbols.sysroot != sysroot):
