@@ -244,7 +244,8 @@ def _check_against_builder(facts: Facts, b: MinidumpBuilder, oracle: str) -> Non
             exc.code, exc.address, exc.params)
         assert facts.os == b.os and facts.cpu_arch == b.arch
         assert b.sys is not None
-        assert facts.os_version == f"{b.sys.major}.{b.sys.minor}.{b.sys.build}"
+        version = f"{b.sys.major}.{b.sys.minor}.{b.sys.build}"
+        assert facts.os_version == (None if version == "0.0.0" else version)  # all zero: not recorded
         assert (facts.csd, facts.cpu_count) == (b.sys.csd or "", b.sys.cpu_count)
         assert facts.pid == (b.misc["pid"] if b.misc is not None and b.misc["pid"] >= 0 else None)
         assert (facts.unloaded or []) == [(m.path, m.base, m.size) for m in b.unloaded]

@@ -20,11 +20,12 @@ from typing import Any, TypeVar
 from dumpkit.errors import DumpParseError
 from dumpkit.formats.windows_minidump import WindowsMinidump
 from dumpkit.memory import FileView, Segment, SegmentSpace
-from dumpkit.model import CrashInfo, CrashKind, Dump, ProcessInfo, SourceInfo, Thread
+from dumpkit.model import Dump, ProcessInfo, SourceInfo, Thread
 from dumpkit.readers import minidump_extras, minidump_linux
 from dumpkit.readers.kaitai import guard, parse
 from dumpkit.readers.minidump_common import ARCH_NAMES, OS_NAMES, attempt, peek_u32, utf16
 from dumpkit.readers.minidump_context import ContextError, read_registers
+from dumpkit.readers.minidump_crash import crash_from_exception
 from dumpkit.readers.minidump_memory import region_from_info, stacks_from_memory
 from dumpkit.readers.minidump_modules import module_from_entry, unloaded_from_entry
 
@@ -39,7 +40,6 @@ MAX_STREAM_NAMES = 64  # in SourceInfo.details["streams"]
 MAX_LIST_ENTRIES = 1 << 16  # threads, modules, unloaded modules, thread names
 MAX_MEMORY_RANGES = 1 << 20
 MAX_REGIONS = 1 << 20
-DUMP_REQUESTED = 0xFFFFFFFF  # Breakpad/Crashpad "exception code" of a dump taken without a crash
 _ADDRESS_LIMIT = 1 << 64
 
 #: Microsoft / Breakpad names of the streams this reader uses, for diagnostics.
@@ -59,20 +59,6 @@ STREAM_NAMES = {
 #: Directory entries that carry nothing (Breakpad rewrites streams it could not write as type 0).
 _PLACEHOLDERS = {ST.unused, ST.reserved0, ST.reserved1, ST.last_reserved}
 _PRODUCT_TYPES = {1: "workstation", 2: "domain_controller", 3: "server"}
-#: CPUs whose minidumps carry 32-bit addresses in the 64-bit exception fields.
-_ARCHES_32BIT = frozenset({"x86", "arm", "mips", "ppc", "sparc", "riscv32"})
-#: Linux signals whose siginfo holds a fault address (SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV).
-_FAULT_SIGNALS = frozenset({4, 5, 7, 8, 11})
-#: SystemInfo.os -> (CrashInfo.kind, CrashInfo.code_space) of the exception stream's code
-_CRASH_KINDS: dict[str, tuple[CrashKind, str]] = {
-    "windows": ("exception", "ntstatus"),
-    "linux": ("signal", "linux_signal"),
-    "android": ("signal", "linux_signal"),
-    "macos": ("exception", "mach"),
-    "ios": ("exception", "mach"),
-    "solaris": ("signal", "solaris_signal"),
-    "fuchsia": ("exception", "fuchsia"),
-}
 _DIAGNOSTICS_PER_CODE = 50
 
 
@@ -253,32 +239,10 @@ class _Reader:
             self.dump.process = process
 
     def _crash(self) -> Any | None:
-        """The Exception stream -> crash facts."""
+        """The Exception stream -> crash facts; returns the stream body (for its context)."""
         body = self._body(ST.exception)
-        if body is None:
-            return None
-        record = body.exception_record
-        kind, space = _CRASH_KINDS.get(self.os, ("exception", "unknown"))
-        code = record.exception_code
-        if code == DUMP_REQUESTED and self.os != "windows":
-            kind = "none"
-        count = min(record.num_parameters, 15)
-        address: int | None = record.exception_address
-        parameters = list(record.exception_information[:count])
-        if self.cpu_arch in _ARCHES_32BIT:
-            # 32-bit writers sign-extend into the 64-bit fields (Breakpad's test expects 0x45
-            # for breakpad_minidump_32bit_crash_addr.dmp, stored as 0xffffffff00000045)
-            address = None if address is None else address & 0xFFFFFFFF
-            parameters = [p & 0xFFFFFFFF for p in parameters]
-        crash = CrashInfo(kind=kind, code=code, subcode=record.exception_flags, address=address,
-                          thread_id=body.thread_id, parameters=parameters, code_space=space)
-        if kind == "signal" and code not in _FAULT_SIGNALS and crash.subcode is not None:
-            si_code = crash.subcode - (1 << 32) if crash.subcode & 0x80000000 else crash.subcode
-            if si_code <= 0 and address:
-                # kill/tkill/sigqueue: Breakpad copied si_addr, which holds si_pid | si_uid << 32
-                crash.sender_pid = address & 0xFFFFFFFF or None
-                crash.address = None
-        self.dump.crash = crash
+        if body is not None:
+            self.dump.crash = crash_from_exception(body, self.os, self.cpu_arch)
         return body
 
     # ------------------------------------------------------------------ memory and threads
