@@ -6,19 +6,16 @@
 * Builder (tests/builders/kdump.py, plain struct): pages read back byte-exact for every
   compression, excluded pages are not captured, 32-bit / big-endian / v3 / DISKDUMP
   layouts, the flattened form (shuffled, overwritten, with holes).
-* Robustness: truncated and byte-flipped corpus and builder files open or raise only
-  DumpkitError, each within 1 s, under an address-space limit (tests/kdump_mutation_worker.py).
+* Robustness: truncated and byte-flipped corpus and builder files give valid documents through
+  ``document_for``, each within 1 s, under an address-space limit (the harness in tests/mutation.py).
 
 The independent readers and writers (libkdumpfile, makedumpfile) are in test_kdump_oracles.py.
 """
 from __future__ import annotations
 
 import io
-import json
-import os
 import random
 import struct
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,7 +28,8 @@ from dumpkit.memory import FileView
 from dumpkit.readers.kdump_flat import index_flattened
 from dumpkit.readers.kdump_pages import PageUnreadableError
 from tests.builders.kdump import KdumpBuilder, arm_regs, flatten, i386_regs, x86_64_regs
-from tests.conftest import REPO, SUMMARIES, corpus_files, corpus_id, manifest
+from tests.conftest import corpus_files, corpus_id, manifest
+from tests.mutation import check_mutants, source
 
 CORPUS = corpus_files("vmcore_synthetic/libkdumpfile_diskdump-*")
 MACHINE_ARCH = {"x86_64": "amd64", "i686": "x86", "ppc64": "ppc64", "s390x": "s390x"}
@@ -388,32 +386,8 @@ def test_kernel_log_matches_the_elf_vmcore(tmp_path: Path) -> None:
 
 # -- robustness ---------------------------------------------------------------------------
 
-def _mutate(sources: list[dict[str, str]], tmp_path: Path, label: str) -> None:
-    """Run the mutation worker on ``sources``; every mutant opens or raises DumpkitError, < 1 s."""
-    job = {"sources": sources, "tmp": str(tmp_path), "seed": 0x6B64, "budget_mb": 200,
-           "case_seconds": 1.0, "abort_seconds": 5.0}
-    job_file = tmp_path / "job.json"
-    job_file.write_text(json.dumps(job))
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, "-m", "tests.kdump_mutation_worker", str(job_file)], cwd=REPO,
-                          env=env, capture_output=True, text=True, timeout=1200)
-    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    stats = [x["stats"] for x in lines if "stats" in x]
-    assert proc.returncode == 0 and stats, f"worker died (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
-    failures = [x for x in lines if "stats" not in x]
-    st = stats[0]
-    SUMMARIES.append(f"kdump robustness ({label}): {st['cases']} mutants of {len(sources)} files, "
-                     f"{st['seconds']:.1f} s; outcomes {dict(sorted(st['kinds'].items()))}; slowest "
-                     f"{st['slowest_seconds'] * 1000:.1f} ms ({st['slowest_case']}); "
-                     f"failures {len(failures)}")
-    assert st["cases"] >= 250 * len(sources) - 50
-    shown = "\n\n".join(f"{f['source']} {f['mutation']}: {f['problem']} ({f['seconds']} s), kept at "
-                        f"{f['kept']}\n{f['detail']}" for f in failures[:6])
-    assert not failures, f"{len(failures)} mutants failed; first ones:\n{shown}"
-
-
 @pytest.mark.slow
-def test_mutated_builder_dumps_raise_only_dumpkit_errors(tmp_path: Path) -> None:
+def test_mutated_builder_dumps_give_valid_documents(tmp_path: Path) -> None:
     pytest.importorskip("lzallright")
     pytest.importorskip("cramjam")
     src = tmp_path / "src"
@@ -424,13 +398,14 @@ def test_mutated_builder_dumps_raise_only_dumpkit_errors(tmp_path: Path) -> None
     sources = []
     for name, blob in files.items():
         (src / name).write_bytes(blob)
-        sources.append({"name": f"builder/{name}", "path": str(src / name)})
-    _mutate(sources, tmp_path, "builder")
+        sources.append(source(f"builder/{name}", src / name))
+    check_mutants("kdump", "builder", sources, tmp_path, min_cases=250 * len(sources) - 50)
 
 
 @pytest.mark.corpus
 @pytest.mark.slow
-def test_mutated_corpus_dumps_raise_only_dumpkit_errors(tmp_path: Path) -> None:
+def test_mutated_corpus_dumps_give_valid_documents(tmp_path: Path) -> None:
     if not CORPUS:
         pytest.skip("no kdump files in the corpus")
-    _mutate([{"name": corpus_id(p), "path": str(p)} for p in CORPUS], tmp_path, "corpus")
+    check_mutants("kdump", "corpus", [source(corpus_id(p), p) for p in CORPUS], tmp_path,
+                  min_cases=250 * len(CORPUS) - 50)

@@ -176,8 +176,9 @@ def _compare(cmp: Comparison, ours: Facts, theirs: Facts) -> None:
             cmp.check("module_debug_id", (ours.debug_ids or {}).get(base), ident)
     if cmp.oracle == "minidump":  # udmp-parser exposes no exception record and no system info
         their_address = theirs.exception_address
-        if ours.exception_sender_pid is not None and their_address is not None:
-            their_address = None if (their_address & 0xFFFFFFFF) == ours.exception_sender_pid else their_address
+        sender = ours.exception_sender_pid
+        if sender is not None and their_address is not None and (their_address & 0xFFFFFFFF) == sender:
+            their_address = None
         cmp.check("exception", (ours.exception_tid, ours.exception_code, ours.exception_address),
                   (theirs.exception_tid, theirs.exception_code, their_address))
         if theirs.os is not None:

@@ -1,21 +1,15 @@
 """Garbage in, structured document out: truncated and byte-flipped minidumps.
 
 Every corpus minidump and two builder dumps give 50 truncations and 200 single-byte flips each
-(fixed seed; tests/mutation_worker.py says where they land). Each mutant goes through
-``pipeline.normalize.document_for``: it must return a document that validates (a dump document
-or an error document, never ``internal_error``), never raise, within 1 s, under a 200 MB address
-space budget above the warm baseline, and leave its input unchanged.
+(fixed seed; tests/mutation_plans.py says where they land), run by the robustness harness
+(tests/mutation.py) under its contract: ``pipeline.normalize.document_for`` returns a document
+that validates (never ``internal_error``), never raises, within 1 s, under a 200 MB address
+space budget above the warm baseline, and leaves its input unchanged.
 
-The mutants run in two worker processes (one per core), each under ``RLIMIT_AS`` with a per-case
-alarm, so a hang or a memory blow-up fails this test with the file and the mutation named.
 Mutants that ever failed are kept below as named regression cases.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,84 +17,9 @@ from typing import Any
 import pytest
 
 from tests.builders.minidump import MinidumpBuilder
-from tests.conftest import CORPUS_MISSING, REPO, SUMMARIES, corpus_files, corpus_id, corpus_root
+from tests.conftest import CORPUS_MISSING, corpus_files, corpus_id, corpus_root
+from tests.mutation import CASE_SECONDS, check_mutants, source
 from tests.test_minidump_builder import linux_amd64_breakpad, windows_amd64
-
-SEED = 0x5EED
-WORKERS = 2
-BUDGET_MB = 200
-CASE_SECONDS = 1.0
-ABORT_SECONDS = 5.0  # the alarm: a case still running after this is a hang
-
-
-def _corpus_sources() -> list[dict[str, str]]:
-    return [{"name": corpus_id(p), "path": str(p)} for p in corpus_files("mdmp/*", "mdmp_from_yaml/*.dmp")]
-
-
-def _builder_sources(tmp_path: Path) -> list[dict[str, str]]:
-    sources = []
-    for name, make in (("windows_amd64", windows_amd64), ("linux_amd64", linux_amd64_breakpad)):
-        path = make().write(tmp_path / f"{name}.dmp")
-        sources.append({"name": f"builder/{name}", "path": str(path)})
-    return sources
-
-
-Found = list[dict[str, Any]]
-
-
-def _run_workers(sources: list[dict[str, str]], tmp_path: Path) -> tuple[Found, Found]:
-    """Start the workers (sources dealt round-robin by size), wait, collect failures and stats."""
-    ordered = sorted(sources, key=lambda s: -os.path.getsize(s["path"]))
-    shares = [ordered[i::WORKERS] for i in range(WORKERS)]
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    procs = []
-    for i, share in enumerate(shares):
-        job = {"sources": share, "tmp": str(tmp_path), "seed": SEED, "budget_mb": BUDGET_MB,
-               "case_seconds": CASE_SECONDS, "abort_seconds": ABORT_SECONDS}
-        job_file = tmp_path / f"job-{i}.json"
-        job_file.write_text(json.dumps(job))
-        procs.append(subprocess.Popen([sys.executable, "-m", "tests.mutation_worker", str(job_file)],
-                                      cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True))
-    failures: list[dict[str, Any]] = []
-    stats: list[dict[str, Any]] = []
-    for proc in procs:
-        try:
-            out, err = proc.communicate(timeout=600)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
-            pytest.fail(f"mutation worker did not finish in 600 s; stderr tail:\n{err[-2000:]}")
-        lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-        failures += [x for x in lines if "stats" not in x]
-        stats += [x["stats"] for x in lines if "stats" in x]
-        if proc.returncode != 0 or not any("stats" in x for x in lines):
-            pytest.fail(f"mutation worker died (exit {proc.returncode}) after "
-                        f"{len(failures)} failures; stderr tail:\n{err[-3000:]}")
-    return failures, stats
-
-
-def _summarize(label: str, sources: list[dict[str, str]], failures: list[dict[str, Any]],
-               stats: list[dict[str, Any]]) -> int:
-    cases = sum(s["cases"] for s in stats)
-    kinds: dict[str, int] = {}
-    for s in stats:
-        for k, v in s["kinds"].items():
-            kinds[k] = kinds.get(k, 0) + v
-    slow = max(stats, key=lambda s: s["slowest_seconds"])
-    SUMMARIES.append(
-        f"minidump robustness ({label}): {cases} mutants of {len(sources)} files in {len(stats)} workers, "
-        f"{max(s['seconds'] for s in stats):.1f} s wall; outcomes {dict(sorted(kinds.items()))}; "
-        f"slowest case {slow['slowest_seconds'] * 1000:.1f} ms ({slow['slowest_case']}); "
-        f"VM baseline {max(s['baseline_vm_mb'] for s in stats)} MB, limit +{BUDGET_MB} MB; "
-        f"failures {len(failures)}")
-    return cases
-
-
-def _report(failures: list[dict[str, Any]]) -> str:
-    shown = "\n\n".join(f"{f['source']} {f['mutation']}: {f['problem']} ({f['seconds']} s), kept at "
-                         f"{f['kept']}\n{f['detail']}" for f in failures[:10])
-    return f"{len(failures)} mutants failed; first ones:\n{shown}"
 
 
 @pytest.mark.corpus
@@ -108,20 +27,16 @@ def _report(failures: list[dict[str, Any]]) -> str:
 def test_mutated_corpus_minidumps_give_valid_documents(tmp_path: Path) -> None:
     if corpus_root() is None:
         pytest.skip(CORPUS_MISSING)
-    sources = _corpus_sources()
-    failures, stats = _run_workers(sources, tmp_path)
-    cases = _summarize("corpus", sources, failures, stats)
-    assert cases >= len(sources) * 200
-    assert not failures, _report(failures)
+    sources = [source(corpus_id(p), p) for p in corpus_files("mdmp/*", "mdmp_from_yaml/*.dmp")]
+    check_mutants("minidump", "corpus", sources, tmp_path, min_cases=len(sources) * 200)
 
 
 def test_mutated_builder_dumps_give_valid_documents(tmp_path: Path) -> None:
     """Builder dumps (no corpus needed): the same contract."""
-    sources = _builder_sources(tmp_path)
-    failures, stats = _run_workers(sources, tmp_path)
-    cases = _summarize("builder", sources, failures, stats)
-    assert cases == len(sources) * (50 + 200)
-    assert not failures, _report(failures)
+    sources = []
+    for name, make in (("windows_amd64", windows_amd64), ("linux_amd64", linux_amd64_breakpad)):
+        sources.append(source(f"builder/{name}", make().write(tmp_path / f"{name}.dmp")))
+    check_mutants("minidump", "builder", sources, tmp_path, min_cases=len(sources) * (50 + 200))
 
 
 # ----------------------------------------------------------------------------- named regressions
