@@ -90,9 +90,9 @@ def test_no_context_and_unsupported_cpu(tmp_path: Path) -> None:
 def test_frame_limit(tmp_path: Path) -> None:
     # Every word is a return address right after an E8 call: scanning never runs out.
     code = bytearray(0x1000)
-    code[0x10:0x15] = b"\xe8\x00\x00\x00\x00"
-    stack = words(*([CODE + 0x15] * 4096))
-    dump = make_dump(tmp_path, arch="amd64", regs={"rip": CODE + 0x15, "rsp": STACK},
+    code[0x100:0x105] = b"\xe8\x00\x00\x00\x00"  # past the image header: code lives there
+    stack = words(*([CODE + 0x105] * 4096))
+    dump = make_dump(tmp_path, arch="amd64", regs={"rip": CODE + 0x105, "rsp": STACK},
                      segments={STACK: stack, CODE: bytes(code)}, modules=[_module(tmp_path)])
     assert _timed(dump) < 1.0
     assert len(dump.threads[0].frames) == MAX_FRAMES

@@ -5,7 +5,7 @@ mid-prologue or in code without unwind data), 40 words otherwise — rust-minidu
 Breakpad's numbers, so scanned frames can be compared with theirs.
 
 A candidate must (in this order): be a plausible address for the CPU; lie (minus the
-return-address adjustment) inside a module's executable range; have a function there
+return-address adjustment) inside a module's executable range, past its file header; have a function there
 when that module's ``.sym`` file is loaded (rust-minidump's rule); and, when the code
 bytes before it were captured, follow a call instruction (:mod:`callsite`). The last two
 checks make dumpkit stricter than rust-minidump, which accepts any in-module word.
@@ -24,6 +24,9 @@ __all__ = ["SCAN_WORDS", "SCAN_WORDS_CONTEXT", "caller_by_scan", "seems_return_a
 SCAN_WORDS = 40
 SCAN_WORDS_CONTEXT = 160
 _MAX_FRAME_GAP = 128 * 1024
+#: Bytes at the start of a module that are its file header (ELF64 header = 64 bytes; a PE's
+#: MZ + PE headers are longer still).
+_IMAGE_HEADER_BYTES = 0x40
 
 
 def seems_return_address(walk: Walk, value: int) -> bool:
@@ -37,6 +40,10 @@ def seems_return_address(walk: Walk, value: int) -> bool:
     lookup = value - 1
     module = walk.modules.code_module(lookup) if lookup > 0 else None
     if module is None:
+        return False
+    if lookup - module.base < _IMAGE_HEADER_BYTES:
+        # The first bytes of every ELF or PE image are its file header, never code: a stack
+        # word there is data (seen: base+0x40 = AT_PHDR in the aux vector atop the stack).
         return False
     if walk.symbols is not None:
         has_name = walk.symbols.has_function(module, lookup - module.base)
