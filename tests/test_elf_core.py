@@ -9,6 +9,7 @@ Known divergences are skipped one at a time below, each with the reason.
 """
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 import dumpkit
 from dumpkit.errors import DumpkitError
 from dumpkit.model import PC_REGISTER, SP_REGISTER, Dump
+from pipeline.normalize import document_for
 from tests.conftest import SUMMARIES, corpus_files, corpus_id
 from tests.elf_fixtures import HOW, CrasherCore, crasher_cores
 from tests.elf_oracles import (
@@ -236,3 +238,26 @@ def test_self_made_core_agrees_with_elfutils(crasher_cores: dict[tuple[str, bool
         by_base = {m.base: m for m in dump.modules}
         for module in unstrip_modules(case.core):
             assert by_base[module.base].build_id == module.build_id
+
+
+def test_sysroot_build_id_mismatch_is_reported(crasher_cores: dict[tuple[str, bool], CrasherCore],
+                                               tmp_path: Path) -> None:
+    """``--sysroot``: each module's file there is checked against the dump's build-id."""
+    core = crasher_cores[("segv", True)]
+    sysroot = tmp_path / "sysroot"
+    with dumpkit.open(str(core.core)) as dump:
+        exe = next(m for m in dump.modules if m.name == core.exe.name)
+        assert exe.build_id
+    # the right binary: no mismatch
+    good = sysroot / "good" / exe.path.lstrip("/")
+    good.parent.mkdir(parents=True)
+    shutil.copy(core.exe, good)
+    doc = document_for(str(core.core), sysroot=str(sysroot / "good"))
+    assert not [d for d in doc["diagnostics"] if d["code"] == "build_id_mismatch"]
+    # another binary at the same path: reported, and not used
+    bad = sysroot / "bad" / exe.path.lstrip("/")
+    bad.parent.mkdir(parents=True)
+    shutil.copy(shutil.which("true") or "/bin/true", bad)
+    doc = document_for(str(core.core), sysroot=str(sysroot / "bad"))
+    mismatches = [d for d in doc["diagnostics"] if d["code"] == "build_id_mismatch"]
+    assert len(mismatches) == 1 and exe.build_id in mismatches[0]["message"]

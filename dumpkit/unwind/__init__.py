@@ -69,6 +69,8 @@ def unwind_dump(dump: Dump, *, symbols: SymbolStore | None = None, sysroot: str 
         symbols = own_store
     try:
         view = DumpSymbols(symbols, dump) if symbols is not None else None
+        if view is not None:
+            view.check_sysroot()
         modules, cfi = ModuleIndex(dump), CfiSources()
         reported = 0
         for index, thread in targets:

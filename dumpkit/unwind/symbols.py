@@ -74,7 +74,8 @@ class SymbolStore:
                     return None, problem
                 continue
             if module.build_id and image.build_id and image.build_id != module.build_id.lower():
-                return None, f"{candidate}: build-id {image.build_id} does not match {module.build_id}"
+                return None, BuildIdMismatch(f"{candidate}: build-id {image.build_id} does not match "
+                                             f"the dump's {module.build_id}; not used")
             return image, None
         return None, None
 
@@ -118,6 +119,10 @@ def _load_sym(path: str) -> tuple[SymFile | None, str | None]:
     return sym, problem
 
 
+class BuildIdMismatch(str):
+    """A sysroot file whose build-id is not the one the dump recorded for the module."""
+
+
 class DumpSymbols:
     """The symbol view of one dump: per-module lookups plus problems to report."""
 
@@ -131,7 +136,16 @@ class DumpSymbols:
     def _report(self, module: Module, problem: str | None) -> None:
         if problem and problem not in self._reported:
             self._reported.add(problem)
-            self.dump.diag("bad_symbols", problem, structure=f"symbols:{module.name}")
+            code = "build_id_mismatch" if isinstance(problem, BuildIdMismatch) else "bad_symbols"
+            self.dump.diag(code, str(problem), structure=f"symbols:{module.name}")
+
+    def check_sysroot(self) -> None:
+        """Compare every ELF module's build-id with its file in the sysroot (diagnostics)."""
+        if not self.store.sysroot:
+            return
+        for module in self.dump.modules:
+            if module.build_id:
+                self.elf(module)
 
     def sym(self, module: Module) -> SymFile | None:
         key = id(module)
