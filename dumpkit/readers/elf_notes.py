@@ -245,6 +245,19 @@ _NETBSD_AMD64 = ("rdi", "rsi", "rdx", "rcx", "r8", "r9", "r10", "r11", "r12", "r
                  "eflags", "rsp", "ss")
 
 
+def _bsd_thread(out: CoreNotes, note_name: str) -> ThreadNote | None:
+    """The thread a BSD per-LWP note (named ``NAME@LWPID``) belongs to, created on first sight."""
+    try:
+        tid = int(note_name.split("@", 1)[1])
+    except (ValueError, IndexError):
+        return None
+    thread = next((t for t in out.threads if t.tid == tid), None)
+    if thread is None:
+        thread = ThreadNote(tid=tid)
+        out.threads.append(thread)
+    return thread
+
+
 def _netbsd(out: CoreNotes, note: Any, desc: Any) -> None:
     if note.name == "NetBSD-CORE":
         if note.type == NETBSD_PROCINFO and out.bsd_procinfo is None:
@@ -253,14 +266,9 @@ def _netbsd(out: CoreNotes, note: Any, desc: Any) -> None:
         elif note.type == NETBSD_AUXV and not out.auxv:
             out.auxv = _auxv(desc.auxv.entries)
         return
-    try:
-        lwp = int(note.name.split("@", 1)[1])
-    except ValueError:
-        return
-    thread = next((t for t in out.threads if t.tid == lwp), None)
+    thread = _bsd_thread(out, note.name)
     if thread is None:
-        thread = ThreadNote(tid=lwp)
-        out.threads.append(thread)
+        return
     regs = desc.netbsd_regs
     if isinstance(regs, ElfCore.Body.NetbsdRegsAmd64) and note.type == 33 and not thread.registers:
         thread.registers = {n: int(v) for n, v in zip(_NETBSD_AMD64, regs.regs, strict=True)}
@@ -280,12 +288,7 @@ def _openbsd(out: CoreNotes, note: Any, desc: Any) -> None:
         elif note.type == OPENBSD_AUXV and not out.auxv:
             out.auxv = _auxv(desc.auxv.entries)
         return
-    try:
-        tid = int(note.name.split("@", 1)[1])
-    except (ValueError, IndexError):
-        return
-    thread = next((t for t in out.threads if t.tid == tid), None)
+    thread = _bsd_thread(out, note.name)
     if thread is None:
-        thread = ThreadNote(tid=tid)
-        out.threads.append(thread)
+        return
     thread.regsets.append((f"openbsd_{note.type}", note.len_desc))

@@ -176,10 +176,7 @@ class SymFile:
     def _parse_line(self, line: str, number: int, state: dict[str, object]) -> None:
         head = line[:6]
         if head.startswith("FUNC "):
-            parts = line.split(" ", 4)
-            if len(parts) > 1 and parts[1] == "m":
-                parts = line.split(" ", 5)
-                del parts[1]
+            parts = _record_fields(line, 4)
             if len(parts) < 4:
                 raise ValueError("short FUNC")
             func = Func(int(parts[1], 16), int(parts[2], 16), int(parts[3], 16),
@@ -190,10 +187,7 @@ class SymFile:
             _, number_s, name = line.split(" ", 2)
             self.files[int(number_s)] = name
         elif head.startswith("PUBLIC"):
-            parts = line.split(" ", 3)
-            if len(parts) > 1 and parts[1] == "m":
-                parts = line.split(" ", 4)
-                del parts[1]
+            parts = _record_fields(line, 3)
             if len(parts) < 3:
                 raise ValueError("short PUBLIC")
             self._publics.append((int(parts[1], 16), int(parts[2], 16),
@@ -264,3 +258,12 @@ def parse_sym(data: bytes) -> SymFile:
         sym._bad(1)
     sym._finish()
     return sym
+
+
+def _record_fields(line: str, maxsplit: int) -> list[str]:
+    """A FUNC / PUBLIC record split into fields, without its optional ``m`` (multiple) flag."""
+    parts = line.split(" ", maxsplit)
+    if len(parts) > 1 and parts[1] == "m":
+        parts = line.split(" ", maxsplit + 1)
+        del parts[1]
+    return parts
