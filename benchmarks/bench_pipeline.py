@@ -177,7 +177,7 @@ def section_large(work: Path, count: int = 20) -> None:
 
 
 def section_profile(folder: Path, work: Path) -> None:
-    from pipeline.cli import build_parser
+    from dumpkit.pipeline.cli import build_parser
 
     print("\n5. profile: `dumpkit normalize` in-process (1 worker, automatic chunks) over the small dumps")
     out = work / "out-profile"

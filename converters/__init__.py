@@ -1,1 +1,1 @@
-"""Converters from the Dump model: minidump writer, shrink policies."""
+"""Converters from the Dump model: minidump writer, shrink policies (imports as ``dumpkit.converters``)."""

@@ -1,6 +1,6 @@
 """The shrink round trip: does the reduced minidump tell the same story as its source?
 
-``roundtrip_differences(IN, OUT)`` normalizes both files (``pipeline.normalize.document_for``)
+``roundtrip_differences(IN, OUT)`` normalizes both files (``normalize.document_for``)
 and compares what crash triage needs:
 
 * the crash: kind, code, address, thread (a Linux core taken without a signal, kind
@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from converters.minidump_contexts import canonical_registers, carried_registers, register_width
+from dumpkit.converters.minidump_contexts import canonical_registers, carried_registers, register_width
 from dumpkit.model import PC_REGISTER, SP_REGISTER
 
 __all__ = ["compare_documents", "roundtrip_differences"]
@@ -134,6 +134,6 @@ def compare_documents(doc_in: Doc, doc_out: Doc) -> list[str]:
 
 def roundtrip_differences(in_path: str | os.PathLike[str], out_path: str | os.PathLike[str]) -> list[str]:
     """Normalize both files and compare them (see the module docstring); ``[]`` when they agree."""
-    from pipeline.normalize import document_for
+    from dumpkit.pipeline.document.normalize import document_for
 
     return compare_documents(document_for(os.fspath(in_path)), document_for(os.fspath(out_path)))

@@ -23,8 +23,8 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from converters.minidump_contexts import CONTEXT_ARCHES
-from converters.minidump_writer import MinidumpWriter, WriteReport, WriterOptions
+from dumpkit.converters.minidump_contexts import CONTEXT_ARCHES
+from dumpkit.converters.minidump_writer import MinidumpWriter, WriteReport, WriterOptions
 from dumpkit.errors import DumpkitError, NotCapturedError
 from dumpkit.memory import AddressSpace
 from dumpkit.model import PC_REGISTER, SP_REGISTER, Dump, Thread

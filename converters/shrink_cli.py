@@ -60,8 +60,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from converters.roundtrip import roundtrip_differences
-    from converters.shrink import ShrinkError, ShrinkOptions, shrink
+    from dumpkit.converters.roundtrip import roundtrip_differences
+    from dumpkit.converters.shrink import ShrinkError, ShrinkOptions, shrink
     from dumpkit.errors import DumpkitError
 
     if not os.path.isfile(args.input):

@@ -49,7 +49,7 @@ def _dump_json(doc: Any, compact: bool) -> str:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from pipeline.normalize import document_for, file_sha256
+    from dumpkit.pipeline.document.normalize import document_for, file_sha256
 
     status = EXIT_OK
     store = None
@@ -70,7 +70,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         digest = file_sha256(path) if args.sha256 else None
         doc = document_for(path, sha256=digest, symbols=store)
         if args.text:
-            from pipeline.text_view import render
+            from dumpkit.pipeline.document.text_view import render
 
             print(render(doc))
         else:
@@ -83,7 +83,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from pipeline.validate import DocumentInvalid, validate
+    from dumpkit.pipeline.document.validate import DocumentInvalid, validate
 
     status = EXIT_OK
     for path in args.documents:
@@ -119,7 +119,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from pipeline.validate import load_schema
+    from dumpkit.pipeline.document.validate import load_schema
 
     try:
         schema = load_schema(args.kind, args.schema_version)
@@ -131,13 +131,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_shrink(args: argparse.Namespace) -> int:
-    from converters.shrink_cli import run
+    from dumpkit.converters.shrink_cli import run
 
     return run(args)
 
 
 def cmd_normalize(args: argparse.Namespace) -> int:
-    from pipeline.batch import run
+    from dumpkit.pipeline.batch.run import run
 
     return run(args)
 
@@ -179,11 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an older schema version (default: the current one)")
     p.set_defaults(func=cmd_schema)
 
-    from converters.shrink_cli import add_parser as add_shrink_parser  # argparse only: cheap
+    from dumpkit.converters.shrink_cli import add_parser as add_shrink_parser  # argparse only: cheap
 
     add_shrink_parser(sub).set_defaults(func=cmd_shrink)
 
-    from pipeline.batch import add_arguments as add_normalize_arguments  # argparse only: cheap
+    from dumpkit.pipeline.batch.run import add_arguments as add_normalize_arguments  # argparse only: cheap
 
     p = sub.add_parser("normalize", help="normalize a whole crash archive (luigi batch, resumable)",
                        description="Find every dump in the inputs (directories and gz/bz2/xz/zst/zip/tar "

@@ -1,1 +1,1 @@
-"""JSON Schemas of dumpkit documents (package data: *.json)."""
+"""JSON Schemas of dumpkit documents and their prose contracts (imports as ``dumpkit.schemas``)."""

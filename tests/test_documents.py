@@ -10,9 +10,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from dumpkit.model import CrashInfo, Dump, Module, SourceInfo, SystemInfo, Thread
-from pipeline import names
-from pipeline.normalize import crash_signature, document_for, error_document, normalize
-from pipeline.validate import SCHEMA_FILES, DocumentInvalid, load_schema, validate
+from dumpkit.pipeline.document import names
+from dumpkit.pipeline.document.normalize import crash_signature, document_for, error_document, normalize
+from dumpkit.pipeline.document.validate import SCHEMA_FILES, DocumentInvalid, load_schema, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 

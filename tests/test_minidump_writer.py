@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 import dumpkit
-from converters.minidump_contexts import build_context, canonical_registers
-from converters.minidump_writer import MinidumpWriter, WriterOptions
-from converters.shrink import ShrinkError, ShrinkOptions, shrink_dump
-from converters.shrink_cli import parse_size
+from dumpkit.converters.minidump_contexts import build_context, canonical_registers
+from dumpkit.converters.minidump_writer import MinidumpWriter, WriterOptions
+from dumpkit.converters.shrink import ShrinkError, ShrinkOptions, shrink_dump
+from dumpkit.converters.shrink_cli import parse_size
 from dumpkit.errors import NotCapturedError
 from dumpkit.memory import AddressSpace
 from dumpkit.model import (

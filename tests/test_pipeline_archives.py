@@ -20,8 +20,8 @@ from typing import Literal
 import pytest
 import zstandard
 
-from pipeline.archives import Limits, Spool, parse_size, sniff_container, unsafe_name
-from pipeline.discover import Manifest, discover
+from dumpkit.pipeline.inputs.archives import Limits, Spool, parse_size, sniff_container, unsafe_name
+from dumpkit.pipeline.inputs.discover import Manifest, discover
 from tests.pipeline_samples import minidump_variant
 
 DUMP_A, DUMP_B, DUMP_C = minidump_variant(0), minidump_variant(1), minidump_variant(2)

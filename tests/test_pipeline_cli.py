@@ -83,7 +83,7 @@ def test_luigi_command_line_makes_the_same_batch(good: Path, tmp_path: Path) -> 
     (good / "junk.bin").write_bytes(b"\x00junk")
     luigi_bin = Path(sys.executable).with_name("luigi")
     out = tmp_path / "via-luigi"
-    done = subprocess.run([str(luigi_bin), "--module", "pipeline.tasks", "NormalizeArchive",
+    done = subprocess.run([str(luigi_bin), "--module", "dumpkit.pipeline.batch.tasks", "NormalizeArchive",
                            "--inputs", f'["{good}"]', "--out", str(out), "--local-scheduler",
                            "--workers", "2"],
                           cwd=REPO, capture_output=True, text=True, timeout=120)

@@ -3,7 +3,7 @@
 For each source IN, OUT = shrink(IN) must
 * stay within ``--max-size``;
 * normalize to the same crash, thread ids, crashing-thread registers, modules and system
-  (``converters.roundtrip``);
+  (``dumpkit.converters.roundtrip``);
 * hold the crashing thread's stack bytes exactly as IN has them at the same addresses;
 * open in the outside readers ``minidump`` and ``udmp-parser`` and in ``lldb`` with the same
   threads (ids, pc/sp) and modules (names, bases, sizes) as IN.
@@ -28,11 +28,11 @@ from typing import Any
 import pytest
 
 import dumpkit
-from converters.roundtrip import roundtrip_differences
-from converters.shrink import ShrinkOptions, ShrinkReport, shrink, write_full_memory
+from dumpkit.converters.roundtrip import roundtrip_differences
+from dumpkit.converters.shrink import ShrinkOptions, ShrinkReport, shrink, write_full_memory
 from dumpkit.errors import DumpkitError
 from dumpkit.model import PC_REGISTER, SP_REGISTER, Dump
-from pipeline.cli import main as cli_main
+from dumpkit.pipeline.cli import main as cli_main
 from tests.builders.kernel_dump import write_bitmap, write_complete
 from tests.builders.kernel_image import KernelImage
 from tests.conftest import SUMMARIES, corpus_files, corpus_id, corpus_root, manifest

@@ -8,8 +8,8 @@ import pytest
 
 import dumpkit
 from dumpkit.model import CrashInfo, Dump, Frame, SourceInfo, SystemInfo, Thread
+from dumpkit.pipeline.document.signature import signature_for
 from dumpkit.unwind import unwind_dump
-from pipeline.signature import signature_for
 from tests.conftest import corpus_root
 
 

@@ -2,7 +2,7 @@
 
 Importing this module is cheap (argparse only); luigi and the readers load when it runs.
 
-It runs the luigi tasks of :mod:`pipeline.tasks` in two steps, so that several workers (on
+It runs the luigi tasks of :mod:`dumpkit.pipeline.batch.tasks` in two steps, so that several workers (on
 one machine or many, sharing one ``luigid`` and one output folder) all know every task:
 
 1. ``Discover`` (one task: walks and expands the inputs, writes the manifest);
@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pipeline.archives import Limits, parse_size
+from dumpkit.pipeline.inputs.archives import Limits, parse_size
 
 __all__ = ["EXIT_OK", "EXIT_UNREADABLE", "EXIT_USAGE", "add_arguments", "run"]
 
@@ -231,8 +231,8 @@ def run(args: argparse.Namespace) -> int:
     problem = _check(args)
     if problem is not None:
         return _usage_error(problem)
-    from pipeline import tasks
-    from pipeline.batchwork import Layout, inputs_fingerprint, warm_up, warm_up_samples
+    from dumpkit.pipeline.batch import tasks
+    from dumpkit.pipeline.batch.batchwork import Layout, inputs_fingerprint, warm_up, warm_up_samples
 
     layout = Layout(os.path.abspath(args.out))
     _setup_logging(layout.log)
@@ -297,7 +297,7 @@ def _forget(layout: Any, batch: str) -> None:
 
 def _expected_documents(layout: Any, batch: str, n_chunks: int) -> dict[str, str]:
     """File name of each item's document -> its key (either folder)."""
-    from pipeline.batchwork import iter_items
+    from dumpkit.pipeline.batch.batchwork import iter_items
 
     return {item["key"] + ".json": item["key"] for item in iter_items(layout, batch, n_chunks)}
 

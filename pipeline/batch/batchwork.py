@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import dumpkit
-from pipeline.atomic import sweep_tmp, write_atomic
-from pipeline.faults import checkpoint
+from dumpkit.pipeline.atomic import sweep_tmp, write_atomic
+from dumpkit.pipeline.faults import checkpoint
 
 __all__ = ["Layout", "batch_id", "encode_document", "inputs_fingerprint", "iter_items", "load_chunk",
            "process_item", "publish", "warm_up", "warm_up_samples"]
@@ -130,8 +130,8 @@ def warm_up(samples: Sequence[str] = ()) -> None:
     import importlib
 
     from dumpkit.detect import FORMATS
-    from pipeline.normalize import document_for
-    from pipeline.validate import CURRENT, fast_check
+    from dumpkit.pipeline.document.normalize import document_for
+    from dumpkit.pipeline.document.validate import CURRENT, fast_check
 
     for module in sorted(set(FORMATS.values())):
         with contextlib.suppress(ImportError):
@@ -179,7 +179,7 @@ def existing_document(layout: Layout, key: str) -> tuple[str, Doc] | None:
 
 
 def _refusal_document(item: dict[str, Any]) -> Doc:
-    from pipeline.normalize import error_document
+    from dumpkit.pipeline.document.normalize import error_document
 
     err = item["error"]
     return error_document(item["display"], err["code"], err["message"], structure=err["structure"],
@@ -194,8 +194,8 @@ def process_item(layout: Layout, item: dict[str, Any], shrink_max_size: int = 0)
     A document on disk is reused when the same dumpkit version wrote it; if the same bytes
     now sit at another place, only ``source.path`` and ``source.container`` are rewritten.
     """
-    from pipeline.normalize import document_for
-    from pipeline.validate import validate
+    from dumpkit.pipeline.document.normalize import document_for
+    from dumpkit.pipeline.document.validate import validate
 
     started = time.perf_counter()
     key = item["key"]
@@ -229,7 +229,7 @@ def process_item(layout: Layout, item: dict[str, Any], shrink_max_size: int = 0)
         checkpoint("document")
         made = True
     if shrink_max_size and doc["kind"] == "dump":
-        from pipeline.reduce import ensure_minidump
+        from dumpkit.pipeline.batch.reduce import ensure_minidump
 
         made = ensure_minidump(layout.out, layout.tmp, key, item["path"], shrink_max_size,
                                lambda: _check_source(item)) or made
@@ -239,7 +239,7 @@ def process_item(layout: Layout, item: dict[str, Any], shrink_max_size: int = 0)
 def _reusable(doc: Doc) -> bool:
     """A document on disk is reused when this dumpkit version wrote it and it still matches
     the schema (during development the schema can move while the version stays)."""
-    from pipeline.validate import DocumentInvalid, validate
+    from dumpkit.pipeline.document.validate import DocumentInvalid, validate
 
     if doc.get("dumpkit_version") != dumpkit.__version__:
         return False
@@ -288,8 +288,8 @@ def publish(layout: Layout, batch: str, manifest: dict[str, Any],
     the ``open`` of an atomic target) from the documents on disk; prune documents of no item
     of this batch and the state of earlier batches (one batch at a time per folder); clear
     the spool and ``tmp/``. Returns the report."""
-    from pipeline.report import ReportBuilder
-    from pipeline.report_html import render_html
+    from dumpkit.pipeline.batch.report import ReportBuilder
+    from dumpkit.pipeline.batch.report_html import render_html
 
     started = time.perf_counter()
     builder = ReportBuilder(batch=batch, inputs=manifest["inputs"], limits=manifest["limits"],
@@ -311,7 +311,7 @@ def publish(layout: Layout, batch: str, manifest: dict[str, Any],
             nd.write(encode_document(doc).decode("utf-8"))
     checkpoint("publish")
     if shrink_max_size:
-        from pipeline.reduce import summary
+        from dumpkit.pipeline.batch.reduce import summary
 
         builder.minidumps = summary(layout.out, dump_shas, shrink_max_size)
     report = builder.finish(manifest["duplicates"], time.perf_counter() - started)
@@ -320,7 +320,7 @@ def publish(layout: Layout, batch: str, manifest: dict[str, Any],
     with openers["html"]("w") as fh:
         fh.write(render_html(report))
     _prune(layout, keep)
-    from pipeline.reduce import prune_minidumps
+    from dumpkit.pipeline.batch.reduce import prune_minidumps
 
     prune_minidumps(layout.out, set(dump_shas) if shrink_max_size else set())
     for other in os.listdir(os.path.join(layout.work, "batches")):  # state of earlier batches

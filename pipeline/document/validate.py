@@ -60,7 +60,7 @@ def load_schema(kind: str, version: int | None = None) -> dict[str, Any]:
     key = (kind, CURRENT.get(kind, 0) if version is None else version)
     if key not in SCHEMA_FILES:
         raise KeyError(f"no schema for {kind!r} documents version {key[1]}")
-    text = resources.files("schemas").joinpath(SCHEMA_FILES[key]).read_text(encoding="utf-8")
+    text = resources.files("dumpkit.schemas").joinpath(SCHEMA_FILES[key]).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

@@ -2,7 +2,7 @@
 ``schemas/README.md``), and unreadable file -> error document (``schemas/error.schema.json``).
 
 Every document leaving :func:`document_for` has been validated. Addresses are lower-case
-hex strings; names for codes come from :mod:`pipeline.names`.
+hex strings; names for codes come from :mod:`dumpkit.pipeline.document.names`.
 """
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from typing import Any
 import dumpkit
 from dumpkit.errors import DumpkitError
 from dumpkit.model import PC_REGISTER, CrashInfo, Dump, Frame, Module, Thread
+from dumpkit.pipeline.document import names
+from dumpkit.pipeline.document.signature import signature_for
+from dumpkit.pipeline.document.validate import DocumentInvalid, validate
 from dumpkit.unwind import SymbolStore, unwind_dump
-from pipeline import names
-from pipeline.signature import signature_for
-from pipeline.validate import DocumentInvalid, validate
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -35,8 +35,8 @@ import zlib
 from dataclasses import asdict, dataclass
 from typing import IO, Any
 
-from pipeline.atomic import tmp_prefix
-from pipeline.faults import checkpoint
+from dumpkit.pipeline.atomic import tmp_prefix
+from dumpkit.pipeline.faults import checkpoint
 
 __all__ = [
     "CHUNK",

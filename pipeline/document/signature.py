@@ -93,7 +93,7 @@ def _reason(dump: Dump) -> str | None:
     crash = dump.crash
     if crash is None:
         return None
-    from pipeline import names
+    from dumpkit.pipeline.document import names
 
     return names.crash_code_name(crash.code, crash.code_space, crash.parameters)
 

@@ -13,7 +13,7 @@ that every worker sharing a central ``luigid`` knows them and takes its part.
 
 Run from luigi itself::
 
-    luigi --module pipeline.tasks NormalizeArchive --inputs '["/data/crashes.tar.gz"]' \\
+    luigi --module dumpkit.pipeline.batch.tasks NormalizeArchive --inputs '["/data/crashes.tar.gz"]' \\
           --out out/batch --local-scheduler --workers 2
 
 Why chunks, not one task per dump (measured with ``benchmarks/bench_pipeline.py`` on the
@@ -36,10 +36,10 @@ from typing import Any
 
 import luigi
 
-from pipeline.archives import Limits, Spool
-from pipeline.batchwork import Layout, batch_id, load_chunk, process_item, publish
-from pipeline.discover import discover
-from pipeline.targets import BatchTarget
+from dumpkit.pipeline.batch.batchwork import Layout, batch_id, load_chunk, process_item, publish
+from dumpkit.pipeline.batch.targets import BatchTarget
+from dumpkit.pipeline.inputs.archives import Limits, Spool
+from dumpkit.pipeline.inputs.discover import discover
 
 __all__ = [
     "TARGET_CHUNKS",
@@ -247,7 +247,8 @@ class BatchReport(_BatchTask):
 
 
 class NormalizeArchive(luigi.WrapperTask, _BatchTask):
-    """The whole batch: ``luigi --module pipeline.tasks NormalizeArchive --inputs ... --out ...``."""
+    """The whole batch:
+    ``luigi --module dumpkit.pipeline.batch.tasks NormalizeArchive --inputs ... --out ...``."""
 
     def requires(self) -> BatchReport:
         return self.clone(BatchReport)

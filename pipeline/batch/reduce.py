@@ -1,6 +1,6 @@
 """``--shrink``: a reduced minidump of each dump of the batch, ``minidumps/<sha256>.dmp``.
 
-The reduction itself is ``converters.shrink`` (full-memory minidumps, ELF process cores,
+The reduction itself is ``dumpkit.converters.shrink`` (full-memory minidumps, ELF process cores,
 Windows kernel dumps; stacks, code around instruction pointers and module headers within a
 size budget). Here: when to make one, where it goes, and what the report says about it.
 
@@ -21,8 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 import dumpkit
-from pipeline.atomic import tmp_name, write_atomic
-from pipeline.faults import checkpoint
+from dumpkit.pipeline.atomic import tmp_name, write_atomic
+from dumpkit.pipeline.faults import checkpoint
 
 __all__ = ["ensure_minidump", "minidump_path", "prune_minidumps", "record_path", "summary"]
 
@@ -51,7 +51,7 @@ def ensure_minidump(out: str, tmp_dir: str, sha: str, source: str, max_size: int
     """Make the reduced minidump of the dump at ``source`` unless its record says it exists
     (or cannot be made) for this budget and version. Returns whether any work was done.
     ``check_source`` raises when the source is needed but gone."""
-    from converters.shrink import ShrinkOptions, shrink_dump
+    from dumpkit.converters.shrink import ShrinkOptions, shrink_dump
     from dumpkit.errors import DumpkitError
 
     record = _record(out, sha)
@@ -100,7 +100,7 @@ def summary(out: str, shas: list[str], max_size: int) -> dict[str, Any]:
             total += int(record["size"])
         else:
             skipped[record["code"]] += 1
-    from pipeline.report import counts
+    from dumpkit.pipeline.batch.report import counts
 
     return {"folder": "minidumps/", "max_size": max_size, "written": written, "bytes": total,
             "skipped": counts(skipped)}

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import dumpkit
-from pipeline.validate import DocumentInvalid, load_schema, validate
+from dumpkit.pipeline.document.validate import DocumentInvalid, load_schema, validate
 
 __all__ = ["MAX_LISTED", "REPORT_SCHEMA_VERSION", "ReportBuilder", "ReportInvalid", "counts",
            "load_report_schema", "validate_report"]
