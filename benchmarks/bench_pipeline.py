@@ -198,9 +198,9 @@ def section_profile(folder: Path, work: Path) -> None:
     def c(file: str, name: str) -> float:
         return cum.get((file, name), 0.0)
 
-    discovery, items, publish = c("discover.py", "discover"), c("batchwork.py", "process_item"), \
-        c("batchwork.py", "publish")
-    warm, fingerprint = c("batchwork.py", "warm_up"), c("batchwork.py", "inputs_fingerprint")
+    discovery, items, publish = c("discover.py", "discover"), c("items.py", "process_item"), \
+        c("publish.py", "publish")
+    warm, fingerprint = c("warm.py", "warm_up"), c("identity.py", "inputs_fingerprint")
     read, normalize, validate = c("__init__.py", "open"), c("normalize.py", "normalize"), \
         c("validate.py", "validate")
     document, write = c("normalize.py", "document_for"), c("atomic.py", "write_atomic")

@@ -28,11 +28,11 @@ from typing import Any
 import pytest
 
 import dumpkit
-from dumpkit.converters.roundtrip import roundtrip_differences
 from dumpkit.converters.shrink import ShrinkOptions, ShrinkReport, shrink, write_full_memory
 from dumpkit.errors import DumpkitError
 from dumpkit.model import PC_REGISTER, SP_REGISTER, Dump
 from dumpkit.pipeline.cli import main as cli_main
+from dumpkit.pipeline.cli import roundtrip_differences
 from tests.builders.kernel_dump import write_bitmap, write_complete
 from tests.builders.kernel_image import KernelImage
 from tests.conftest import SUMMARIES, corpus_files, corpus_id, corpus_root, manifest
