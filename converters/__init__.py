@@ -9,9 +9,9 @@ from dumpkit.converters.shrink import (
     ShrinkError,
     ShrinkOptions,
     ShrinkReport,
-    shrink,
     shrink_dump,
+    shrink_file,
 )
 
 __all__ = ["DEFAULT_MAX_SIZE", "ShrinkError", "ShrinkOptions", "ShrinkReport", "compare_documents",
-           "shrink", "shrink_dump"]
+           "shrink_dump", "shrink_file"]

@@ -174,7 +174,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_shrink(args: argparse.Namespace) -> int:
-    from dumpkit.converters import ShrinkError, ShrinkOptions, shrink
+    from dumpkit.converters import ShrinkError, ShrinkOptions, shrink_file
     from dumpkit.errors import DumpkitError
 
     if not os.path.isfile(args.input):
@@ -183,7 +183,7 @@ def cmd_shrink(args: argparse.Namespace) -> int:
     options = ShrinkOptions(max_size=args.max_size, other_stacks=not args.no_stacks_of_other_threads,
                             include_environ=args.include_environ)
     try:
-        report = shrink(args.input, args.output, options)
+        report = shrink_file(args.input, args.output, options)
     except ShrinkError as exc:
         print(f"dumpkit shrink: {exc} [{exc.code}]", file=sys.stderr)
         return EXIT_USAGE if exc.code in ("budget_too_small", "same_file") else EXIT_UNREADABLE

@@ -150,7 +150,7 @@ def test_shrunk_minidump_agrees_with_rust_minidump(programs: dict[tuple[str, boo
     shrink = pytest.importorskip("dumpkit.converters.shrink")
     program = programs[(how, fp)]
     mdmp = tmp_path / f"{program.core.name}.dmp"
-    shrink.shrink(program.core, mdmp)
+    shrink.shrink_file(program.core, mdmp)
     theirs = stackwalk_json(mdmp, symbols)
     assert theirs is not None and theirs.get("crashing_thread")
     with dumpkit.open(mdmp) as dump:
