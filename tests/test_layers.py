@@ -3,6 +3,7 @@ inside functions), and the install: everything is ``dumpkit.*``, ``import pipeli
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -74,9 +75,12 @@ def test_the_checkout_has_no_generic_top_level_imports() -> None:
 def test_installed_wheel_imports_only_under_dumpkit(tmp_path: Path) -> None:
     """A wheel built from the checkout, in a fresh venv without the checkout on its path:
     ``dumpkit.pipeline`` and the schemas are there, ``pipeline`` is not."""
+    source = tmp_path / "source"  # setuptools builds inside the source tree: not in the checkout
+    shutil.copytree(REPO, source, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "node_modules", "build", "out", ".cache", ".*_cache", "golden", "__pycache__"))
     wheels = tmp_path / "wheels"
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels),
-                            str(REPO)], capture_output=True, text=True, timeout=300)
+                            str(source)], capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr[-2000:]
     (wheel,) = wheels.glob("dumpkit-*.whl")
     venv = tmp_path / "venv"
