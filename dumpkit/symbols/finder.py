@@ -1,0 +1,95 @@
+""":class:`SymbolFinder`: the chain of symbol sources with one cache, a :class:`Finder`.
+
+``find(module, kind)`` tries, in order: the local symbol dirs, the sysroot (ELF kinds), the
+cache, a remembered miss, then the symbol servers and debuginfod servers (not with
+``offline``). Each answer is memoized for the process (one fetch per module and kind however
+many dumps share it; thread-safe); other processes share work through the cache. It never
+raises: every trouble is a problem line in the :class:`Lookup`.
+"""
+from __future__ import annotations
+
+import threading
+
+from dumpkit.model import Module
+from dumpkit.symbols.cache import SymbolCache
+from dumpkit.symbols.config import SymbolConfig
+from dumpkit.symbols.http import HttpClient
+from dumpkit.symbols.keys import SymbolKey, key_for
+from dumpkit.symbols.locate import FileKind, Located, Lookup
+from dumpkit.symbols.sources import Debuginfod, LocalDir, SymbolServer, Sysroot
+
+__all__ = ["SymbolFinder"]
+
+
+class SymbolFinder:
+    """Finds modules' symbol files through the sources of ``config`` (one per process)."""
+
+    def __init__(self, config: SymbolConfig) -> None:
+        self.config = config
+        self.cache = SymbolCache(config.cache_dir)
+        self.client = HttpClient(timeout=config.timeout, deadline=config.deadline,
+                                 retries=config.retries, backoff=config.backoff,
+                                 max_bytes=config.max_download, max_connections=config.max_connections)
+        self.dirs = [LocalDir(d, self.cache, config) for d in config.dirs]
+        self.sysroot = Sysroot(config.sysroot) if config.sysroot else None
+        self.remote = ([SymbolServer(u, self.client, self.cache, config) for u in config.servers]
+                       + [Debuginfod(u, self.client, self.cache, config) for u in config.debuginfod])
+        self._remote_fp = config.remote_fingerprint()
+        self._memo: dict[tuple[object, ...], Lookup] = {}
+        self._locks: dict[tuple[object, ...], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def find(self, module: Module, kind: FileKind) -> Lookup:
+        """The local file of ``kind`` for ``module`` (see the module docstring)."""
+        key, problem = key_for(module, kind)
+        if key is None:
+            return Lookup(problems=(problem,) if problem else ())
+        memo_key: tuple[object, ...] = (key,)
+        if self.sysroot is not None and kind == "elf":
+            memo_key = (key, module.path)
+        with self._guard:
+            lock = self._locks.setdefault(memo_key, threading.Lock())
+        with lock:
+            found = self._memo.get(memo_key)
+            if found is None:
+                try:
+                    found = self._find(module, key)
+                except Exception as exc:  # a bug must not fail a document: say it instead
+                    found = Lookup(problems=(f"symbol lookup of {key} failed: {type(exc).__name__}: {exc}",))
+                self._memo[memo_key] = found
+            return found
+
+    def _find(self, module: Module, key: SymbolKey) -> Lookup:
+        problems: list[str] = []
+        for local in self.dirs:
+            answer = local.find(key)
+            problems += answer.problems
+            if answer.path is not None:
+                return Lookup(Located(answer.path, key.kind, local.root), tuple(problems))
+        if self.sysroot is not None and key.kind in ("elf", "elf_debug"):
+            answer = self.sysroot.find(module, key)
+            problems += answer.problems
+            if answer.path is not None:
+                return Lookup(Located(answer.path, key.kind, "sysroot"), tuple(problems))
+        cached = self.cache.get(key.cache_path())
+        if cached is not None:
+            return Lookup(Located(cached, key.kind, "cache"), tuple(problems))
+        remote = [r for r in self.remote if r.paths(key)]
+        if not remote or self.config.offline:
+            return Lookup(None, tuple(problems))
+        miss = self.cache.miss(str(key), self._remote_fp)
+        if miss is not None:
+            if miss.reason:
+                problems.append(f"{miss.reason} (remembered)")
+            return Lookup(None, tuple(problems))
+        errors: list[str] = []
+        for source in remote:
+            answer = source.find(key)
+            problems += answer.problems
+            if answer.error:
+                errors += answer.problems
+            if answer.path is not None:
+                return Lookup(Located(answer.path, key.kind, source.base), tuple(problems))
+        ttl = self.config.error_ttl if errors else self.config.miss_ttl
+        self.cache.remember_miss(str(key), self._remote_fp, ttl, "; ".join(errors))
+        return Lookup(None, tuple(problems))

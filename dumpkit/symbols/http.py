@@ -1,0 +1,203 @@
+"""A small, bounded HTTP(S) GET client for symbol servers and debuginfod (stdlib ``urllib``).
+
+Why ``urllib``: it streams, follows the redirects symbol servers use (Microsoft's sends clients on
+to a CDN), honours ``*_proxy`` variables and the system's CA store, and adds no dependency;
+everything dumpkit needs beyond it is a few lines here:
+
+- ``timeout``: connect, and no byte received for this long;
+- ``deadline``: a watchdog shuts the request's sockets down when one whole attempt (headers and
+  body) takes longer, so a server trickling bytes cannot hold a worker;
+- ``max_bytes``: a declared ``Content-Length`` over the cap is refused, a body is streamed to the
+  caller's file and cut off past the cap (memory use is one 64 KiB chunk);
+- retries with doubling backoff (bounded: ``retries`` extra attempts, at most 8 s apart) after
+  timeouts, connection errors, garbage instead of HTTP, 408, 429 and 5xx; other 4xx are misses;
+- ``max_connections`` requests at a time per process (a semaphore).
+
+:meth:`HttpClient.get` never raises for network or server trouble: its :class:`Fetched` says
+``ok``, ``missing`` or ``error`` with a one-line reason.
+"""
+from __future__ import annotations
+
+import contextlib
+import http.client
+import socket
+import ssl
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import BinaryIO, Literal
+
+__all__ = ["Fetched", "HttpClient"]
+
+_CHUNK = 1 << 16
+_MAX_BACKOFF = 8.0
+USER_AGENT = "dumpkit-symbols/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """The outcome of one GET: ``ok`` (body written), ``missing`` (the server has no such file)
+    or ``error`` (the server failed: timeout, 5xx, garbage, over the cap); ``reason`` for both."""
+
+    status: Literal["ok", "missing", "error"]
+    reason: str = ""
+    size: int = 0
+
+
+class _Watch:
+    """The sockets of one attempt, shut down together when its deadline passes."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.socks: list[socket.socket] = []
+        self.expired = False
+
+    def add(self, sock: socket.socket) -> None:
+        with self.lock:
+            self.socks.append(sock)
+            if self.expired:
+                self._shut(sock)
+
+    def expire(self) -> None:
+        with self.lock:
+            self.expired = True
+            for sock in self.socks:
+                self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watched(base: type[http.client.HTTPConnection], watch: _Watch) -> type[http.client.HTTPConnection]:
+    class Watched(base):  # type: ignore[valid-type,misc]
+        def connect(self) -> None:
+            super().connect()
+            watch.add(self.sock)
+
+    return Watched
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, watch: _Watch) -> None:
+        super().__init__()
+        self.watch = watch
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_watched(http.client.HTTPConnection, self.watch), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, watch: _Watch, context: ssl.SSLContext) -> None:
+        super().__init__(context=context)
+        self.watch = watch
+        self.ctx = context
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_watched(http.client.HTTPSConnection, self.watch), req, context=self.ctx)
+
+
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    """Redirects to http(s) only (never ftp or file)."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: object, code: int, msg: str,
+                         headers: object, newurl: str) -> urllib.request.Request | None:
+        if not newurl.lower().startswith(("http://", "https://")):
+            raise urllib.error.HTTPError(req.full_url, code, f"redirect to {newurl[:80]!r} refused",
+                                         headers, fp)  # type: ignore[arg-type]
+        return super().redirect_request(req, fp, code, msg, headers, newurl)  # type: ignore[arg-type]
+
+
+class _Retry(Exception):
+    """A failure worth another attempt."""
+
+
+class HttpClient:
+    """GETs with caps, timeouts and retries; one per process (thread-safe)."""
+
+    def __init__(self, *, timeout: float = 10.0, deadline: float = 300.0, retries: int = 2,
+                 backoff: float = 0.5, max_bytes: int = 512 << 20, max_connections: int = 4) -> None:
+        self.timeout = timeout
+        self.deadline = deadline
+        self.retries = retries
+        self.backoff = backoff
+        self.max_bytes = max_bytes
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._ssl = ssl.create_default_context()
+
+    def get(self, url: str, sink: BinaryIO) -> Fetched:
+        """GET ``url`` into ``sink`` (truncated before each attempt)."""
+        reason = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(min(_MAX_BACKOFF, self.backoff * 2 ** (attempt - 1)))
+            sink.seek(0)
+            sink.truncate()
+            try:
+                with self._slots:
+                    return self._attempt(url, sink)
+            except _Retry as exc:
+                reason = str(exc)
+        tries = self.retries + 1
+        return Fetched("error", f"{reason} ({tries} attempt{'s' if tries > 1 else ''})")
+
+    def _attempt(self, url: str, sink: BinaryIO) -> Fetched:
+        watch = _Watch()
+        timer = threading.Timer(self.deadline, watch.expire)
+        timer.daemon = True
+        opener = urllib.request.build_opener(_HTTPHandler(watch), _HTTPSHandler(watch, self._ssl),
+                                              _Redirects())
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+        timer.start()
+        try:
+            try:
+                response = opener.open(request, timeout=self.timeout)
+            except urllib.error.HTTPError as exc:
+                exc.close()
+                if exc.code in (408, 429) or exc.code >= 500:
+                    raise _Retry(f"HTTP {exc.code}") from None
+                return Fetched("missing", f"HTTP {exc.code}")
+            with response:
+                return self._body(response, sink, watch)
+        except _Retry:
+            raise
+        except TimeoutError:
+            raise _Retry(self._late(watch)) from None
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                raise _Retry(self._late(watch)) from None
+            raise _Retry(f"cannot connect: {exc.reason}") from None
+        except (http.client.HTTPException, OSError) as exc:
+            if watch.expired:
+                raise _Retry(self._late(watch)) from None
+            raise _Retry(f"bad response: {type(exc).__name__}: {exc}"[:200]) from None
+        finally:
+            timer.cancel()
+
+    def _late(self, watch: _Watch) -> str:
+        if watch.expired:
+            return f"did not finish within {self.deadline:g} s"
+        return f"timed out after {self.timeout:g} s"
+
+    def _body(self, response: http.client.HTTPResponse, sink: BinaryIO, watch: _Watch) -> Fetched:
+        declared = response.headers.get("Content-Length")
+        if declared is not None and declared.strip().isdigit() and int(declared) > self.max_bytes:
+            return Fetched("error", f"declares {int(declared)} bytes, more than the {self.max_bytes} "
+                                    "byte cap")
+        size = 0
+        while True:
+            chunk = response.read1(_CHUNK)
+            if watch.expired:
+                raise _Retry(self._late(watch))
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > self.max_bytes:
+                return Fetched("error", f"sent more than the {self.max_bytes} byte cap")
+            sink.write(chunk)
+        if declared is not None and declared.strip().isdigit() and size < int(declared):
+            raise _Retry(f"body ended after {size} of {int(declared)} bytes")
+        return Fetched("ok", size=size)
