@@ -44,8 +44,8 @@ def _normal_debug_id(debug_id: str) -> str:
 
 
 def _check_native(path: str, key: SymbolKey) -> str | None:
-    from symbolic.exceptions import SymbolicError
     from symbolic.debuginfo import Archive
+    from symbolic.exceptions import SymbolicError
 
     want_format = _FORMATS[key.kind]
     try:
