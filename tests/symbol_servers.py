@@ -275,3 +275,18 @@ def run_debuginfod(files: Path, db: Path, expect_files: int) -> Iterator[str]:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         log.close()
+
+
+class SlowMissHandler(HangHandler):
+    """404 after 0.3 s; records the most requests it saw in flight at once."""
+
+    def do_GET(self) -> None:
+        server = self.server
+        with server.counter:  # type: ignore[attr-defined]
+            server.in_flight += 1  # type: ignore[attr-defined]
+            server.peak = max(server.peak, server.in_flight)  # type: ignore[attr-defined]
+        server.log.append(self.path)  # type: ignore[attr-defined]
+        time.sleep(0.3)
+        with server.counter:  # type: ignore[attr-defined]
+            server.in_flight -= 1  # type: ignore[attr-defined]
+        self.send_error(404)

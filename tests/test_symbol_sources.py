@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from tests.symbol_servers import (
     HangHandler,
     HugeDeclaredHandler,
     Natives,
+    SlowMissHandler,
     StaticHandler,
     TrickleHandler,
     build_natives,
@@ -495,3 +497,19 @@ def test_cache_shared_by_two_processes_at_once(tmp_path: Path, natives: Natives)
     assert no_temp_files(cache)
     asked = len(server.log)
     assert 5 <= asked <= 10  # each process asks at most once per path
+
+
+def test_requests_per_process_are_bounded(tmp_path: Path, natives: Natives) -> None:
+    with serve(SlowMissHandler) as (url, server):
+        server.counter = threading.Lock()  # type: ignore[attr-defined]
+        server.in_flight = server.peak = 0  # type: ignore[attr-defined]
+        finder = SymbolFinder(config(tmp_path, servers=[url], max_connections=2))
+        modules = [Module(base=0, size=1, path=f"m{i}.dll", debug_id=f"{i:032X}1", debug_file=f"m{i}.pdb")
+                   for i in range(6)]
+        threads = [threading.Thread(target=finder.find, args=(m, "breakpad")) for m in modules]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert len(server.log) == 6
+        assert server.peak == 2  # type: ignore[attr-defined]

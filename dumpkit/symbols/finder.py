@@ -36,11 +36,21 @@ class SymbolFinder:
                        + [Debuginfod(u, self.client, self.cache, config) for u in config.debuginfod])
         self._remote_fp = config.remote_fingerprint()
         self._memo: dict[tuple[object, ...], Lookup] = {}
+        self._seen: dict[tuple[str | None, ...], Lookup] = {}
         self._locks: dict[tuple[object, ...], threading.Lock] = {}
         self._guard = threading.Lock()
 
     def find(self, module: Module, kind: FileKind) -> Lookup:
         """The local file of ``kind`` for ``module`` (see the module docstring)."""
+        raw = (kind, module.path, module.debug_file, module.debug_id, module.code_id, module.build_id)
+        seen = self._seen.get(raw)  # the same module asked again: skip even making its key
+        if seen is not None:
+            return seen
+        found = self._find_key(module, kind)
+        self._seen[raw] = found
+        return found
+
+    def _find_key(self, module: Module, kind: FileKind) -> Lookup:
         key, problem = key_for(module, kind)
         if key is None:
             return Lookup(problems=(problem,) if problem else ())

@@ -91,13 +91,14 @@ class _HTTPHandler(urllib.request.HTTPHandler):
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, watch: _Watch, context: ssl.SSLContext) -> None:
-        super().__init__(context=context)
+    def __init__(self, watch: _Watch, client: HttpClient) -> None:
+        super().__init__()
         self.watch = watch
-        self.ctx = context
+        self.client = client
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_watched(http.client.HTTPSConnection, self.watch), req, context=self.ctx)
+        return self.do_open(_watched(http.client.HTTPSConnection, self.watch), req,
+                            context=self.client.ssl_context())
 
 
 class _Redirects(urllib.request.HTTPRedirectHandler):
@@ -126,7 +127,15 @@ class HttpClient:
         self.backoff = backoff
         self.max_bytes = max_bytes
         self._slots = threading.BoundedSemaphore(max_connections)
-        self._ssl = ssl.create_default_context()
+        self._ssl_context: ssl.SSLContext | None = None  # made on first use: loading CAs takes ~60 ms
+        self._ssl_lock = threading.Lock()
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS context (system CAs), made on first use."""
+        with self._ssl_lock:
+            if self._ssl_context is None:
+                self._ssl_context = ssl.create_default_context()
+            return self._ssl_context
 
     def get(self, url: str, sink: BinaryIO) -> Fetched:
         """GET ``url`` into ``sink`` (truncated before each attempt)."""
@@ -148,8 +157,7 @@ class HttpClient:
         watch = _Watch()
         timer = threading.Timer(self.deadline, watch.expire)
         timer.daemon = True
-        opener = urllib.request.build_opener(_HTTPHandler(watch), _HTTPSHandler(watch, self._ssl),
-                                              _Redirects())
+        opener = urllib.request.build_opener(_HTTPHandler(watch), _HTTPSHandler(watch, self), _Redirects())
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
         timer.start()
         try:
