@@ -20,6 +20,7 @@ import pytest
 
 from dumpkit.model import Module
 from dumpkit.symbols.cab import CabError, _run_capped, expand_cab
+from dumpkit.symbols.cache import SymbolCache
 from dumpkit.symbols.config import SymbolConfig, debuginfod_urls_from_env, default_cache_dir
 from dumpkit.symbols.finder import SymbolFinder
 from dumpkit.symbols.keys import key_for, safe_component
@@ -513,3 +514,25 @@ def test_requests_per_process_are_bounded(tmp_path: Path, natives: Natives) -> N
             t.join(30)
         assert len(server.log) == 6
         assert server.peak == 2  # type: ignore[attr-defined]
+
+
+def test_an_unwritable_cache_is_a_problem_line(tmp_path: Path, natives: Natives) -> None:
+    symstore(tmp_path / "www", natives)
+    (tmp_path / "file").write_text("not a directory")
+    with serve(StaticHandler, tmp_path / "www") as (url, _):
+        cfg = config(tmp_path, servers=[url], cache_dir=str(tmp_path / "file" / "cache"))
+        lookup = SymbolFinder(cfg).find(win_module(natives), "pdb")
+    assert lookup.file is None
+    assert lookup.problems[0].startswith(f"cache {tmp_path / 'file' / 'cache'}: cannot write"), lookup
+
+
+def test_stale_temporary_files_are_pruned(tmp_path: Path) -> None:
+    cache = SymbolCache(str(tmp_path / "cache"))
+    with cache.writing(("a.pdb", "A" * 33, "a.sym")) as (fh, tmp):
+        fh.write(b"MODULE")
+        kept = Path(tmp)
+        old = kept.with_name(".tmp-old")
+        old.write_bytes(b"x")
+        os.utime(old, (time.time() - 2 * 86400,) * 2)
+        assert cache.prune_temp() == 1 and kept.exists() and not old.exists()
+    assert not kept.exists()  # not committed: removed

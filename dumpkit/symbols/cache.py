@@ -8,12 +8,16 @@ Files (found on a server, or expanded from a local ``.pd_``) are kept in the lay
     CACHE/app.exe/CODEID/app.exe           PE
     CACHE/BUILDID/executable, debuginfo    ELF by build-id
     CACHE/.misses/ab/<sha256>.json         remembered misses (see below)
+    CACHE/.tmp/.tmp-*                      downloads and expansions in progress
 
-A file enters only after its id was checked, through a temporary file in its final directory
-(``.tmp-*``), ``fsync`` and ``rename``: readers see the whole file or none, and two writers of
-the same file both leave a good one. A *miss* ("no remote source had it") is remembered per
-remote-source set for ``miss_ttl`` seconds; a lookup that met a server error for
-``error_ttl`` seconds only, so a flaky server is asked again soon.
+A file enters only after its id was checked, through a temporary file (``CACHE/.tmp/.tmp-*``,
+the same file system), ``fsync`` and ``rename``: readers see the whole file or none, and two
+writers of the same file both leave a good one. Temporary files of killed processes are pruned
+after a day (:meth:`SymbolCache.prune_temp`, run when a finder starts).
+
+A *miss* ("no remote source had it") is remembered per remote-source set for ``miss_ttl``
+seconds; a lookup that met a server error for ``error_ttl`` seconds only, so a flaky server is
+asked again soon.
 """
 from __future__ import annotations
 
@@ -60,11 +64,11 @@ class SymbolCache:
 
     @contextlib.contextmanager
     def writing(self, rel: tuple[str, ...]) -> Iterator[tuple[BinaryIO, str]]:
-        """A temporary file next to ``rel``'s place and its path; the caller fills it and calls
-        :meth:`commit`, else it is removed when the block ends."""
-        final = self.path(rel)
-        os.makedirs(os.path.dirname(final), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(final))
+        """A temporary file (in ``root/.tmp``, the same file system) for ``rel`` and its path;
+        the caller fills it and calls :meth:`commit`, else it is removed when the block ends."""
+        self.path(rel)
+        os.makedirs(os.path.join(self.root, ".tmp"), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.join(self.root, ".tmp"))
         try:
             with os.fdopen(fd, "w+b") as fh:
                 yield fh, tmp
@@ -78,6 +82,7 @@ class SymbolCache:
         fh.flush()
         os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
+        os.makedirs(os.path.dirname(final), exist_ok=True)
         os.replace(tmp, final)
         with contextlib.suppress(OSError):  # make the rename durable too (best effort)
             dfd = os.open(os.path.dirname(final), os.O_RDONLY)
@@ -86,6 +91,19 @@ class SymbolCache:
             finally:
                 os.close(dfd)
         return final
+
+    def prune_temp(self, older_than: float = 86400.0) -> int:
+        """Remove temporary files left by killed processes (older than ``older_than`` seconds;
+        a live download is bounded by the client's deadline); returns how many. Best effort."""
+        removed = 0
+        cutoff = time.time() - older_than
+        with contextlib.suppress(OSError), os.scandir(os.path.join(self.root, ".tmp")) as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):
+                    if entry.name.startswith(".tmp-") and entry.stat().st_mtime < cutoff:
+                        os.unlink(entry.path)
+                        removed += 1
+        return removed
 
     def _miss_path(self, key: str, sources: str) -> str:
         digest = hashlib.sha256(f"{sources}\0{key}".encode("utf-8", "surrogatepass")).hexdigest()

@@ -27,6 +27,7 @@ class SymbolFinder:
     def __init__(self, config: SymbolConfig) -> None:
         self.config = config
         self.cache = SymbolCache(config.cache_dir)
+        self.cache.prune_temp()
         self.client = HttpClient(timeout=config.timeout, deadline=config.deadline,
                                  retries=config.retries, backoff=config.backoff,
                                  max_bytes=config.max_download, max_connections=config.max_connections)
