@@ -371,15 +371,22 @@ def test_server_error_is_retried_boundedly_and_remembered_briefly(tmp_path: Path
     assert remembered.file is None and "(remembered)" in remembered.problems[0]
 
 
-@pytest.mark.parametrize("handler,words", [(EndlessHandler, "sent more than the 1048576 byte cap"),
-                                           (HugeDeclaredHandler, "declares 10737418240 bytes"),
-                                           (GarbageHandler, "bad response")])
+@pytest.mark.parametrize("handler,words,down", [
+    (EndlessHandler, "sent more than the 1048576 byte cap", False),
+    (HugeDeclaredHandler, "declares 10737418240 bytes", False),
+    (GarbageHandler, "bad response", True)])
 def test_huge_or_garbage_answers_are_refused(tmp_path: Path, natives: Natives,
-                                             handler: type, words: str) -> None:
-    with serve(handler) as (url, _):
+                                             handler: type, words: str, down: bool) -> None:
+    with serve(handler) as (url, server):
         cfg = config(tmp_path, servers=[url], max_download=1 << 20, retries=0)
-        lookup = SymbolFinder(cfg).find(win_module(natives), "breakpad")
+        finder = SymbolFinder(cfg)
+        lookup = finder.find(win_module(natives), "breakpad")
+        asked = len(server.log)
+        after = finder.find(win_module(natives), "pdb")
     assert lookup.file is None and lookup.problems[0].startswith(url) and words in lookup.problems[0], lookup
+    # a file over the cap is that file's fault; garbage instead of HTTP is the server's
+    assert after.file is None and ("not asked" in after.problems[0]) is down, after
+    assert len(server.log) == asked + (0 if down else 2)
     cache = Path(cfg.cache_dir)
     assert no_temp_files(cache) and not [p for p in cache.rglob("*.sym")]
 

@@ -38,10 +38,11 @@ USER_AGENT = "dumpkit-symbols/1"
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """The outcome of one GET: ``ok`` (body written), ``missing`` (the server has no such file)
-    or ``error`` (the server failed: timeout, 5xx, garbage, over the cap); ``reason`` for both."""
+    """The outcome of one GET: ``ok`` (body written), ``missing`` (the server has no such file),
+    ``refused`` (a file over the size cap) or ``error`` (the server failed: timeout, connection,
+    5xx, garbage); ``reason`` for all but ``ok``."""
 
-    status: Literal["ok", "missing", "error"]
+    status: Literal["ok", "missing", "refused", "error"]
     reason: str = ""
     size: int = 0
 
@@ -193,7 +194,7 @@ class HttpClient:
     def _body(self, response: http.client.HTTPResponse, sink: BinaryIO, watch: _Watch) -> Fetched:
         declared = response.headers.get("Content-Length")
         if declared is not None and declared.strip().isdigit() and int(declared) > self.max_bytes:
-            return Fetched("error", f"declares {int(declared)} bytes, more than the {self.max_bytes} "
+            return Fetched("refused", f"declares {int(declared)} bytes, more than the {self.max_bytes} "
                                     "byte cap")
         size = 0
         while True:
@@ -204,7 +205,7 @@ class HttpClient:
                 break
             size += len(chunk)
             if size > self.max_bytes:
-                return Fetched("error", f"sent more than the {self.max_bytes} byte cap")
+                return Fetched("refused", f"sent more than the {self.max_bytes} byte cap")
             sink.write(chunk)
         if declared is not None and declared.strip().isdigit() and size < int(declared):
             raise _Retry(f"body ended after {size} of {int(declared)} bytes")

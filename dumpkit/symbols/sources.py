@@ -171,6 +171,8 @@ class _Remote:
                 fetched = self.client.get(url, fh)
                 if fetched.status == "missing":
                     return Answer()
+                if fetched.status == "refused":  # this file, not the server: go on asking it
+                    return Answer(problems=[f"{url}: {fetched.reason}; refused"], error=True)
                 if fetched.status == "error":
                     return Answer(problems=[f"{url}: {fetched.reason}"], error=True, down=fetched.reason)
                 fh.flush()
