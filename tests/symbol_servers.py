@@ -290,3 +290,14 @@ class SlowMissHandler(HangHandler):
         with server.counter:  # type: ignore[attr-defined]
             server.in_flight -= 1  # type: ignore[attr-defined]
         self.send_error(404)
+
+
+class FlakyHandler(StaticHandler):
+    """HTTP 503 for the first request, then the static files."""
+
+    def do_GET(self) -> None:
+        if not self.server.log:  # type: ignore[attr-defined]
+            self.server.log.append(self.path)  # type: ignore[attr-defined]
+            self.send_error(503)
+            return
+        super().do_GET()

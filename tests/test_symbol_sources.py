@@ -28,6 +28,7 @@ from dumpkit.symbols.locate import Finder
 from tests.symbol_servers import (
     EndlessHandler,
     ErrorHandler,
+    FlakyHandler,
     GarbageHandler,
     HangHandler,
     HugeDeclaredHandler,
@@ -543,3 +544,15 @@ def test_stale_temporary_files_are_pruned(tmp_path: Path) -> None:
         os.utime(old, (time.time() - 2 * 86400,) * 2)
         assert cache.prune_temp() == 1 and kept.exists() and not old.exists()
     assert not kept.exists()  # not committed: removed
+
+
+def test_a_server_error_is_not_remembered_for_long(tmp_path: Path, natives: Natives) -> None:
+    symstore(tmp_path / "www", natives)
+    with serve(FlakyHandler, tmp_path / "www") as (url, _):
+        finder = SymbolFinder(config(tmp_path, servers=[url], retries=0, error_ttl=0.3))
+        first = finder.find(win_module(natives), "pdb")
+        assert first.file is None and "HTTP 503" in first.problems[0]
+        assert finder.find(win_module(natives), "pdb") == first  # within error_ttl: the same answer
+        time.sleep(0.4)
+        again = finder.find(win_module(natives), "pdb")  # the same process asks again
+    assert again.file is not None and again.problems == ()
