@@ -556,3 +556,22 @@ def test_a_server_error_is_not_remembered_for_long(tmp_path: Path, natives: Nati
         time.sleep(2.1)
         again = finder.find(win_module(natives), "pdb")  # the same process asks again
     assert again.file is not None and again.problems == ()
+
+
+def test_server_path_casing_option(tmp_path: Path, natives: Natives) -> None:
+    """A store holding everything lower-case (as SSQP writes it) needs ``casing="lower"``."""
+    pid = natives.pdb_id["a"].lower()
+    put(tmp_path / "www" / "w.pdb" / pid / "w.pdb", natives.pdb["a"])
+    module = win_module(natives, pdb="W.PDB")
+    with serve(StaticHandler, tmp_path / "www") as (url, server):
+        plain = SymbolFinder(config(tmp_path, servers=[url], cache_dir=str(tmp_path / "c1")))
+        assert plain.find(module, "pdb").file is None
+        assert server.log[0] == f"/W.PDB/{natives.pdb_id['a']}/W.PDB"
+        lower = SymbolFinder(config(tmp_path, servers=[url], cache_dir=str(tmp_path / "c2"), casing="lower"))
+        found = lower.find(module, "pdb")
+    assert found.file is not None and filecmp.cmp(found.file.path, natives.pdb["a"], shallow=False)
+    assert server.log[-1] == f"/w.pdb/{pid}/w.pdb"
+    with pytest.raises(ValueError):
+        SymbolConfig.from_options(casing="title")
+    assert (SymbolConfig.from_options(casing="lower", debuginfod=()).fingerprint()
+            != SymbolConfig.from_options(debuginfod=()).fingerprint())

@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 from urllib.parse import urlsplit
 
 __all__ = ["DEFAULT_MAX_DOWNLOAD", "SymbolConfig", "debuginfod_urls_from_env", "default_cache_dir"]
@@ -68,6 +69,11 @@ class SymbolConfig:
     error_ttl: float = 60.0  # seconds a lookup that met a server error is remembered
     max_connections: int = 4  # concurrent requests per process
     max_cab_members: int = 16
+    #: Case of symbol-server paths: ``default`` as Microsoft's symstore writes them (names as the
+    #: module gives them, GUID+age upper-case); ``lower``/``upper`` for servers on case-sensitive
+    #: storage that hold everything in one case (SSQP-style stores lower-case), as
+    #: symbolicator's per-source ``casing`` option. ASCII letters only; debuginfod is not affected.
+    casing: Literal["default", "lower", "upper"] = "default"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dirs", tuple(os.path.abspath(d) for d in self.dirs))
@@ -82,6 +88,8 @@ class SymbolConfig:
         for name in ("timeout", "deadline"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive")
+        if self.casing not in ("default", "lower", "upper"):
+            raise ValueError(f"casing must be default, lower or upper, not {self.casing!r}")
         if self.retries < 0 or self.retries > 10:
             raise ValueError("retries must be between 0 and 10")
 
@@ -89,7 +97,8 @@ class SymbolConfig:
     def from_options(cls, *, symbols: Iterable[str] = (), symbol_servers: Iterable[str] = (),
                      debuginfod: Iterable[str] | None = None, symbol_cache: str | None = None,
                      offline: bool = False, sysroot: str | None = None,
-                     max_download: int | None = None, timeout: float | None = None) -> SymbolConfig:
+                     max_download: int | None = None, timeout: float | None = None,
+                     casing: str | None = None) -> SymbolConfig:
         """The configuration for CLI-style options; ``None`` keeps the default (``DEBUGINFOD_URLS``,
         the XDG cache dir). Raises ``ValueError`` with a usage message for a bad URL or limit."""
         kwargs: dict[str, object] = {"dirs": tuple(symbols), "servers": tuple(symbol_servers),
@@ -102,6 +111,8 @@ class SymbolConfig:
             kwargs["max_download"] = max_download
         if timeout is not None:
             kwargs["timeout"] = timeout
+        if casing is not None:
+            kwargs["casing"] = casing
         return cls(**kwargs)  # type: ignore[arg-type]
 
     @property
@@ -115,15 +126,17 @@ class SymbolConfig:
         return bool(self.dirs or self.remote or self.sysroot)
 
     def fingerprint(self) -> str:
-        """16 hex digits naming what changes documents: the sources in order, the offline flag
-        and the size cap (not the cache path, timeouts or retries)."""
+        """16 hex digits naming what changes documents: the sources in order, the offline flag,
+        the size cap and the server path casing (not the cache path, timeouts or retries)."""
         facts = {"dirs": list(self.dirs), "servers": list(self.servers),
                  "debuginfod": list(self.debuginfod), "sysroot": self.sysroot,
                  "offline": self.offline, "max_download": self.max_download}
+        if self.casing != "default":  # keeps fingerprints made before the option unchanged
+            facts["casing"] = self.casing
         blob = json.dumps(facts, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
     def remote_fingerprint(self) -> str:
         """16 hex digits naming the remote sources: the key of remembered misses."""
-        blob = json.dumps([list(self.servers), list(self.debuginfod)]).encode()
+        blob = json.dumps([list(self.servers), list(self.debuginfod), self.casing]).encode()
         return hashlib.sha256(blob).hexdigest()[:16]

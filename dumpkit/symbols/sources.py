@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 from urllib.parse import quote
@@ -41,6 +42,11 @@ class Answer:
     problems: list[str] = field(default_factory=list)
     error: bool = False
     down: str | None = None  # the server itself failed (timeout, 5xx, garbage): why
+
+
+def _ascii_case(text: str, change: Callable[[str], str]) -> str:
+    """``text`` with its ASCII letters (only) changed by ``change``."""
+    return "".join(change(ch) if ch.isascii() else ch for ch in text)
 
 
 def _inside(root: str, rel: tuple[str, ...]) -> str | None:
@@ -192,6 +198,13 @@ class _Remote:
 
 class SymbolServer(_Remote):
     """A Breakpad / Microsoft symstore / build-id HTTP symbol server."""
+
+    def url(self, rel: tuple[str, ...]) -> str:
+        if self.cfg.casing == "lower":
+            rel = tuple(_ascii_case(part, str.lower) for part in rel)
+        elif self.cfg.casing == "upper":
+            rel = tuple(_ascii_case(part, str.upper) for part in rel)
+        return super().url(rel)
 
     def paths(self, key: SymbolKey) -> list[tuple[tuple[str, ...], bool]]:
         out = [(key.layouts()[0], False)]
