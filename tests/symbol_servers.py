@@ -301,3 +301,20 @@ class FlakyHandler(StaticHandler):
             self.send_error(503)
             return
         super().do_GET()
+
+
+class RedirectHandler(StaticHandler):
+    """``/moved/...`` redirects to the same path without the prefix; ``/evil/...`` to an ftp:
+    URL (urllib itself refuses file:)."""
+
+    def do_GET(self) -> None:
+        if self.path.startswith(("/moved/", "/evil/")):
+            self.server.log.append(self.path)  # type: ignore[attr-defined]
+            self.send_response(302)
+            evil = "ftp://127.0.0.1/etc/passwd"
+            target = self.path[len("/moved"):] if self.path.startswith("/moved/") else evil
+            self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()

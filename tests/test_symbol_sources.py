@@ -33,6 +33,7 @@ from tests.symbol_servers import (
     HangHandler,
     HugeDeclaredHandler,
     Natives,
+    RedirectHandler,
     SlowMissHandler,
     StaticHandler,
     TrickleHandler,
@@ -575,3 +576,31 @@ def test_server_path_casing_option(tmp_path: Path, natives: Natives) -> None:
         SymbolConfig.from_options(casing="title")
     assert (SymbolConfig.from_options(casing="lower", debuginfod=()).fingerprint()
             != SymbolConfig.from_options(debuginfod=()).fingerprint())
+
+
+def test_no_urllib_handler_subclasses_are_added() -> None:
+    """volatility3 instantiates every urllib BaseHandler subclass in the process: add none."""
+    import urllib.request
+
+    import dumpkit.symbols.http  # noqa: F401
+
+    todo, seen = [urllib.request.BaseHandler], []
+    while todo:
+        cls = todo.pop()
+        seen.append(cls)
+        todo += cls.__subclasses__()
+    assert not [c for c in seen if c.__module__.startswith("dumpkit")]
+
+
+def test_redirects_are_followed_to_http_only(tmp_path: Path, natives: Natives) -> None:
+    symstore(tmp_path / "www", natives)
+    with serve(RedirectHandler, tmp_path / "www", "moved/") as (moved, _), \
+            serve(RedirectHandler, tmp_path / "www", "evil/") as (evil, _):
+        found = SymbolFinder(config(tmp_path, servers=[moved], cache_dir=str(tmp_path / "c1"))).find(
+            win_module(natives), "pdb")
+        refused = SymbolFinder(config(tmp_path, servers=[evil], cache_dir=str(tmp_path / "c2"))).find(
+            win_module(natives), "breakpad")
+    assert found.file is not None and filecmp.cmp(found.file.path, natives.pdb["a"], shallow=False)
+    assert refused.file is None and not list((tmp_path / "c2").rglob("*.sym"))
+    assert refused.problems[0].startswith(evil)
+    assert "redirect to 'ftp://127.0.0.1/etc/passwd' refused" in refused.problems[0]

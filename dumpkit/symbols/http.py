@@ -27,7 +27,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 __all__ = ["Fetched", "HttpClient"]
 
@@ -82,35 +82,33 @@ def _watched(base: type[http.client.HTTPConnection], watch: _Watch) -> type[http
     return Watched
 
 
-class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, watch: _Watch) -> None:
-        super().__init__()
-        self.watch = watch
+def _handlers(watch: _Watch, client: HttpClient) -> list[urllib.request.BaseHandler]:
+    """Stock urllib handlers whose connections ``watch`` sees and whose redirects go to http(s)
+    only (never ftp or file). Instances are patched rather than classes subclassed: some
+    libraries (volatility3) instantiate every ``BaseHandler`` subclass in the process."""
+    plain = urllib.request.HTTPHandler()
+    secure = urllib.request.HTTPSHandler()
+    redirects = urllib.request.HTTPRedirectHandler()
+    stock_redirect = redirects.redirect_request
 
-    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_watched(http.client.HTTPConnection, self.watch), req)
+    def http_open(req: urllib.request.Request) -> http.client.HTTPResponse:
+        return plain.do_open(_watched(http.client.HTTPConnection, watch), req)
 
+    def https_open(req: urllib.request.Request) -> http.client.HTTPResponse:
+        return secure.do_open(_watched(http.client.HTTPSConnection, watch), req,
+                              context=client.ssl_context())
 
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, watch: _Watch, client: HttpClient) -> None:
-        super().__init__()
-        self.watch = watch
-        self.client = client
-
-    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_watched(http.client.HTTPSConnection, self.watch), req,
-                            context=self.client.ssl_context())
-
-
-class _Redirects(urllib.request.HTTPRedirectHandler):
-    """Redirects to http(s) only (never ftp or file)."""
-
-    def redirect_request(self, req: urllib.request.Request, fp: object, code: int, msg: str,
-                         headers: object, newurl: str) -> urllib.request.Request | None:
+    def redirect_request(req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> urllib.request.Request | None:
         if not newurl.lower().startswith(("http://", "https://")):
             raise urllib.error.HTTPError(req.full_url, code, f"redirect to {newurl[:80]!r} refused",
-                                         headers, fp)  # type: ignore[arg-type]
-        return super().redirect_request(req, fp, code, msg, headers, newurl)  # type: ignore[arg-type]
+                                         headers, fp)
+        return stock_redirect(req, fp, code, msg, headers, newurl)
+
+    plain.http_open = http_open  # type: ignore[method-assign]
+    secure.https_open = https_open  # type: ignore[method-assign]
+    redirects.redirect_request = redirect_request  # type: ignore[method-assign]
+    return [plain, secure, redirects]
 
 
 class _Retry(Exception):
@@ -158,7 +156,7 @@ class HttpClient:
         watch = _Watch()
         timer = threading.Timer(self.deadline, watch.expire)
         timer.daemon = True
-        opener = urllib.request.build_opener(_HTTPHandler(watch), _HTTPSHandler(watch, self), _Redirects())
+        opener = urllib.request.build_opener(*_handlers(watch, self))
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
         timer.start()
         try:
@@ -168,6 +166,8 @@ class HttpClient:
                 exc.close()
                 if exc.code in (408, 429) or exc.code >= 500:
                     raise _Retry(f"HTTP {exc.code}") from None
+                if 300 <= exc.code < 400:  # a redirect refused, or too many of them
+                    return Fetched("refused", f"HTTP {exc.code}: {exc.reason}")
                 return Fetched("missing", f"HTTP {exc.code}")
             with response:
                 return self._body(response, sink, watch)
