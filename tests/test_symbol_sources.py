@@ -351,12 +351,14 @@ def test_hanging_server_costs_one_timeout_budget(tmp_path: Path, natives: Native
 
 
 def test_trickling_server_is_cut_at_the_deadline(tmp_path: Path, natives: Natives) -> None:
-    with serve(TrickleHandler) as (url, _):
-        cfg = config(tmp_path, servers=[url], timeout=2.0, deadline=1.0, retries=0)
+    with serve(TrickleHandler) as (url, server):
+        cfg = config(tmp_path, servers=[url], timeout=2.0, deadline=1.0, retries=2)
         start = time.monotonic()
         lookup = SymbolFinder(cfg).find(win_module(natives), "breakpad")
         assert time.monotonic() - start < 8
-    assert lookup.file is None and "did not finish within 1 s" in lookup.problems[0]
+        assert len(server.log) == 1  # a spent deadline is not retried
+    assert lookup.file is None and lookup.problems == (
+        f"{url}w.pdb/{natives.pdb_id['a']}/w.sym: did not finish within 1 s",)
     assert no_temp_files(Path(cfg.cache_dir))
 
 
@@ -604,3 +606,17 @@ def test_redirects_are_followed_to_http_only(tmp_path: Path, natives: Natives) -
     assert refused.file is None and not list((tmp_path / "c2").rglob("*.sym"))
     assert refused.problems[0].startswith(evil)
     assert "redirect to 'ftp://127.0.0.1/etc/passwd' refused" in refused.problems[0]
+
+
+def test_a_failing_server_rests_longer_each_time(tmp_path: Path, natives: Natives) -> None:
+    with serve(ErrorHandler) as (url, server):
+        finder = SymbolFinder(config(tmp_path, servers=[url], retries=0, error_ttl=1.0))
+        modules = [Module(base=0, size=1, path=f"m{i}.dll", debug_id=f"{i:032X}1", debug_file=f"m{i}.pdb")
+                   for i in range(3)]
+        assert "HTTP 500" in finder.find(modules[0], "breakpad").problems[0]
+        time.sleep(1.2)  # the first rest (1 s) is over: asked again, fails again
+        assert "HTTP 500" in finder.find(modules[1], "breakpad").problems[0]
+        # the second rest is 2 s: not asked yet
+        rested = finder.find(modules[2], "breakpad").problems[0]
+        assert "not asked" in rested and "2 time(s) in a row" in rested
+        assert len(server.log) == 2

@@ -10,7 +10,8 @@ everything dumpkit needs beyond it is a few lines here:
 - ``max_bytes``: a declared ``Content-Length`` over the cap is refused, a body is streamed to the
   caller's file and cut off past the cap (memory use is one 64 KiB chunk);
 - retries with doubling backoff (bounded: ``retries`` extra attempts, at most 8 s apart) after
-  timeouts, connection errors, garbage instead of HTTP, 408, 429 and 5xx; other 4xx are misses;
+  timeouts, connection errors, garbage instead of HTTP, 408, 429 and 5xx (not after a spent
+  deadline); other 4xx are misses;
 - ``max_connections`` requests at a time per process (a semaphore).
 
 :meth:`HttpClient.get` never raises for network or server trouble: its :class:`Fetched` says
@@ -172,16 +173,17 @@ class HttpClient:
             with response:
                 return self._body(response, sink, watch)
         except _Retry:
+            if watch.expired:  # a whole deadline spent: not worth another one
+                return Fetched("error", self._late(watch))
             raise
-        except TimeoutError:
-            raise _Retry(self._late(watch)) from None
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError):
+        except (TimeoutError, urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            if watch.expired:  # a whole deadline spent: not worth another one
+                return Fetched("error", self._late(watch))
+            if isinstance(exc, TimeoutError) or (isinstance(exc, urllib.error.URLError)
+                                                 and isinstance(exc.reason, TimeoutError)):
                 raise _Retry(self._late(watch)) from None
-            raise _Retry(f"cannot connect: {exc.reason}") from None
-        except (http.client.HTTPException, OSError) as exc:
-            if watch.expired:
-                raise _Retry(self._late(watch)) from None
+            if isinstance(exc, urllib.error.URLError):
+                raise _Retry(f"cannot connect: {exc.reason}") from None
             raise _Retry(f"bad response: {type(exc).__name__}: {exc}"[:200]) from None
         finally:
             timer.cancel()

@@ -10,8 +10,8 @@
 
 Every file is checked to carry the key's id before it is used or cached; a file of another id
 is a problem line naming where it was found. Remote sources stop asking a server that just
-failed (for ``error_ttl`` seconds), so a hanging server costs one timeout budget, not one per
-module.
+failed (for ``error_ttl`` seconds, doubled for each failure in a row, at most ``miss_ttl``), so
+a hanging server costs one timeout budget now and then, not one per module.
 """
 from __future__ import annotations
 
@@ -142,6 +142,7 @@ class _Remote:
         self._lock = threading.Lock()
         self._down_until = 0.0
         self._down_reason = ""
+        self._failures = 0
 
     def paths(self, key: SymbolKey) -> list[tuple[tuple[str, ...], bool]]:
         """(relative path, is compressed) pairs to try for ``key``, in order."""
@@ -161,14 +162,22 @@ class _Remote:
             got = self._fetch(url, key, packed)
             answer.problems += got.problems
             if got.path is not None:
+                with self._lock:
+                    self._failures = 0
                 answer.path = got.path
                 return answer
             answer.error |= got.error
             if got.down is not None:
-                with self._lock:
-                    self._down_until = time.monotonic() + self.cfg.error_ttl
-                    self._down_reason = f"it failed {self.cfg.error_ttl:g} s ago or less ({got.down})"
+                with self._lock:  # rest error_ttl, doubled for each failure in a row (to miss_ttl)
+                    self._failures += 1
+                    rest = min(self.cfg.error_ttl * 2 ** (self._failures - 1),
+                               max(self.cfg.miss_ttl, self.cfg.error_ttl))
+                    self._down_until = time.monotonic() + rest
+                    self._down_reason = f"it failed {self._failures} time(s) in a row, last: {got.down}"
                 break
+        else:
+            with self._lock:
+                self._failures = 0
         return answer
 
     def _fetch(self, url: str, key: SymbolKey, packed: bool) -> Answer:
