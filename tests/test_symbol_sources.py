@@ -616,7 +616,7 @@ def test_a_failing_server_rests_longer_each_time(tmp_path: Path, natives: Native
         assert "HTTP 500" in finder.find(modules[0], "breakpad").problems[0]
         time.sleep(1.2)  # the first rest (1 s) is over: asked again, fails again
         assert "HTTP 500" in finder.find(modules[1], "breakpad").problems[0]
-        # the second rest is 2 s: not asked yet
+        time.sleep(1.2)  # the second rest is 2 s: not asked yet
         rested = finder.find(modules[2], "breakpad").problems[0]
         assert "not asked" in rested and "2 time(s) in a row" in rested
         assert len(server.log) == 2
