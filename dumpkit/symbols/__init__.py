@@ -8,5 +8,9 @@
 - *contents* (Breakpad ``.sym``, PDB, PE, ELF/DWARF, Mach-O through Sentry's ``symbolic``)
   turn such a file into names, source lines, inline chains and CFI for the unwinder.
 
+Sources: ``config`` (SymbolConfig), ``keys`` (safe names, layouts), ``identity`` (id checks),
+``cache``, ``http``, ``cab``, ``sources`` and ``finder`` (SymbolFinder, the Finder); README.md
+in this directory gives the layouts, the order and the cache.
+
 This package knows modules (``dumpkit.model.Module``: names and ids) and files, never a reader.
 """
