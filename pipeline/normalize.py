@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dumpkit
-from dumpkit.errors import DumpkitError
+from dumpkit.errors import INTERNAL_ERROR, INTERNAL_ERROR_LOG_FLAG, DumpkitError
 from dumpkit.model import PC_REGISTER, CrashInfo, Dump, Frame, Module, Thread
 from dumpkit.unwind import SymbolStore, unwind_dump
 from pipeline import names
@@ -295,11 +295,11 @@ def document_for(path: str, *, sha256: str | None = None, container: list[str] |
     except DumpkitError as exc:
         code, message, structure, offset = exc.code, exc.message, exc.structure, exc.offset
     except DocumentInvalid as exc:
-        log.error("%s: document failed its schema: %s", shown, exc)
-        code, message, structure, offset = "internal_error", str(exc), None, None
+        log.error("%s: document failed its schema: %s", shown, exc, extra={INTERNAL_ERROR_LOG_FLAG: True})
+        code, message, structure, offset = INTERNAL_ERROR, str(exc), None, None
     except Exception as exc:  # a reader bug must not stop a batch
-        log.exception("%s: unexpected error while reading", shown)
-        code, message, structure, offset = "internal_error", f"{type(exc).__name__}: {exc}", None, None
+        log.exception("%s: unexpected error while reading", shown, extra={INTERNAL_ERROR_LOG_FLAG: True})
+        code, message, structure, offset = INTERNAL_ERROR, f"{type(exc).__name__}: {exc}", None, None
     fmt = None
     with contextlib.suppress(DumpkitError):
         fmt = dumpkit.detect(path)
