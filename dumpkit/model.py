@@ -22,21 +22,34 @@ __all__ = [
     "FP_REGISTER",
     "PC_REGISTER",
     "SP_REGISTER",
+    "ByteOrder",
     "CrashInfo",
     "CrashKind",
     "Diagnostic",
     "Dump",
+    "FrameTrust",
     "MemoryRegion",
     "Module",
     "ProcessInfo",
+    "ProductType",
     "Severity",
+    "SourceFormat",
     "SourceInfo",
     "SystemInfo",
     "Thread",
 ]
 
+# Closed sets: each Literal is checked against the enum of schemas/dump.schema.json by
+# tests/test_closed_sets.py.
 Severity = Literal["info", "warning", "error"]
 CrashKind = Literal["exception", "signal", "bugcheck", "panic", "none"]
+SourceFormat = Literal["minidump", "windows_kernel_dump", "elf_core", "kdump_compressed",
+                       "makedumpfile_flattened"]
+ByteOrder = Literal["little", "big"]
+#: How a frame was found: the thread's context, unwind info, the frame-pointer chain, a stack scan.
+FrameTrust = Literal["context", "cfi", "frame_pointer", "scan"]
+#: Windows' product type (VER_NT_WORKSTATION / _DOMAIN_CONTROLLER / _SERVER).
+ProductType = Literal["workstation", "domain_controller", "server"]
 
 #: Register that holds the instruction pointer / stack pointer / frame pointer, per CPU.
 PC_REGISTER = {"x86": "eip", "amd64": "rip", "arm": "pc", "arm64": "pc", "ppc": "srr0",
@@ -68,12 +81,12 @@ class SourceInfo:
 
     path: str
     size: int
-    format: str  # "minidump", "windows_kernel_dump", "elf_core", "linux_vmcore", "kdump_compressed"
+    format: SourceFormat
     variant: str | None = None  # "normal", "full-memory", "complete", "kernel", "small", ...
     sha256: str | None = None  # filled by callers that hash (the pipeline); readers never read it all
     created: int | None = None  # seconds since the Unix epoch, from the dump itself
     container: list[str] = field(default_factory=list)  # outermost first, e.g. ["a.tar.gz", "x.zip"]
-    byte_order: Literal["little", "big"] = "little"
+    byte_order: ByteOrder = "little"
     #: Notable format facts (stream list, header flags, ...), name -> short value.
     details: dict[str, str | int | bool] = field(default_factory=dict)
 
@@ -91,7 +104,7 @@ class SystemInfo:
     cpu_description: str | None = None  # family/model/stepping or midr, as recorded
     cpu_features: str | None = None
     page_size: int | None = None
-    product_type: str | None = None  # workstation / server / domain controller
+    product_type: ProductType | None = None
 
 
 @dataclass(slots=True)
@@ -128,7 +141,7 @@ class Frame:
     """One stack frame found by the unwinder (``dumpkit/unwind``)."""
 
     pc: int  # instruction address: the context's pc, or a caller's return address
-    trust: str  # how it was found: "context", "cfi", "frame_pointer", "scan"
+    trust: str  # a FrameTrust (typed as str until dumpkit/unwind/ hands FrameTrust values)
     sp: int | None = None
     module: str | None = None  # module name (file name part)
     module_offset: int | None = None

@@ -28,6 +28,7 @@ from dumpkit.readers.minidump_context import ContextError, read_registers
 from dumpkit.readers.minidump_crash import crash_from_exception
 from dumpkit.readers.minidump_memory import region_from_info, stacks_from_memory
 from dumpkit.readers.minidump_modules import module_from_entry, unloaded_from_entry
+from dumpkit.readers.windows_common import product_type
 
 __all__ = ["STREAM_NAMES", "read"]
 
@@ -58,7 +59,6 @@ STREAM_NAMES = {
 }
 #: Directory entries that carry nothing (Breakpad rewrites streams it could not write as type 0).
 _PLACEHOLDERS = {ST.unused, ST.reserved0, ST.reserved1, ST.last_reserved}
-_PRODUCT_TYPES = {1: "workstation", 2: "domain_controller", 3: "server"}
 _DIAGNOSTICS_PER_CODE = 50
 
 
@@ -194,7 +194,7 @@ class _Reader:
         # elsewhere BuildNumber is the patch level; macOS / iOS builds ("20G630") are in the CSD
         system.cpu_count = body.num_processors or None
         if self.os == "windows":
-            system.product_type = _PRODUCT_TYPES.get(int(body.product_type))
+            system.product_type = product_type(body.product_type)
         if body.ofs_csd_version:
             csd = self._try(ST.system_info, lambda: utf16(body.csd_version.buffer))
             system.os_detail = csd or None
