@@ -36,6 +36,10 @@ VARIANTS = {DT.full.value: "complete", DT.summary.value: "summary", DT.header.va
             DT.automatic.value: "automatic", DT.kernel_range.value: "kernel-range",
             DT.kernel_and_user_range.value: "kernel-and-user-range",
             DT.complete_range.value: "complete-range"}
+#: Pointer width (bytes) of each machine: a header of the other width contradicts itself.
+MACHINE_WIDTH = {"x86": 4, "arm": 4, "amd64": 8, "arm64": 8, "ia64": 8}
+#: File offset of MachineImageType in DUMP_HEADER32 / DUMP_HEADER64, by header width.
+MACHINE_FIELD_OFFSET = {4: 0x20, 8: 0x30}
 #: Bugchecks whose second parameter is the faulting address.
 EXCEPTION_BUGCHECKS = {0x1E, 0x7E, 0x8E, 0x1000007E, 0x1000008E}
 _FILETIME_UNIX = 116444736000000000
@@ -87,6 +91,12 @@ def _read(path: str, view: FileView) -> Dump:
     dump_type = int(hdr.dump_type)
     dump = Dump(source=SourceInfo(path=path, size=view.size, format=FORMAT,
                                   variant=VARIANTS.get(dump_type, f"type-{dump_type:#x}")))
+    if MACHINE_WIDTH.get(arch, width) != width:
+        dump.diag("machine_mismatch", f"{name} is a {8 * width}-bit header but MachineImageType "
+                  f"{machine:#x} names {arch}, a {8 * MACHINE_WIDTH[arch]}-bit machine: the header "
+                  "contradicts itself, so its registers and page tables are not interpreted",
+                  severity="error", structure=f"{name}.MachineImageType", offset=MACHINE_FIELD_OFFSET[width])
+        arch = "unknown"
     _fill_header_facts(dump, hdr, width, arch, dump_type)
     header_regs = None
     if hdr.context_record is not None and not isinstance(hdr.context_record, bytes):
