@@ -200,12 +200,11 @@ class MinidumpWriter:
         return crash.kind != "none" or (self.dump.system.os != "windows" and bool(self.dump.threads))
 
     def _crash_thread(self) -> Thread | None:
-        """The thread the exception stream names (the crash's thread, else the one marked crashed)."""
-        crash = self.dump.crash
-        if crash is None:
+        """The thread the exception stream names: the crashing thread (``Dump.crashing_thread``),
+        else the first thread (a Linux DUMP_REQUESTED record names one, as Breakpad does)."""
+        if self.dump.crash is None:
             return None
-        thread = self.dump.thread(crash.thread_id) if crash.thread_id is not None else None
-        return thread or self.dump.crashing_thread or (self.dump.threads[0] if self.dump.threads else None)
+        return self.dump.crashing_thread or (self.dump.threads[0] if self.dump.threads else None)
 
     @property
     def _directory_end(self) -> int:

@@ -212,7 +212,7 @@ def _stack_candidate(kind: str, dump: Dump, thread: Thread, options: ShrinkOptio
 def _candidates(dump: Dump, options: ShrinkOptions) -> list[Candidate]:
     """(kind, [start, end), anchor) in priority order."""
     pc_name = PC_REGISTER.get(dump.system.cpu_arch, "")
-    crashed = _crashing_thread(dump)
+    crashed = dump.crashing_thread
     others = [t for t in dump.threads if t is not crashed]
     out: list[Candidate] = []
     if crashed is not None:
@@ -237,14 +237,6 @@ def _run_containing(pieces: list[tuple[int, int]], anchor: int) -> list[tuple[in
             run = []
         run.append((start, size))
     return run if any(s <= anchor < s + n for s, n in run) else []
-
-
-def _crashing_thread(dump: Dump) -> Thread | None:
-    if dump.crash is not None and dump.crash.thread_id is not None:
-        thread = dump.thread(dump.crash.thread_id)
-        if thread is not None:
-            return thread
-    return dump.crashing_thread
 
 
 def plan_memory(dump: Dump, options: ShrinkOptions,

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FP_REGISTER",
+    "MAX_DIAGNOSTICS_PER_CODE",
     "PC_REGISTER",
     "SP_REGISTER",
     "ByteOrder",
@@ -60,6 +61,9 @@ SP_REGISTER = {"x86": "esp", "amd64": "rsp", "arm": "sp", "arm64": "sp", "ppc": 
                "ppc64": "r1", "mips": "sp", "mips64": "sp", "riscv64": "sp", "riscv32": "sp",
                "s390x": "r15", "sparc": "sp", "sparc64": "sp", "loongarch64": "sp",
                "s390": "r15", "m68k": "sp"}
+#: Diagnostics kept per code by :meth:`Dump.diag` (the rest are counted, not kept).
+MAX_DIAGNOSTICS_PER_CODE = 50
+
 FP_REGISTER = {"x86": "ebp", "amd64": "rbp", "arm": "r11", "arm64": "fp", "riscv64": "s0",
                "mips": "fp", "mips64": "fp", "ppc": "r1", "ppc64": "r1", "s390x": "r11"}
 
@@ -222,10 +226,28 @@ class Dump:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     #: Small text facts from the dump (Linux /proc files, lsb-release, annotations), name -> text.
     annotations: dict[str, str] = field(default_factory=dict)
+    #: code -> (diagnostics of that code so far, the "N more" summary once past the cap)
+    _diag_counts: dict[str, tuple[int, Diagnostic | None]] = field(default_factory=dict, init=False,
+                                                                   repr=False, compare=False)
 
     def diag(self, code: str, message: str, *, severity: Severity = "warning",
              structure: str | None = None, offset: int | None = None) -> None:
-        self.diagnostics.append(Diagnostic(code, message, severity, structure, offset))
+        """Record a diagnostic; the one cap per code (a fuzzed file can yield thousands).
+
+        The first :data:`MAX_DIAGNOSTICS_PER_CODE` of a code are kept; the rest are counted
+        in one info diagnostic of that code ("N more ... not shown").
+        """
+        count, summary = self._diag_counts.get(code, (0, None))
+        count += 1
+        if count <= MAX_DIAGNOSTICS_PER_CODE:
+            self.diagnostics.append(Diagnostic(code, message, severity, structure, offset))
+        else:
+            text = f"{count - MAX_DIAGNOSTICS_PER_CODE} more {code!r} diagnostics not shown"
+            if summary is None:
+                summary = Diagnostic(code, text, "info")
+                self.diagnostics.append(summary)
+            summary.message = text
+        self._diag_counts[code] = (count, summary)
 
     def module_at(self, address: int) -> Module | None:
         """The module containing ``address``; the innermost one (highest base) when spans
@@ -244,6 +266,16 @@ class Dump:
 
     @property
     def crashing_thread(self) -> Thread | None:
+        """The one rule for which thread crashed (every reader of the model asks here).
+
+        The thread the crash record names (``crash.thread_id``, unless the crash kind is
+        ``"none"``) comes first; else the thread a reader marked ``crashed``; else ``None``.
+        """
+        crash = self.crash
+        if crash is not None and crash.kind != "none" and crash.thread_id is not None:
+            named = self.thread(crash.thread_id)
+            if named is not None:
+                return named
         for thread in self.threads:
             if thread.crashed:
                 return thread

@@ -117,14 +117,14 @@ def _crash(dump: Dump) -> Doc | None:
     }
 
 
-def _thread(thread: Thread) -> Doc:
+def _thread(thread: Thread, crashing: Thread | None) -> Doc:
     stack = None
     if thread.stack_start is not None and thread.stack_size is not None:
         stack = {"start": _hex(thread.stack_start), "size": thread.stack_size}
     return {
         "id": thread.id,
         "name": thread.name,
-        "crashed": thread.crashed,
+        "crashed": thread is crashing,  # Dump.crashing_thread owns the rule
         "registers": {name: _hex(value) for name, value in thread.registers.items()},
         "stack": stack,
         "context_source": thread.context_source,
@@ -202,6 +202,7 @@ def normalize(dump: Dump, *, sha256: str | None = None, container: list[str] | N
     if not any(t.frames for t in dump.threads):
         unwind_dump(dump, symbols=symbols, sysroot=sysroot)
     src, sysinfo, proc = dump.source, dump.system, dump.process
+    crashing = dump.crashing_thread
     return {
         "schema_version": SCHEMA_VERSION,
         "dumpkit_version": dumpkit.__version__,
@@ -243,7 +244,7 @@ def normalize(dump: Dump, *, sha256: str | None = None, container: list[str] | N
             "kernel_time_s": proc.kernel_time,
         },
         "crash": _crash(dump),
-        "threads": [_thread(t) for t in dump.threads],
+        "threads": [_thread(t, crashing) for t in dump.threads],
         "modules": [_module(m) for m in dump.modules],
         "unloaded_modules": [_module(m) for m in dump.unloaded_modules],
         "memory": _memory(dump),

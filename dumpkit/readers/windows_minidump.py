@@ -59,7 +59,6 @@ STREAM_NAMES = {
 }
 #: Directory entries that carry nothing (Breakpad rewrites streams it could not write as type 0).
 _PLACEHOLDERS = {ST.unused, ST.reserved0, ST.reserved1, ST.last_reserved}
-_DIAGNOSTICS_PER_CODE = 50
 
 
 def read(path: str) -> Dump:
@@ -98,7 +97,6 @@ class _Reader:
         self._modules()
         self._regions()
         minidump_extras.apply(self.dump, self.streams, self._body)
-        self._finish()
         return self.dump
 
     def _open(self) -> Any:
@@ -372,20 +370,6 @@ class _Reader:
             if bad:
                 self.dump.diag("bad_maps_line", f"{bad} lines of /proc/PID/maps could not be read",
                                structure="LinuxMaps", offset=self.streams[ST.linux_maps].ofs_data)
-
-    def _finish(self) -> None:
-        """Keep at most a few diagnostics per code (a fuzzed directory can yield thousands)."""
-        seen: dict[str, int] = {}
-        kept = []
-        for diag in self.dump.diagnostics:
-            seen[diag.code] = seen.get(diag.code, 0) + 1
-            if seen[diag.code] <= _DIAGNOSTICS_PER_CODE:
-                kept.append(diag)
-        self.dump.diagnostics = kept
-        for code, count in seen.items():
-            if count > _DIAGNOSTICS_PER_CODE:
-                self.dump.diag(code, f"{count - _DIAGNOSTICS_PER_CODE} more {code!r} diagnostics not shown",
-                               severity="info")
 
 
 def _string_at(obj: Any, attribute: str) -> str:
