@@ -36,13 +36,16 @@ from converters.minidump_contexts import LAYOUTS, build_context
 from dumpkit.errors import NotCapturedError
 from dumpkit.model import SP_REGISTER, Dump, MemoryRegion, Thread
 
-__all__ = ["ANNOTATION_STREAMS", "MinidumpWriter", "WriteReport", "WriterOptions"]
+__all__ = ["ANNOTATION_STREAMS", "LINUX_STREAM_OSES", "MinidumpWriter", "WriteReport", "WriterOptions"]
 
 _HEADER_SIZE, _DIRENT_SIZE = 0x20, 12
 _MINIDUMP_VERSION = 0xA793
 _WITH_FULL_MEMORY = 0x2
 _CHUNK = 1 << 20
 _PAGE = 0x1000
+#: Systems whose minidumps get the Breakpad Linux streams: Linux, Android, and the BSDs (which
+#: Breakpad writes as MD_OS_UNIX with the same streams)
+LINUX_STREAM_OSES = ("linux", "android", "netbsd", "openbsd", "freebsd")
 _MAX_RVA32 = 0xFFFFFFFF
 
 #: dump.annotations keys holding the raw text of a Breakpad Linux stream (a source minidump's
@@ -118,7 +121,7 @@ class MinidumpWriter:
         self.dump = dump
         self.options = options or WriterOptions()
         linux = self.options.linux_streams
-        self.linux = dump.system.os in ("linux", "android") if linux is None else linux
+        self.linux = dump.system.os in LINUX_STREAM_OSES if linux is None else linux
         self.linux_payloads = self._linux_payloads()
         self.stream_names = self._stream_names()
         self._meta_size0: int | None = None

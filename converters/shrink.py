@@ -41,8 +41,10 @@ SHRINKABLE_FORMATS = ("minidump", "elf_core", "windows_kernel_dump")
 #: streams left out, in this order, when the metadata alone would not fit the budget
 OPTIONAL_STREAMS = ("LinuxMaps", "MemoryInfoList", "LinuxCpuInfo", "LinuxEnviron", "LinuxAuxv",
                     "UnloadedModuleList")
-#: operating systems of ELF cores that a minidump can name (Breakpad's platform ids)
-ELF_CORE_OSES = ("linux", "android")
+#: operating systems of ELF cores that shrink to a minidump: Linux and Android by their own
+#: platform ids; the BSDs, which have none, as Breakpad writes other Unixes: PlatformId
+#: MD_OS_UNIX with the Linux streams (/proc-style maps, status, command line)
+ELF_CORE_OSES = ("linux", "android", "netbsd", "openbsd", "freebsd")
 
 
 class ShrinkError(DumpkitError):

@@ -23,7 +23,7 @@ from dumpkit.memory import FileView, Segment, SegmentSpace
 from dumpkit.model import Dump, ProcessInfo, SourceInfo, Thread
 from dumpkit.readers import minidump_extras, minidump_linux
 from dumpkit.readers.kaitai import guard, parse
-from dumpkit.readers.minidump_common import ARCH_NAMES, OS_NAMES, attempt, peek_u32, utf16
+from dumpkit.readers.minidump_common import ARCH_NAMES, OS_NAMES, UNIX_CSD_NAMES, attempt, peek_u32, utf16
 from dumpkit.readers.minidump_context import ContextError, read_registers
 from dumpkit.readers.minidump_crash import crash_from_exception
 from dumpkit.readers.minidump_memory import region_from_info, stacks_from_memory
@@ -199,6 +199,8 @@ class _Reader:
             words = csd.split() if csd else []
             if self.os in ("linux", "android") and len(words) > 1 and words[0] == "Linux":
                 system.kernel_release = words[1]  # `uname -srvmo`: "Linux 6.1.0-18-amd64 #1 SMP ..."
+            elif self.os == "unix" and words and words[0] in UNIX_CSD_NAMES:
+                self.os = system.os = UNIX_CSD_NAMES[words[0]]
         cpu = body.cpu
         if isinstance(cpu, MD.CpuInfoX86):
             # dbghelp fills OtherCpuInfo (feature bits) on AMD64 Windows: keep only a plausible vendor
@@ -370,6 +372,7 @@ class _Reader:
             if bad:
                 self.dump.diag("bad_maps_line", f"{bad} lines of /proc/PID/maps could not be read",
                                structure="LinuxMaps", offset=self.streams[ST.linux_maps].ofs_data)
+
 
 
 def _string_at(obj: Any, attribute: str) -> str:
