@@ -54,7 +54,8 @@ ARCH_UNKNOWN = 0xFFFF
 PLATFORM_CODES = {"windows": 2, "unix": 0x8000, "macos": 0x8101, "ios": 0x8102, "linux": 0x8201,
                   "solaris": 0x8202, "android": 0x8203, "ps3": 0x8204, "nacl": 0x8205,
                   "fuchsia": 0x8206}
-_PRODUCT_TYPES = {"workstation": 1, "domain controller": 2, "domain_controller": 2, "server": 3}
+_UNIX_NAMES = {"netbsd": "NetBSD", "openbsd": "OpenBSD", "freebsd": "FreeBSD"}
+_PRODUCT_TYPES = {"workstation": 1, "domain_controller": 2, "server": 3}  # VER_NT_*
 
 THREAD_SIZE = 0x30
 MODULE_SIZE = 0x6C
@@ -115,13 +116,19 @@ def system_info(system: SystemInfo, csd_rva: int) -> bytes:
         cpu = system.cpu_vendor.encode("ascii", errors="replace") + bytes(12)
     return struct.pack(
         "<HHHBBIIIIIHH", ARCH_CODES.get(system.cpu_arch, ARCH_UNKNOWN), level, revision,
-        min(system.cpu_count or 0, 255), _PRODUCT_TYPES.get((system.product_type or "").lower(), 0),
+        min(system.cpu_count or 0, 255), _PRODUCT_TYPES.get(system.product_type or "", 0),
         major, minor, build, PLATFORM_CODES.get(system.os, PLATFORM_CODES["unix"]), csd_rva, 0, 0,
     ) + cpu
 
 
 def csd_text(system: SystemInfo) -> str:
     """The CSDVersion string: the service pack / uname string the source recorded."""
+    unix = _UNIX_NAMES.get(system.os)
+    if unix is not None:
+        # PlatformId MD_OS_UNIX does not say which Unix: the CSD string's first word does
+        # (dumpkit's minidump reader reads it back: dumpkit/readers/minidump_common.UNIX_CSD_NAMES)
+        detail = system.os_detail or ""
+        return detail if detail.split(" ", 1)[0] == unix else f"{unix} {detail}".strip()
     if system.os_detail:
         return system.os_detail
     if system.os in ("linux", "android") and system.kernel_release:

@@ -36,13 +36,16 @@ from dumpkit.converters.minidump_contexts import LAYOUTS, build_context
 from dumpkit.errors import NotCapturedError
 from dumpkit.model import SP_REGISTER, Dump, MemoryRegion, Thread
 
-__all__ = ["ANNOTATION_STREAMS", "MinidumpWriter", "WriteReport", "WriterOptions"]
+__all__ = ["ANNOTATION_STREAMS", "LINUX_STREAM_OSES", "MinidumpWriter", "WriteReport", "WriterOptions"]
 
 _HEADER_SIZE, _DIRENT_SIZE = 0x20, 12
 _MINIDUMP_VERSION = 0xA793
 _WITH_FULL_MEMORY = 0x2
 _CHUNK = 1 << 20
 _PAGE = 0x1000
+#: Systems whose minidumps get the Breakpad Linux streams: Linux, Android, and the BSDs (which
+#: Breakpad writes as MD_OS_UNIX with the same streams)
+LINUX_STREAM_OSES = ("linux", "android", "netbsd", "openbsd", "freebsd")
 _MAX_RVA32 = 0xFFFFFFFF
 
 #: dump.annotations keys holding the raw text of a Breakpad Linux stream (a source minidump's
@@ -118,7 +121,7 @@ class MinidumpWriter:
         self.dump = dump
         self.options = options or WriterOptions()
         linux = self.options.linux_streams
-        self.linux = dump.system.os in ("linux", "android") if linux is None else linux
+        self.linux = dump.system.os in LINUX_STREAM_OSES if linux is None else linux
         self.linux_payloads = self._linux_payloads()
         self.stream_names = self._stream_names()
         self._meta_size0: int | None = None
@@ -200,12 +203,11 @@ class MinidumpWriter:
         return crash.kind != "none" or (self.dump.system.os != "windows" and bool(self.dump.threads))
 
     def _crash_thread(self) -> Thread | None:
-        """The thread the exception stream names (the crash's thread, else the one marked crashed)."""
-        crash = self.dump.crash
-        if crash is None:
+        """The thread the exception stream names: the crashing thread (``Dump.crashing_thread``),
+        else the first thread (a Linux DUMP_REQUESTED record names one, as Breakpad does)."""
+        if self.dump.crash is None:
             return None
-        thread = self.dump.thread(crash.thread_id) if crash.thread_id is not None else None
-        return thread or self.dump.crashing_thread or (self.dump.threads[0] if self.dump.threads else None)
+        return self.dump.crashing_thread or (self.dump.threads[0] if self.dump.threads else None)
 
     @property
     def _directory_end(self) -> int:

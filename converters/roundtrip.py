@@ -62,16 +62,10 @@ def _show(value: object) -> str:
 
 
 def _crashing_thread(doc: Doc) -> Doc | None:
+    """The thread the document marks crashed (the normalizer marks ``Dump.crashing_thread``),
+    else the first thread: its registers are compared all the same."""
     threads = doc.get("threads") or []
-    crash = doc.get("crash")
-    if crash and crash.get("kind") != "none" and crash.get("thread_id") is not None:
-        for thread in threads:
-            if thread["id"] == crash["thread_id"]:
-                return thread
-    for thread in threads:
-        if thread.get("crashed"):
-            return thread
-    return threads[0] if threads else None
+    return next((t for t in threads if t.get("crashed")), threads[0] if threads else None)
 
 
 def _compare_registers(a: Doc, b: Doc) -> list[str]:

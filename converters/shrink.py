@@ -41,8 +41,10 @@ SHRINKABLE_FORMATS = ("minidump", "elf_core", "windows_kernel_dump")
 #: streams left out, in this order, when the metadata alone would not fit the budget
 OPTIONAL_STREAMS = ("LinuxMaps", "MemoryInfoList", "LinuxCpuInfo", "LinuxEnviron", "LinuxAuxv",
                     "UnloadedModuleList")
-#: operating systems of ELF cores that a minidump can name (Breakpad's platform ids)
-ELF_CORE_OSES = ("linux", "android")
+#: operating systems of ELF cores that shrink to a minidump: Linux and Android by their own
+#: platform ids; the BSDs, which have none, as Breakpad writes other Unixes: PlatformId
+#: MD_OS_UNIX with the Linux streams (/proc-style maps, status, command line)
+ELF_CORE_OSES = ("linux", "android", "netbsd", "openbsd", "freebsd")
 
 
 class ShrinkError(DumpkitError):
@@ -212,7 +214,7 @@ def _stack_candidate(kind: str, dump: Dump, thread: Thread, options: ShrinkOptio
 def _candidates(dump: Dump, options: ShrinkOptions) -> list[Candidate]:
     """(kind, [start, end), anchor) in priority order."""
     pc_name = PC_REGISTER.get(dump.system.cpu_arch, "")
-    crashed = _crashing_thread(dump)
+    crashed = dump.crashing_thread
     others = [t for t in dump.threads if t is not crashed]
     out: list[Candidate] = []
     if crashed is not None:
@@ -237,14 +239,6 @@ def _run_containing(pieces: list[tuple[int, int]], anchor: int) -> list[tuple[in
             run = []
         run.append((start, size))
     return run if any(s <= anchor < s + n for s, n in run) else []
-
-
-def _crashing_thread(dump: Dump) -> Thread | None:
-    if dump.crash is not None and dump.crash.thread_id is not None:
-        thread = dump.thread(dump.crash.thread_id)
-        if thread is not None:
-            return thread
-    return dump.crashing_thread
 
 
 def plan_memory(dump: Dump, options: ShrinkOptions,

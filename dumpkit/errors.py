@@ -6,12 +6,22 @@ stable short ``code`` so batch reports can aggregate them.
 from __future__ import annotations
 
 __all__ = [
+    "INTERNAL_ERROR",
+    "INTERNAL_ERROR_LOG_FLAG",
     "DumpIOError",
     "DumpParseError",
     "DumpkitError",
     "NotCapturedError",
     "UnknownFormatError",
 ]
+
+
+#: The code of a failure that is a bug of dumpkit, never bad input: an exception outside the
+#: :class:`DumpkitError` hierarchy (a reader bug), or a document that fails its schema.
+INTERNAL_ERROR = "internal_error"
+#: Attribute set on the log record of every internal error (``extra={INTERNAL_ERROR_LOG_FLAG:
+#: True}``), so the test suite fails on one even where the output only reports it.
+INTERNAL_ERROR_LOG_FLAG = "dumpkit_internal_error"
 
 
 class DumpkitError(Exception):

@@ -20,23 +20,37 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FP_REGISTER",
+    "MAX_DIAGNOSTICS_PER_CODE",
     "PC_REGISTER",
     "SP_REGISTER",
+    "ByteOrder",
     "CrashInfo",
     "CrashKind",
     "Diagnostic",
     "Dump",
+    "FrameTrust",
     "MemoryRegion",
     "Module",
     "ProcessInfo",
+    "ProductType",
     "Severity",
+    "SourceFormat",
     "SourceInfo",
     "SystemInfo",
     "Thread",
 ]
 
+# Closed sets: each Literal is checked against the enum of schemas/dump.schema.json by
+# tests/test_closed_sets.py.
 Severity = Literal["info", "warning", "error"]
 CrashKind = Literal["exception", "signal", "bugcheck", "panic", "none"]
+SourceFormat = Literal["minidump", "windows_kernel_dump", "elf_core", "kdump_compressed",
+                       "makedumpfile_flattened"]
+ByteOrder = Literal["little", "big"]
+#: How a frame was found: the thread's context, unwind info, the frame-pointer chain, a stack scan.
+FrameTrust = Literal["context", "cfi", "frame_pointer", "scan"]
+#: Windows' product type (VER_NT_WORKSTATION / _DOMAIN_CONTROLLER / _SERVER).
+ProductType = Literal["workstation", "domain_controller", "server"]
 
 #: Register that holds the instruction pointer / stack pointer / frame pointer, per CPU.
 PC_REGISTER = {"x86": "eip", "amd64": "rip", "arm": "pc", "arm64": "pc", "ppc": "srr0",
@@ -47,6 +61,9 @@ SP_REGISTER = {"x86": "esp", "amd64": "rsp", "arm": "sp", "arm64": "sp", "ppc": 
                "ppc64": "r1", "mips": "sp", "mips64": "sp", "riscv64": "sp", "riscv32": "sp",
                "s390x": "r15", "sparc": "sp", "sparc64": "sp", "loongarch64": "sp",
                "s390": "r15", "m68k": "sp"}
+#: Diagnostics kept per code by :meth:`Dump.diag` (the rest are counted, not kept).
+MAX_DIAGNOSTICS_PER_CODE = 50
+
 FP_REGISTER = {"x86": "ebp", "amd64": "rbp", "arm": "r11", "arm64": "fp", "riscv64": "s0",
                "mips": "fp", "mips64": "fp", "ppc": "r1", "ppc64": "r1", "s390x": "r11"}
 
@@ -68,12 +85,12 @@ class SourceInfo:
 
     path: str
     size: int
-    format: str  # "minidump", "windows_kernel_dump", "elf_core", "linux_vmcore", "kdump_compressed"
+    format: SourceFormat
     variant: str | None = None  # "normal", "full-memory", "complete", "kernel", "small", ...
     sha256: str | None = None  # filled by callers that hash (the pipeline); readers never read it all
     created: int | None = None  # seconds since the Unix epoch, from the dump itself
     container: list[str] = field(default_factory=list)  # outermost first, e.g. ["a.tar.gz", "x.zip"]
-    byte_order: Literal["little", "big"] = "little"
+    byte_order: ByteOrder = "little"
     #: Notable format facts (stream list, header flags, ...), name -> short value.
     details: dict[str, str | int | bool] = field(default_factory=dict)
 
@@ -91,7 +108,7 @@ class SystemInfo:
     cpu_description: str | None = None  # family/model/stepping or midr, as recorded
     cpu_features: str | None = None
     page_size: int | None = None
-    product_type: str | None = None  # workstation / server / domain controller
+    product_type: ProductType | None = None
 
 
 @dataclass(slots=True)
@@ -128,7 +145,7 @@ class Frame:
     """One stack frame found by the unwinder (``dumpkit/unwind``)."""
 
     pc: int  # instruction address: the context's pc, or a caller's return address
-    trust: str  # how it was found: "context", "cfi", "frame_pointer", "scan"
+    trust: str  # a FrameTrust (typed as str until dumpkit/unwind/ hands FrameTrust values)
     sp: int | None = None
     module: str | None = None  # module name (file name part)
     module_offset: int | None = None
@@ -209,10 +226,28 @@ class Dump:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     #: Small text facts from the dump (Linux /proc files, lsb-release, annotations), name -> text.
     annotations: dict[str, str] = field(default_factory=dict)
+    #: code -> (diagnostics of that code so far, the "N more" summary once past the cap)
+    _diag_counts: dict[str, tuple[int, Diagnostic | None]] = field(default_factory=dict, init=False,
+                                                                   repr=False, compare=False)
 
     def diag(self, code: str, message: str, *, severity: Severity = "warning",
              structure: str | None = None, offset: int | None = None) -> None:
-        self.diagnostics.append(Diagnostic(code, message, severity, structure, offset))
+        """Record a diagnostic; the one cap per code (a fuzzed file can yield thousands).
+
+        The first :data:`MAX_DIAGNOSTICS_PER_CODE` of a code are kept; the rest are counted
+        in one info diagnostic of that code ("N more ... not shown").
+        """
+        count, summary = self._diag_counts.get(code, (0, None))
+        count += 1
+        if count <= MAX_DIAGNOSTICS_PER_CODE:
+            self.diagnostics.append(Diagnostic(code, message, severity, structure, offset))
+        else:
+            text = f"{count - MAX_DIAGNOSTICS_PER_CODE} more {code!r} diagnostics not shown"
+            if summary is None:
+                summary = Diagnostic(code, text, "info")
+                self.diagnostics.append(summary)
+            summary.message = text
+        self._diag_counts[code] = (count, summary)
 
     def module_at(self, address: int) -> Module | None:
         """The module containing ``address``; the innermost one (highest base) when spans
@@ -231,6 +266,16 @@ class Dump:
 
     @property
     def crashing_thread(self) -> Thread | None:
+        """The one rule for which thread crashed (every reader of the model asks here).
+
+        The thread the crash record names (``crash.thread_id``, unless the crash kind is
+        ``"none"``) comes first; else the thread a reader marked ``crashed``; else ``None``.
+        """
+        crash = self.crash
+        if crash is not None and crash.kind != "none" and crash.thread_id is not None:
+            named = self.thread(crash.thread_id)
+            if named is not None:
+                return named
         for thread in self.threads:
             if thread.crashed:
                 return thread

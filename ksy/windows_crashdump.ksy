@@ -183,6 +183,7 @@ types:
         -orig-id: SecondaryDataState
       - id: product_type
         type: u4
+        enum: product_type
         -orig-id: ProductType
       - id: suite_mask
         type: u4
@@ -306,6 +307,7 @@ types:
         -orig-id: SecondaryDataState
       - id: product_type
         type: u4
+        enum: product_type
         -orig-id: ProductType
       - id: suite_mask
         type: u4
@@ -1600,6 +1602,16 @@ enums:
     0x200: ia64
     0x8664: amd64
     0xaa64: arm64
+  product_type:
+    1:
+      id: workstation
+      -orig-id: VER_NT_WORKSTATION
+    2:
+      id: domain_controller
+      -orig-id: VER_NT_DOMAIN_CONTROLLER
+    3:
+      id: server
+      -orig-id: VER_NT_SERVER
   dump_type:
     1: full
     2: summary

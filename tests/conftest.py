@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import csv
 import functools
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from dumpkit.errors import INTERNAL_ERROR_LOG_FLAG
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS_MISSING = ("shared corpus not found: set DUMPKIT_CORPUS to the corpus folder "
@@ -92,3 +96,41 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("dumpkit summaries")
         for line in SUMMARIES:
             terminalreporter.write_line(line)
+
+
+class _InternalErrors(logging.Handler):
+    """Collects the log records dumpkit flags as internal errors (bugs, never bad input)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, INTERNAL_ERROR_LOG_FLAG, False):
+            self.records.append(record)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "internal_error_expected: the test provokes an internal_error "
+                            "on purpose (tests/conftest.py)")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Fail any test during which dumpkit reported an ``internal_error`` (a reader or converter
+    bug turned into an error document or a skipped minidump), unless the test is marked
+    ``internal_error_expected``."""
+    handler = _InternalErrors()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        result = yield
+    finally:
+        root.removeHandler(handler)
+    if handler.records and item.get_closest_marker("internal_error_expected") is None:
+        first = handler.records[0]
+        text = first.getMessage()
+        if first.exc_info and first.exc_info[1] is not None:
+            text += f" ({type(first.exc_info[1]).__name__}: {first.exc_info[1]})"
+        pytest.fail(f"{len(handler.records)} internal_error(s) reported, first: {text}")
+    return result

@@ -56,9 +56,8 @@ def _shrinkable_corpus() -> list[Path]:
         if row is None:
             continue
         fmt, arch = row.get("format", ""), row.get("arch", "")
-        owners = row.get("notable_contents(auto-parsed)", "")
-        linux_core = "NetBSD" not in owners and "OpenBSD" not in owners
-        if (fmt == "ELF core" and arch in _ELF_ARCHES and linux_core) or \
+        # NetBSD / OpenBSD cores included: they shrink to MD_OS_UNIX minidumps with Linux streams
+        if (fmt == "ELF core" and arch in _ELF_ARCHES) or \
                 (fmt == "MDMP" and arch in _MDMP_ARCHES) or fmt.startswith("PAGEDU"):
             out.append(path)
     return out
@@ -126,6 +125,7 @@ def _facts_of(dump: Dump) -> dict[str, Any]:
     pc, sp, mask = PC_REGISTER[arch], SP_REGISTER[arch], _WIDTH.get(arch, (1 << 64) - 1)
     return {
         "arch": arch,
+        "os": dump.system.os,
         "ids": sorted(t.id for t in dump.threads),
         "regs": {t.id: (t.registers[pc] & mask, t.registers[sp] & mask)
                  for t in dump.threads if pc in t.registers and sp in t.registers},
@@ -182,6 +182,9 @@ def test_outside_readers_agree(source: Path, shrunk: tuple[Path, ShrinkReport], 
     want = _expected(source)
     if reader == "minidump" and want["arch"] == "arm64":
         pytest.skip("the minidump package (0.0.24) rejects ProcessorArchitecture 12 (ARM64)")
+    if reader == "minidump" and want["os"] in ("netbsd", "openbsd", "freebsd"):
+        pytest.skip("the minidump package (0.0.24) rejects PlatformId 0x8000 (MD_OS_UNIX), which "
+                    "BSD cores shrink to; udmp-parser and lldb read them")
     if reader == "udmp-parser" and want["no_context"]:
         pytest.skip(f"threads {want['no_context']} have no usable context in the source; OUT writes "
                     "none (DataSize 0), which udmp-parser refuses")
@@ -323,6 +326,23 @@ def test_unsupported_cpu_is_refused(tmp_path: Path) -> None:
     if not others:
         pytest.skip("no s390x core in the corpus")
     assert cli_main(["shrink", str(others[0]), "-o", str(tmp_path / "s.dmp")]) == 1
+
+
+@pytest.mark.corpus
+def test_bsd_cores_shrink_as_unix_minidumps(corpus_dir: Path, tmp_path: Path) -> None:
+    """NetBSD cores become MD_OS_UNIX minidumps with Linux streams, the CSD naming NetBSD (the
+    round trip, udmp-parser and lldb above check their content); OpenBSD's sparc64 core is
+    refused with the reason: sparc64 has no standard minidump context."""
+    out = tmp_path / "netbsd.dmp"
+    report = shrink_file(corpus_dir / "elfcore/lldb_netbsd_1lwp_SIGSEGV.amd64.core", out)
+    assert "LinuxMaps" in report.output.streams
+    with dumpkit.open(out) as dump:
+        assert (dump.system.os, dump.system.os_detail) == ("netbsd", "NetBSD")
+        assert dump.crash is not None and (dump.crash.kind, dump.crash.code) == ("signal", 11)
+    with pytest.raises(DumpkitError) as info:
+        shrink_file(corpus_dir / "elfcore/rizin_core-openbsd-sparc64", tmp_path / "openbsd.dmp")
+    assert info.value.code == "unsupported_cpu" and "sparc64" in info.value.message
+    assert not (tmp_path / "openbsd.dmp").exists()
 
 
 # ---------------------------------------------------------------------------- kernel dumps (built)

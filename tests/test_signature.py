@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 import dumpkit
-from dumpkit.model import CrashInfo, Dump, Frame, SourceInfo, SystemInfo, Thread
+from dumpkit.model import CrashInfo, Dump, Frame, SourceFormat, SourceInfo, SystemInfo, Thread
 from dumpkit.pipeline.document.signature import stack_signature
 from dumpkit.unwind import unwind_dump
 from tests.conftest import corpus_root
 
 
-def _dump(frames: list[Frame], *, os: str = "linux", fmt: str = "elf_core",
+def _dump(frames: list[Frame], *, os: str = "linux", fmt: SourceFormat = "elf_core",
           crash: CrashInfo | None = None) -> Dump:
     thread = Thread(id=1, crashed=True, frames=frames)
     return Dump(source=SourceInfo(path="x", size=0, format=fmt), system=SystemInfo(os=os, cpu_arch="amd64"),

@@ -11,8 +11,16 @@ import dumpkit
 from dumpkit.errors import DumpkitError, NotCapturedError
 from dumpkit.paging import VirtualSpace
 from dumpkit.physical import BitmapSpace
+from dumpkit.pipeline.document.normalize import document_for
 from dumpkit.readers.windows_crashdump import os_version_for_build, physical_space
-from tests.builders.kernel_dump import BugCheck, write_bitmap, write_complete, write_ranges, write_small
+from tests.builders.kernel_dump import (
+    MACHINE,
+    BugCheck,
+    write_bitmap,
+    write_complete,
+    write_ranges,
+    write_small,
+)
 from tests.builders.kernel_image import PAGE, KernelImage
 from tests.conftest import CORPUS_MISSING, corpus_files, corpus_id, manifest
 from tests.kernel_dump_oracles import kdmp_open, vol_open, vol_translator
@@ -444,6 +452,30 @@ def test_header_only_and_garbage(tmp_path: Path) -> None:
     path.write_bytes(b"PAGEDU64" + b"\0" * 100)
     with pytest.raises(DumpkitError):
         _open(path)
+
+
+@pytest.mark.parametrize(("arch", "machine", "writer"), [
+    ("amd64", 0x14C, "complete"), ("amd64", 0x14C, "small"), ("x86", 0x8664, "complete"),
+    ("x86", 0xAA64, "complete")])
+def test_header_width_contradicting_its_machine(tmp_path: Path, arch: str, machine: int, writer: str) -> None:
+    """Regression: a PAGEDU64 header naming x86 (0x14c) ended in an AttributeError (no
+    pae_enabled in DUMP_HEADER64). A header whose width contradicts its machine is bad input:
+    an error diagnostic at MachineImageType, the rest of the header still read."""
+    img = _image(arch)
+    path = tmp_path / f"{writer}.dmp"
+    (write_small if writer == "small" else write_complete)(path, img)
+    data = bytearray(path.read_bytes())
+    at = 0x30 if arch == "amd64" else 0x20
+    assert int.from_bytes(data[at:at + 4], "little") == MACHINE[arch]
+    data[at:at + 4] = machine.to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    doc = document_for(str(path))
+    assert doc["kind"] == "dump", doc.get("error")
+    [diag] = [d for d in doc["diagnostics"] if d["code"] == "machine_mismatch"]
+    assert (diag["severity"], diag["structure"], diag["offset"]) == ("error", diag["structure"], hex(at))
+    assert diag["structure"].endswith(".MachineImageType")
+    assert doc["system"]["cpu_arch"] == "unknown"
+    assert doc["crash"]["kind"] == "bugcheck" and doc["crash"]["code"] == 0x1000007E
 
 
 # -- robustness ---------------------------------------------------------------------------------

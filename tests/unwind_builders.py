@@ -6,7 +6,7 @@ import struct
 from pathlib import Path
 
 from dumpkit.memory import FileView, Segment, SegmentSpace
-from dumpkit.model import CrashInfo, Dump, Module, SourceInfo, SystemInfo, Thread
+from dumpkit.model import CrashInfo, Dump, Module, SourceFormat, SourceInfo, SystemInfo, Thread
 
 __all__ = ["make_dump", "words"]
 
@@ -17,7 +17,7 @@ def words(*values: int, width: int = 8) -> bytes:
 
 def make_dump(tmp: Path, *, arch: str, regs: dict[str, int], segments: dict[int, bytes],
               modules: list[Module] | None = None, os: str = "linux", stack: tuple[int, int] | None = None,
-              fmt: str = "minidump") -> Dump:
+              fmt: SourceFormat = "minidump") -> Dump:
     """``segments`` maps target addresses to their bytes; ``stack`` = (start, size) of the thread."""
     path = tmp / f"dump{len(list(tmp.iterdir()))}.bin"
     blob, segs = b"", []

@@ -52,6 +52,11 @@ class WindowsCrashdump(KaitaiStruct):
         ia64 = 512
         amd64 = 34404
         arm64 = 43620
+
+    class ProductType(IntEnum):
+        workstation = 1
+        domain_controller = 2
+        server = 3
     def __init__(self, _io, _parent=None, _root=None):
         super(WindowsCrashdump, self).__init__(_io)
         self._parent = _parent
@@ -478,7 +483,7 @@ class WindowsCrashdump(KaitaiStruct):
             self.dump_type = KaitaiStream.resolve_enum(WindowsCrashdump.DumpType, self._io.read_u4le())
             self.mini_dump_fields = self._io.read_u4le()
             self.secondary_data_state = self._io.read_u4le()
-            self.product_type = self._io.read_u4le()
+            self.product_type = KaitaiStream.resolve_enum(WindowsCrashdump.ProductType, self._io.read_u4le())
             self.suite_mask = self._io.read_u4le()
             self.writer_status = self._io.read_u4le()
             self.required_dump_space = self._io.read_s8le()
@@ -567,7 +572,7 @@ class WindowsCrashdump(KaitaiStruct):
             self.system_up_time = self._io.read_u8le()
             self.mini_dump_fields = self._io.read_u4le()
             self.secondary_data_state = self._io.read_u4le()
-            self.product_type = self._io.read_u4le()
+            self.product_type = KaitaiStream.resolve_enum(WindowsCrashdump.ProductType, self._io.read_u4le())
             self.suite_mask = self._io.read_u4le()
             self.writer_status = self._io.read_u4le()
             self.unused1 = self._io.read_u1()

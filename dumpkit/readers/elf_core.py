@@ -1,5 +1,5 @@
 """Reader for ELF core files: Linux process cores (kernel or gdb ``gcore``), BSD cores
-(degraded), and kdump ``/proc/vmcore`` files (handed to :mod:`linux_vmcore`).
+(degraded), and kdump ``/proc/vmcore`` files (filled by :mod:`linux_vmcore`).
 
 ``read(path)`` parses the ELF header and program headers with the generated parser
 (``ksy/elf_core.ksy``), walks the notes (:mod:`elf_notes`), maps PT_LOAD segments into a
@@ -9,11 +9,8 @@ the :class:`~dumpkit.model.Dump`.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, field
-from typing import Any, Literal
 
-from dumpkit.errors import DumpkitError, DumpParseError
-from dumpkit.formats.elf_core import ElfCore
+from dumpkit.errors import DumpkitError
 from dumpkit.memory import FileView, Segment, SegmentSpace
 from dumpkit.model import (
     PC_REGISTER,
@@ -29,47 +26,26 @@ from dumpkit.model import (
 )
 from dumpkit.readers import elf_modules
 from dumpkit.readers.elf_images import read_cstring
+from dumpkit.readers.elf_layout import (
+    E_MACHINE_OFFSET,
+    ElfLayout,
+    load_segments,
+    note_areas,
+    permissions,
+    read_layout,
+)
 from dumpkit.readers.elf_notes import CoreNotes, id_or_none, walk_notes
-from dumpkit.readers.elf_phdrs import Load, read_program_headers
-from dumpkit.readers.elf_registers import cpu_arch, has_register_layout
-from dumpkit.readers.kaitai import guard, parse
+from dumpkit.readers.elf_registers import has_register_layout
+from dumpkit.readers.linux_vmcore import fill_vmcore, is_kernel_dump
 
-__all__ = ["MAX_PROGRAM_HEADERS", "ElfLayout", "build_threads", "load_segments", "permissions", "read"]
+__all__ = ["build_threads", "read", "read_view"]
 
-#: More program headers than any kernel writes (max_map_count is 65530 by default; the
-#: corpus has a synthetic 131070-segment PN_XNUM core).
-MAX_PROGRAM_HEADERS = 1 << 20
 SIGNALS_WITH_ADDRESS = {4, 5, 8, 11}  # SIGILL, SIGTRAP, SIGFPE, SIGSEGV (+ SIGBUS below)
 SIGBUS = {"mips": 10, "mips64": 10, "sparc": 10, "sparc64": 10, "alpha": 10, "hppa": 10}
 SIGSTOP = {"mips": 23, "mips64": 23, "sparc": 17, "sparc64": 17, "alpha": 17, "hppa": 24}
 SENDER_CODES = {0, -1, -6}  # SI_USER, SI_QUEUE, SI_TKILL: si_pid names the sender
 AT_PAGESZ, AT_PLATFORM, AT_HWCAP, AT_HWCAP2 = 6, 15, 16, 26
 OSABI_NAMES = {2: "netbsd", 9: "freebsd", 12: "openbsd", 6: "solaris"}
-
-
-_PERMISSIONS = tuple(("r" if f & 4 else "-") + ("w" if f & 2 else "-") + ("x" if f & 1 else "-")
-                     for f in range(8))
-
-
-@dataclass(slots=True)
-class ElfLayout:
-    """The ELF-level facts a reader needs after parsing the headers."""
-
-    root: Any
-    machine: int
-    is_64: bool
-    byte_order: Literal["little", "big"]
-    loads: list[Load] = field(default_factory=list)
-    note_headers: list[Any] = field(default_factory=list)
-    num_program_headers: int = 0
-
-    @property
-    def arch(self) -> str:
-        return cpu_arch(self.machine, self.is_64)
-
-    @property
-    def word(self) -> int:
-        return int(self.root.body.len_word)
 
 
 def read(path: str) -> Dump:
@@ -85,10 +61,10 @@ def read(path: str) -> Dump:
 def read_view(view: FileView) -> Dump:
     """Read an ELF core from an open view (any object with FileView's reading methods:
     the kdump reader passes a re-assembled flattened stream)."""
-    layout = _layout(view)
+    layout = read_layout(view)
     dump = Dump(source=SourceInfo(path=view.path, size=view.size, format="elf_core",
                                   byte_order=layout.byte_order))
-    notes = walk_notes(view.path, dump, layout.note_headers, layout.machine)
+    notes = walk_notes(view.path, dump, note_areas(view.path, dump, layout), layout.note_target)
     if not layout.num_program_headers:
         body = layout.root.body
         what = " (a section-based format such as Xen's xc_core)" if body.num_section_headers else ""
@@ -103,36 +79,11 @@ def read_view(view: FileView) -> Dump:
         dump.diag("truncated_file", f"{len(short)} PT_LOAD segments extend past the end of the file "
                   f"({view.size:#x} bytes): their tails read as not captured", structure="PT_LOAD",
                   offset=short[0].offset)
-    if _is_kernel_dump(layout, notes):
-        from dumpkit.readers.linux_vmcore import fill_vmcore
+    if is_kernel_dump(layout, notes):
         fill_vmcore(dump, view, layout, notes)
     else:
         _fill_process(dump, view, layout, notes)
     return dump
-
-
-def _layout(view: FileView) -> ElfLayout:
-    root = parse(ElfCore, view, "ELF header")
-    body = root.body
-    with guard(view.path, "ELF header", 0):
-        machine, is_64 = int(body.machine), bool(root.is_64)
-        order: Literal["little", "big"] = "big" if root.ei_data == ElfCore.ByteOrder.be else "little"
-        entsize = 56 if is_64 else 32
-    with guard(view.path, "section header 0 (PN_XNUM)", body.ofs_section_headers):
-        count = int(body.num_program_headers)
-    if count and body.len_program_header != entsize:
-        raise DumpParseError(f"e_phentsize is {body.len_program_header}, expected {entsize}",
-                             path=view.path, structure="ELF header", offset=0x2A if not is_64 else 0x36,
-                             code="invalid_value")
-    end = body.ofs_program_headers + count * entsize
-    if count > MAX_PROGRAM_HEADERS or end > view.size:
-        raise DumpParseError(f"{count} program headers at {body.ofs_program_headers:#x} do not fit "
-                             f"in the {view.size:#x}-byte file", path=view.path,
-                             structure="program headers", offset=body.ofs_program_headers,
-                             code="truncated")
-    layout = ElfLayout(root, machine, is_64, order, num_program_headers=count)
-    layout.loads, layout.note_headers = read_program_headers(view, root, count)
-    return layout
 
 
 def _details(dump: Dump, layout: ElfLayout, notes: CoreNotes) -> None:
@@ -155,28 +106,6 @@ def _details(dump: Dump, layout: ElfLayout, notes: CoreNotes) -> None:
         d["pn_xnum"] = True
     if body.flags:
         d["e_flags"] = int(body.flags)
-
-
-def _is_kernel_dump(layout: ElfLayout, notes: CoreNotes) -> bool:
-    """VMCOREINFO (or Xen's notes) mark a kernel dump; so do kernel-style cores with only
-    NT_PRSTATUS notes and physical addresses in their PT_LOADs (libkdumpfile's tests)."""
-    if notes.vmcoreinfo is not None or any(o.startswith("Xen") for o in notes.owners):
-        return True
-    if notes.prpsinfo is not None or notes.auxv or notes.files or notes.bsd_os:
-        return False
-    return (bool(notes.threads) and bool(layout.loads)
-            and all(ld.paddr != 0 or ld.vaddr == 0 for ld in layout.loads))
-
-
-def load_segments(layout: ElfLayout, *, physical: bool) -> list[Segment]:
-    if physical:
-        return [Segment(ld.paddr, ld.mem_size, ld.offset, ld.file_size) for ld in layout.loads]
-    return [Segment(ld.vaddr, ld.mem_size, ld.offset, ld.file_size) for ld in layout.loads]
-
-
-def permissions(flags: int) -> str:
-    """PF_R/PF_W/PF_X as "rwx" with dashes."""
-    return _PERMISSIONS[flags & 7]
 
 
 def stack_of(space: SegmentSpace, sp: int | None) -> tuple[int, int] | None:
@@ -226,7 +155,7 @@ def _fill_process(dump: Dump, view: FileView, layout: ElfLayout, notes: CoreNote
         dump.system.cpu_features = features
     if arch == "unknown" or not has_register_layout(layout.machine):
         dump.diag("unsupported_architecture", f"e_machine {layout.machine}: registers are not decoded",
-                  structure="ELF header", offset=0x12)
+                  structure="ELF header", offset=E_MACHINE_OFFSET)
     if notes.bsd_os:
         _fill_bsd(dump, notes)
     else:
@@ -308,7 +237,7 @@ def _regions(dump: Dump, layout: ElfLayout, notes: CoreNotes) -> None:
     starts = [f.start for f in files]
     regions = dump.regions
     for ld in layout.loads:
-        region = MemoryRegion(ld.vaddr, ld.mem_size, _PERMISSIONS[ld.flags & 7])
+        region = MemoryRegion(ld.vaddr, ld.mem_size, permissions(ld.flags))
         if files:
             i = bisect_right(starts, ld.vaddr) - 1
             if i >= 0 and ld.vaddr < files[i].end:

@@ -1,24 +1,32 @@
-"""Walk the PT_NOTE segments of an ELF core and collect what the notes say.
+"""Walk ELF notes and collect what they say.
+
+The walker takes note bytes: the body of an ELF core's PT_NOTE segment, or the copy of
+the crashed kernel's PT_NOTE segment that a kdump-compressed file keeps. They are parsed
+with the generated ``ElfNotes`` parser (``ksy/elf_notes.ksy``); the area's offset in the
+dump file only places diagnostics and thread notes.
 
 Notes are keyed by (owner name, type) and each is read inside its own guard: a broken
-note becomes a diagnostic and the walk of that segment stops there (the notes before
-it are kept). Regset notes (FP, XSTATE, ARM_*) belong to the NT_PRSTATUS before them.
+note becomes a diagnostic and the walk of that area stops there (the notes before it are
+kept). Regset notes (FP, XSTATE, ARM_*) belong to the NT_PRSTATUS before them.
 """
 from __future__ import annotations
 
+import io
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from kaitaistruct import KaitaiStream
+
 from dumpkit.errors import DumpkitError
-from dumpkit.formats.elf_core import ElfCore
+from dumpkit.formats.elf_notes import ElfNotes
 from dumpkit.model import Dump
 from dumpkit.readers.elf_registers import named_registers
 from dumpkit.readers.kaitai import guard
 
-__all__ = ["MAX_FILE_ENTRIES", "MAX_NOTES", "MAX_NOTE_SEGMENT", "CoreNotes", "MappedFile", "ThreadNote",
-           "walk_notes"]
+__all__ = ["MAX_FILE_ENTRIES", "MAX_NOTES", "MAX_NOTE_SEGMENT", "CoreNotes", "MappedFile", "NoteArea",
+           "NoteTarget", "ThreadNote", "parse_notes", "walk_notes"]
 
 #: Caps on what a hostile file can make us build.
 MAX_NOTES = 1 << 16
@@ -26,15 +34,24 @@ MAX_FILE_ENTRIES = 1 << 17
 #: A PT_NOTE segment is read whole (it is small: ~3 KiB per thread); a bigger one is skipped.
 MAX_NOTE_SEGMENT = 128 << 20
 
-NT_PRSTATUS, NT_FPREGSET, NT_PRPSINFO, NT_AUXV = 1, 2, 3, 6
-NT_SIGINFO, NT_FILE = 0x53494749, 0x46494C45
-NT_X86_XSTATE = 0x202
+_NT = ElfNotes.NoteType
+_LINUX_NT = ElfNotes.LinuxNoteType
+NT_PRSTATUS, NT_FPREGSET, NT_PRPSINFO, NT_AUXV = (_NT.prstatus.value, _NT.fpregset.value,
+                                                  _NT.prpsinfo.value, _NT.auxv.value)
+NT_SIGINFO, NT_FILE = _NT.siginfo.value, _NT.file.value
+NT_X86_XSTATE = _LINUX_NT.x86_xstate.value
+#: NetBSD-CORE / OpenBSD note types (their own numbering, keyed by owner name).
 NETBSD_PROCINFO, NETBSD_AUXV = 1, 2
 OPENBSD_PROCINFO, OPENBSD_AUXV = 10, 11
+#: NetBSD per-LWP notes carry ptrace request numbers: PT_GETREGS is PT_FIRSTMACH + 1 on
+#: amd64 (33) and PT_FIRSTMACH + 0 on aarch64 (32).
+NETBSD_AMD64_PT_GETREGS = 33
+NETBSD_AARCH64_PT_GETREGS = 32
+AT_NULL = 0
 
 #: Regset note names for the source details, (owner, type) -> short name.
 REGSET_NAMES = {
-    ("CORE", NT_FPREGSET): "fpregset", ("LINUX", 0x46E62B7F): "prxfpreg",
+    ("CORE", NT_FPREGSET): "fpregset", ("LINUX", _LINUX_NT.prxfpreg.value): "prxfpreg",
     ("LINUX", 0x200): "386_tls", ("LINUX", 0x202): "x86_xstate", ("LINUX", 0x204): "x86_shstk",
     ("LINUX", 0x205): "x86_xsave_layout", ("LINUX", 0x400): "arm_vfp", ("LINUX", 0x401): "arm_tls",
     ("LINUX", 0x402): "arm_hw_break", ("LINUX", 0x403): "arm_hw_watch",
@@ -43,6 +60,23 @@ REGSET_NAMES = {
     ("LINUX", 0x305): "s390_last_break", ("LINUX", 0x306): "s390_system_call",
     ("LINUX", 0x900): "riscv_csr", ("LINUX", 0x901): "riscv_vector",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class NoteTarget:
+    """The target facts note layouts depend on: ``e_machine`` (0 when unknown), class, byte order."""
+
+    machine: int
+    is_64: bool
+    is_be: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NoteArea:
+    """Note bytes and where they start in the dump file (for diagnostics)."""
+
+    offset: int
+    data: bytes
 
 
 @dataclass(slots=True)
@@ -87,18 +121,23 @@ class CoreNotes:
     bsd_os: str | None = None  # "netbsd" / "openbsd" / "freebsd"
 
 
-def _iter_segment_notes(path: str, dump: Dump, seg_ofs: int, ph: Any) -> Iterator[Any]:
-    """The notes of one PT_NOTE segment; stops (with a diagnostic) at the first bad one."""
+def parse_notes(data: bytes, target: NoteTarget) -> Any:
+    """The generated parser over note bytes (notes parse lazily, from ``.first``)."""
+    return ElfNotes(target.machine, target.is_64, target.is_be, KaitaiStream(io.BytesIO(data)))
+
+
+def _iter_area_notes(path: str, dump: Dump, area: NoteArea, target: NoteTarget) -> Iterator[Any]:
+    """The notes of one area; stops (with a diagnostic) at the first bad one."""
     try:
-        with guard(path, "PT_NOTE", seg_ofs):
-            note = ph.notes.first if ph.notes is not None else None
+        with guard(path, "PT_NOTE", area.offset):
+            note = parse_notes(area.data, target).first
     except DumpkitError as exc:
         dump.diag("bad_note_segment", f"note segment unreadable: {exc.message}",
-                  structure="PT_NOTE", offset=seg_ofs)
+                  structure="PT_NOTE", offset=area.offset)
         return
     while note is not None:
         yield note
-        ofs = seg_ofs + note.ofs_next
+        ofs = area.offset + note.ofs_next
         try:
             with guard(path, "note", ofs):
                 note = note.next
@@ -108,25 +147,21 @@ def _iter_segment_notes(path: str, dump: Dump, seg_ofs: int, ph: Any) -> Iterato
             return
 
 
-def walk_notes(path: str, dump: Dump, note_headers: list[Any], machine: int) -> CoreNotes:
-    """Read every note of the PT_NOTE program headers ``note_headers``."""
+def walk_notes(path: str, dump: Dump, areas: Iterable[NoteArea], target: NoteTarget) -> CoreNotes:
+    """Read every note of ``areas`` (note bytes with their file offsets), in order."""
     out = CoreNotes()
-    for ph in note_headers:
-        if ph.len_body_in_file > MAX_NOTE_SEGMENT:
-            dump.diag("note_segment_too_big", f"PT_NOTE segment of {ph.len_body_in_file:#x} bytes skipped "
-                      f"(limit {MAX_NOTE_SEGMENT:#x})", structure="PT_NOTE", offset=ph.ofs_body)
-            continue
-        for note in _iter_segment_notes(path, dump, ph.ofs_body, ph):
+    for area in areas:
+        for note in _iter_area_notes(path, dump, area, target):
             if out.count >= MAX_NOTES:
                 dump.diag("too_many_notes", f"more than {MAX_NOTES} notes; the rest are ignored",
-                          structure="PT_NOTE", offset=ph.ofs_body)
+                          structure="PT_NOTE", offset=area.offset)
                 return out
             out.count += 1
             out.owners[note.name] += 1
-            ofs = ph.ofs_body + note.ofs_desc
+            ofs = area.offset + note.ofs_desc
             try:
                 with guard(path, f"note {note.name}/{note.type:#x}", ofs):
-                    _take(out, note, machine, dump, path, ofs)
+                    _take(out, note, target.machine, dump, path, ofs)
             except DumpkitError as exc:
                 dump.diag("bad_note", f"{note.name} note type {note.type:#x} unreadable: {exc.message}",
                           structure=f"note {note.name}/{note.type:#x}", offset=ofs)
@@ -206,7 +241,7 @@ def _thread(ps: Any, machine: int, dump: Dump, path: str, ofs: int) -> ThreadNot
 def _auxv(entries: list[Any]) -> list[tuple[int, int]]:
     out = []
     for entry in entries:
-        if entry.type == 0:  # AT_NULL ends the vector
+        if entry.type == AT_NULL:  # it ends the vector
             break
         out.append((entry.type, entry.value))
     return out
@@ -270,9 +305,11 @@ def _netbsd(out: CoreNotes, note: Any, desc: Any) -> None:
     if thread is None:
         return
     regs = desc.netbsd_regs
-    if isinstance(regs, ElfCore.Body.NetbsdRegsAmd64) and note.type == 33 and not thread.registers:
+    if thread.registers:
+        thread.regsets.append((f"netbsd_{note.type}", note.len_desc))
+    elif isinstance(regs, ElfNotes.NetbsdRegsAmd64) and note.type == NETBSD_AMD64_PT_GETREGS:
         thread.registers = {n: int(v) for n, v in zip(_NETBSD_AMD64, regs.regs, strict=True)}
-    elif isinstance(regs, ElfCore.Body.NetbsdRegsAarch64) and note.type == 32 and not thread.registers:
+    elif isinstance(regs, ElfNotes.NetbsdRegsAarch64) and note.type == NETBSD_AARCH64_PT_GETREGS:
         named = {f"x{i}": int(v) for i, v in enumerate(regs.x[:29])}
         named.update(fp=regs.x[29], lr=regs.x[30], sp=regs.sp, pc=regs.pc, cpsr=regs.spsr)
         thread.registers = named

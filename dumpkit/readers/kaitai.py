@@ -18,9 +18,13 @@ from dumpkit.memory import FileView
 
 __all__ = ["PARSE_ERRORS", "guard", "parse", "stream_of"]
 
-#: What the Kaitai runtime and generated code raise on bad input.
+#: What bad input can make the Kaitai runtime and generated code raise: Kaitai's own errors,
+#: EOF, struct errors, ValueError / UnicodeDecodeError from decoding, and what a .ksy
+#: expression over file data can raise (an index, a seek or a size out of range, a division
+#: by a zero field). Anything else (TypeError, AttributeError, KeyError, ...) is a bug of
+#: ours: it is not caught here, so it becomes an ``internal_error`` and fails the tests.
 PARSE_ERRORS = (KaitaiStructError, EOFError, ValueError, struct.error, UnicodeDecodeError,
-                IndexError, OverflowError, KeyError, TypeError, AttributeError, ZeroDivisionError)
+                IndexError, OverflowError, ZeroDivisionError)
 
 T = TypeVar("T")
 

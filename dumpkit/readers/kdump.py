@@ -4,10 +4,11 @@ their flattened stream form (``makedumpfile -F``).
 ``read(path)`` picks the target's byte order and word size from the header's sanity rules
 (FORMATS.md 6), parses the header and sub-header with the generated parser
 (``ksy/kdump_compressed.ksy``), decodes the note copy (per-CPU NT_PRSTATUS, VMCOREINFO)
-with the ELF reader's note walker, and maps physical memory through the page bitmap
+with the ELF note walker, and maps physical memory through the page bitmap
 (:mod:`kdump_pages`). A flattened file is indexed once (:mod:`kdump_flat`) and read as the
-file it stands for. The document is the one an ELF vmcore gives: a Linux panic with one
-thread per CPU, the kernel log tail and the panic message when the log is captured.
+file it stands for. The kernel facts are filled by :mod:`linux_kernel_dump`, as for an ELF
+vmcore: a Linux panic with one thread per CPU, the kernel log tail and the panic message
+when the log is captured.
 """
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ from dumpkit.bitmap import PageBitmap
 from dumpkit.errors import DumpkitError, DumpParseError
 from dumpkit.formats.kdump_compressed import KdumpCompressed
 from dumpkit.memory import FileView
-from dumpkit.model import PC_REGISTER, CrashInfo, Dump, MemoryRegion, SourceInfo, SystemInfo, Thread
-from dumpkit.readers.elf_notes import CoreNotes
+from dumpkit.model import Dump, MemoryRegion, SourceInfo, SystemInfo
+from dumpkit.readers import elf_core
+from dumpkit.readers.elf_notes import CoreNotes, NoteArea, NoteTarget, walk_notes
 from dumpkit.readers.elf_registers import cpu_arch, has_register_layout
 from dumpkit.readers.kaitai import guard, stream_of
 from dumpkit.readers.kdump_flat import FlatView, index_flattened
-from dumpkit.readers.kdump_linux import elf_machine, guess_machine, kernel_log, walk_note_area
+from dumpkit.readers.kdump_linux import elf_machine, guess_machine
 from dumpkit.readers.kdump_pages import (
     COMPRESSION_NAMES,
     ByteSource,
@@ -31,6 +33,7 @@ from dumpkit.readers.kdump_pages import (
     decompressor_available,
 )
 from dumpkit.readers.linux_kernel import VmcoreInfo, parse_vmcoreinfo
+from dumpkit.readers.linux_kernel_dump import KernelTarget, fill_linux_kernel
 
 __all__ = ["HeaderLayout", "probe_layout", "read"]
 
@@ -175,25 +178,16 @@ def _read(view: FileView) -> Dump:
     _header_facts(dump, hdr, sub, uts, arch, block, version)
     notes = CoreNotes()
     if raw_notes and note_ofs is not None:
-        notes = walk_note_area(src.path, dump, raw_notes, note_ofs, machine=machine,
-                               is_64=not layout.is_32, is_be=layout.is_be)
+        notes = walk_notes(src.path, dump, [NoteArea(note_ofs, raw_notes)],
+                           NoteTarget(machine, not layout.is_32, layout.is_be))
     info = _vmcoreinfo(dump, src, sub, notes, version)
-    _threads(dump, notes, arch, machine)
+    if notes.threads and machine and not has_register_layout(machine):
+        dump.diag("unsupported_architecture", f"{arch}: registers are not decoded", structure="NT_PRSTATUS")
     phys = _physical(dump, src, root, sub, version, block, layout)
     dump.memory = phys
-    dump.crash = CrashInfo(kind="panic", code_space="linux_panic")
-    if info is not None:
-        dump.system.kernel_release = info.osrelease or dump.system.kernel_release
-        if info.crash_time is not None:
-            dump.source.details["crash_time"] = info.crash_time
-            if dump.source.created is None:
-                dump.source.created = info.crash_time
-        if info.build_id:
-            dump.source.details["kernel_build_id"] = info.build_id
-        if info.kernel_offset is not None:
-            dump.source.details["kernel_offset"] = f"{info.kernel_offset:#x}"
-        kernel_log(dump, phys, info, arch=arch, byteorder="big" if layout.is_be else "little",
-                   pointer_size=4 if layout.is_32 else 8, phys_base=_field(sub, "phys_base"))
+    target = KernelTarget(arch, "big" if layout.is_be else "little", 4 if layout.is_32 else 8)
+    fill_linux_kernel(dump, phys, notes, info, target, vmcoreinfo_at="kdump_sub_header",
+                      phys_base=_field(sub, "phys_base"))
     if phys.problems:
         what = ", ".join(f"{reason} ({n})" for reason, n in sorted(phys.problems.items()))
         dump.diag("unreadable_pages", f"dumped pages that could not be read: {what}", structure="page data")
@@ -206,8 +200,6 @@ def _flattened_elf(view: FileView, flat: FlatView) -> Dump:
     :func:`elf_core.read_view` reads through ``path``/``size``/``read``/``read_upto``/
     ``stream``, which :class:`FlatView` provides.
     """
-    from dumpkit.readers import elf_core
-
     dump: Dump = elf_core.read_view(flat)  # type: ignore[arg-type]
     dump.source.size = view.size
     _flat_facts(dump, flat)
@@ -303,25 +295,7 @@ def _vmcoreinfo(dump: Dump, src: ByteSource, sub: Any, notes: CoreNotes, version
         if erase:
             dump.annotations["eraseinfo"] = erase.decode("utf-8", "replace").strip()
     dump.source.details["vmcoreinfo"] = text is not None
-    if text is None:
-        dump.diag("no_vmcoreinfo", "no VMCOREINFO: no kernel log or kernel facts", severity="info",
-                  structure="kdump_sub_header")
-        return None
-    return parse_vmcoreinfo(text)
-
-
-def _threads(dump: Dump, notes: CoreNotes, arch: str, machine: int) -> None:
-    if notes.threads and machine and not has_register_layout(machine):
-        dump.diag("unsupported_architecture", f"{arch}: registers are not decoded", structure="NT_PRSTATUS")
-    pc_name = PC_REGISTER.get(arch)
-    for cpu, note in enumerate(notes.threads):
-        thread = Thread(id=note.tid, registers=dict(note.registers), name=f"cpu{cpu}",
-                        context_source="prstatus")
-        if pc_name and note.registers and pc_name not in note.registers:
-            dump.diag("no_pc_register", f"cpu{cpu}: no {pc_name} register", severity="info")
-        dump.threads.append(thread)
-    if dump.system.cpu_count is None and notes.threads:
-        dump.system.cpu_count = len(notes.threads)
+    return parse_vmcoreinfo(text) if text is not None else None
 
 
 def _stored_end(src: FileView | FlatView, offset: int) -> int:

@@ -1,27 +1,15 @@
-"""Adapters from a kdump-compressed dump to the ELF-core and Linux-kernel helpers.
+"""What a kdump-compressed dump needs from the ELF side: the target's ``e_machine``.
 
-* :func:`walk_note_area` decodes the copy of the crashed kernel's PT_NOTE segment
-  (offset_note / size_note) with the ELF reader's note walker (:func:`elf_notes.walk_notes`)
-  and register decoding. That walker takes program headers of a parsed ELF file, so the
-  note bytes are wrapped in a minimal in-memory ELF image (header + one PT_NOTE) of the
-  target's class, byte order and ``e_machine``; offsets in its diagnostics are moved back
-  to the dump file's.
-* :func:`kernel_log` is the kdump counterpart of ``linux_vmcore._kernel_log`` (which needs
-  ELF program headers): it sets up :class:`linux_kernel.KernelTranslator` from VMCOREINFO
-  and the sub-header's phys_base, then calls :func:`linux_kernel.read_kernel_log`.
+* :func:`elf_machine` maps the header's ``utsname.machine`` to an ELF ``e_machine``;
+* :func:`guess_machine` guesses it from the size of the first NT_PRSTATUS note when
+  utsname is empty.
+
+The note copy itself is walked by :func:`elf_notes.walk_notes` (it takes note bytes) and
+the kernel facts are filled by :mod:`linux_kernel_dump`.
 """
 from __future__ import annotations
 
-import io
-import struct
-
-from kaitaistruct import KaitaiStream
-
-from dumpkit.errors import DumpkitError
-from dumpkit.formats.elf_core import ElfCore
-from dumpkit.memory import AddressSpace
-from dumpkit.model import Dump
-from dumpkit.readers.elf_notes import CoreNotes, walk_notes
+from dumpkit.readers.elf_notes import NT_PRSTATUS, NoteTarget, parse_notes
 from dumpkit.readers.elf_registers import (
     EM_68K,
     EM_386,
@@ -39,13 +27,11 @@ from dumpkit.readers.elf_registers import (
     EM_SPARCV9,
     EM_X86_64,
 )
-from dumpkit.readers.kaitai import PARSE_ERRORS, guard
-from dumpkit.readers.linux_kernel import KernelTranslator, VmcoreInfo, attach_kernel_log
+from dumpkit.readers.kaitai import PARSE_ERRORS
 
-__all__ = ["DIRECT_MAP_BASE", "elf_machine", "guess_machine", "kernel_log", "walk_note_area"]
+__all__ = ["elf_machine", "guess_machine"]
 
 EM_NONE = 0
-PT_NOTE, ET_CORE, NT_PRSTATUS = 4, 4, 1
 MAX_NOTES_SCANNED = 4096
 
 #: utsname.machine prefix -> ELF e_machine (longest prefixes first where they overlap).
@@ -57,13 +43,6 @@ _MACHINES: tuple[tuple[str, int], ...] = (
     ("loongarch", EM_LOONGARCH), ("sparc64", EM_SPARCV9), ("sparc", EM_SPARC), ("m68k", EM_68K),
     ("alpha", EM_ALPHA), ("parisc", EM_PARISC),
 )
-
-#: Default start of the kernel direct map where VMCOREINFO does not say it (arch -> VA):
-#: i386's 3G/1G split, ppc64's linear map, s390's identity map. amd64 and arm64 are
-#: handled by KernelTranslator itself.
-DIRECT_MAP_BASE = {"x86": 0xC0000000, "ppc64": 0xC000000000000000, "s390x": 0, "s390": 0,
-                   "ppc": 0xC0000000, "arm": 0xC0000000}
-
 
 def elf_machine(uts_machine: str) -> int:
     """The ELF ``e_machine`` of a ``utsname.machine`` string (0 when unknown)."""
@@ -79,30 +58,14 @@ _PRSTATUS_SIZES = {(True, 336): EM_X86_64, (True, 392): EM_AARCH64, (True, 504):
                    (True, 376): EM_RISCV, (False, 144): EM_386, (False, 148): EM_ARM}
 
 
-def _elf_image(notes: bytes, machine: int, is_64: bool, is_be: bool) -> tuple[bytes, int]:
-    """A minimal ELF core holding ``notes`` in one PT_NOTE; returns (image, note offset)."""
-    order = ">" if is_be else "<"
-    ident = b"\x7fELF" + bytes([2 if is_64 else 1, 2 if is_be else 1, 1]) + bytes(9)
-    if is_64:
-        ehdr = struct.pack(order + "HHIQQQIHHHHHH", ET_CORE, machine, 1, 0, 64, 0, 0, 64, 56, 1, 0, 0, 0)
-        note_ofs = 64 + 56
-        phdr = struct.pack(order + "IIQQQQQQ", PT_NOTE, 0, note_ofs, 0, 0, len(notes), len(notes), 0)
-    else:
-        ehdr = struct.pack(order + "HHIIIIIHHHHHH", ET_CORE, machine, 1, 0, 52, 0, 0, 52, 32, 1, 0, 0, 0)
-        note_ofs = 52 + 32
-        phdr = struct.pack(order + "IIIIIIII", PT_NOTE, note_ofs, 0, 0, len(notes), len(notes), 0, 0)
-    return ident + ehdr + phdr + notes, note_ofs
-
-
 def guess_machine(notes: bytes, *, is_64: bool, is_be: bool) -> int:
     """``e_machine`` from the size of the first NT_PRSTATUS (0 when it says nothing).
 
     Folklore: makedumpfile run with -d 0/1 on a vmcore without VMCOREINFO (our oracle
     tests do that) cannot read the kernel's utsname and leaves it empty.
     """
-    image, _ = _elf_image(notes, EM_NONE, is_64, is_be)
     try:
-        note = ElfCore(KaitaiStream(io.BytesIO(image))).body.program_headers[0].notes.first
+        note = parse_notes(notes, NoteTarget(EM_NONE, is_64, is_be)).first
         for _ in range(MAX_NOTES_SCANNED):
             if note is None:
                 break
@@ -112,36 +75,3 @@ def guess_machine(notes: bytes, *, is_64: bool, is_be: bool) -> int:
     except PARSE_ERRORS:
         pass
     return EM_NONE
-
-
-def walk_note_area(path: str, dump: Dump, notes: bytes, file_offset: int, *, machine: int,
-                   is_64: bool, is_be: bool) -> CoreNotes:
-    """Decode the note bytes found at ``file_offset`` of the dump with the ELF note walker."""
-    image, note_ofs = _elf_image(notes, machine, is_64, is_be)
-    first_diag = len(dump.diagnostics)
-    try:
-        with guard(path, "note area", file_offset):
-            root = ElfCore(KaitaiStream(io.BytesIO(image)))
-            headers = list(root.body.program_headers)
-    except DumpkitError as exc:  # pragma: no cover - the image is ours
-        dump.diag("bad_note_area", f"note area unreadable: {exc.message}", structure="note area",
-                  offset=file_offset)
-        return CoreNotes()
-    out = walk_notes(path, dump, headers, machine)
-    shift = file_offset - note_ofs
-    for diag in dump.diagnostics[first_diag:]:
-        if diag.offset is not None:
-            diag.offset += shift
-    for thread in out.threads:
-        if thread.offset is not None:
-            thread.offset += shift
-    return out
-
-
-def kernel_log(dump: Dump, phys: AddressSpace, info: VmcoreInfo, *, arch: str, byteorder: str,
-               pointer_size: int, phys_base: int | None) -> None:
-    """Put the kernel log tail and the panic message into ``dump`` when the log is readable."""
-    base = info.numbers.get("phys_base", phys_base)
-    translator = KernelTranslator(info, arch, phys_base=base, page_offset=DIRECT_MAP_BASE.get(arch))
-    attach_kernel_log(dump, phys, info, arch=arch, byteorder=byteorder, pointer_size=pointer_size,
-                      translator=translator)

@@ -21,6 +21,10 @@ OS_NAMES = {
     0x8203: "android", 0x8204: "ps3", 0x8205: "nacl", 0x8206: "fuchsia",
 }
 
+#: First word of the CSD string of a PlatformId MD_OS_UNIX dump -> SystemInfo.os: the BSDs have
+#: no platform id of their own; dumpkit's writer names them there (converters/minidump_streams.py).
+UNIX_CSD_NAMES = {"NetBSD": "netbsd", "OpenBSD": "openbsd", "FreeBSD": "freebsd"}
+
 #: SystemInfo.ProcessorArchitecture -> SystemInfo.cpu_arch
 ARCH_NAMES = {
     0: "x86", 1: "mips", 3: "ppc", 5: "arm", 6: "ia64", 9: "amd64", 10: "x86", 12: "arm64",

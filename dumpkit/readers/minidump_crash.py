@@ -26,6 +26,9 @@ _CRASH_KINDS: dict[str, tuple[CrashKind, str]] = {
     "macos": ("exception", "mach"),
     "ios": ("exception", "mach"),
     "solaris": ("signal", "solaris_signal"),
+    "netbsd": ("signal", "netbsd_signal"),
+    "openbsd": ("signal", "openbsd_signal"),
+    "freebsd": ("signal", "freebsd_signal"),
     "fuchsia": ("exception", "fuchsia"),
 }
 

@@ -16,22 +16,30 @@ from typing import Any
 from dumpkit.errors import DumpkitError, DumpParseError
 from dumpkit.formats.windows_crashdump import WindowsCrashdump
 from dumpkit.memory import AddressSpace, FileView
-from dumpkit.model import CrashInfo, Dump, SourceInfo, SystemInfo
+from dumpkit.model import CrashInfo, Dump, SourceFormat, SourceInfo, SystemInfo
 from dumpkit.paging import Arm64Paging, Paging, VirtualSpace, X64Paging, X86PaePaging, X86Paging
 from dumpkit.readers import windows_kernel as kernel
 from dumpkit.readers.kaitai import guard, parse
+from dumpkit.readers.windows_common import product_type
 from dumpkit.readers.windows_kcontext import MACHINE_ARCH, registers_of
 from dumpkit.readers.windows_physical import bitmap_checks, physical_for
 from dumpkit.readers.windows_triage import crash_thread, read_triage
 
 __all__ = ["VARIANTS", "os_version_for_build", "physical_space", "read", "unset"]
 
-FORMAT = "windows_kernel_dump"
+FORMAT: SourceFormat = "windows_kernel_dump"
 PAGE_FILL32 = 0x45474150
 PAGE_FILL64 = 0x4547415045474150
-VARIANTS = {1: "complete", 2: "summary", 3: "header-only", 4: "small", 5: "bitmap-full", 6: "kernel",
-            7: "automatic", 8: "kernel-range", 9: "kernel-and-user-range", 0xA: "complete-range"}
-PRODUCT_TYPES = {1: "workstation", 2: "domain controller", 3: "server"}
+DT = WindowsCrashdump.DumpType
+VARIANTS = {DT.full.value: "complete", DT.summary.value: "summary", DT.header.value: "header-only",
+            DT.triage.value: "small", DT.bitmap_full.value: "bitmap-full", DT.bitmap_kernel.value: "kernel",
+            DT.automatic.value: "automatic", DT.kernel_range.value: "kernel-range",
+            DT.kernel_and_user_range.value: "kernel-and-user-range",
+            DT.complete_range.value: "complete-range"}
+#: Pointer width (bytes) of each machine: a header of the other width contradicts itself.
+MACHINE_WIDTH = {"x86": 4, "arm": 4, "amd64": 8, "arm64": 8, "ia64": 8}
+#: File offset of MachineImageType in DUMP_HEADER32 / DUMP_HEADER64, by header width.
+MACHINE_FIELD_OFFSET = {4: 0x20, 8: 0x30}
 #: Bugchecks whose second parameter is the faulting address.
 EXCEPTION_BUGCHECKS = {0x1E, 0x7E, 0x8E, 0x1000007E, 0x1000008E}
 _FILETIME_UNIX = 116444736000000000
@@ -83,11 +91,17 @@ def _read(path: str, view: FileView) -> Dump:
     dump_type = int(hdr.dump_type)
     dump = Dump(source=SourceInfo(path=path, size=view.size, format=FORMAT,
                                   variant=VARIANTS.get(dump_type, f"type-{dump_type:#x}")))
+    if MACHINE_WIDTH.get(arch, width) != width:
+        dump.diag("machine_mismatch", f"{name} is a {8 * width}-bit header but MachineImageType "
+                  f"{machine:#x} names {arch}, a {8 * MACHINE_WIDTH[arch]}-bit machine: the header "
+                  "contradicts itself, so its registers and page tables are not interpreted",
+                  severity="error", structure=f"{name}.MachineImageType", offset=MACHINE_FIELD_OFFSET[width])
+        arch = "unknown"
     _fill_header_facts(dump, hdr, width, arch, dump_type)
     header_regs = None
     if hdr.context_record is not None and not isinstance(hdr.context_record, bytes):
         header_regs = registers_of(arch, hdr.context_record)
-    if dump_type == 4:
+    if dump_type == DT.triage.value:
         try:
             with guard(path, "TRIAGE_DUMP", root.len_header):
                 triage = root.triage64 if is64 else root.triage32
@@ -148,7 +162,7 @@ def _fill_header_facts(dump: Dump, hdr: Any, width: int, arch: str, dump_type: i
     major = unset(hdr.major_version)
     system = SystemInfo(os="windows", cpu_arch=arch, page_size=4096,
                         cpu_count=unset(hdr.number_processors),
-                        product_type=PRODUCT_TYPES.get(hdr.product_type))
+                        product_type=product_type(hdr.product_type))
     if build is not None and build < 0x10000:
         system.os_build = build
         version = os_version_for_build(build)

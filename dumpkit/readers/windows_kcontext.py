@@ -15,7 +15,9 @@ from dumpkit.formats.windows_crashdump import WindowsCrashdump as W
 __all__ = ["CONTEXT_SIZE", "MACHINE_ARCH", "parse_context", "registers_of"]
 
 #: MachineImageType -> model cpu_arch.
-MACHINE_ARCH = {0x14C: "x86", 0x8664: "amd64", 0xAA64: "arm64", 0x1C4: "arm", 0x200: "ia64"}
+_MT = W.MachineType
+MACHINE_ARCH = {_MT.i386.value: "x86", _MT.amd64.value: "amd64", _MT.arm64.value: "arm64",
+                _MT.armnt.value: "arm", _MT.ia64.value: "ia64"}
 #: Bytes of a CONTEXT per model cpu_arch.
 CONTEXT_SIZE = {"x86": 0x2CC, "amd64": 0x4D0, "arm64": 0x390}
 _TYPES: dict[str, Any] = {"x86": W.ContextX86, "amd64": W.ContextAmd64, "arm64": W.ContextArm64}

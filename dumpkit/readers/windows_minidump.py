@@ -23,11 +23,12 @@ from dumpkit.memory import FileView, Segment, SegmentSpace
 from dumpkit.model import Dump, ProcessInfo, SourceInfo, Thread
 from dumpkit.readers import minidump_extras, minidump_linux
 from dumpkit.readers.kaitai import guard, parse
-from dumpkit.readers.minidump_common import ARCH_NAMES, OS_NAMES, attempt, peek_u32, utf16
+from dumpkit.readers.minidump_common import ARCH_NAMES, OS_NAMES, UNIX_CSD_NAMES, attempt, peek_u32, utf16
 from dumpkit.readers.minidump_context import ContextError, read_registers
 from dumpkit.readers.minidump_crash import crash_from_exception
 from dumpkit.readers.minidump_memory import region_from_info, stacks_from_memory
 from dumpkit.readers.minidump_modules import module_from_entry, unloaded_from_entry
+from dumpkit.readers.windows_common import product_type
 
 __all__ = ["STREAM_NAMES", "read"]
 
@@ -58,8 +59,6 @@ STREAM_NAMES = {
 }
 #: Directory entries that carry nothing (Breakpad rewrites streams it could not write as type 0).
 _PLACEHOLDERS = {ST.unused, ST.reserved0, ST.reserved1, ST.last_reserved}
-_PRODUCT_TYPES = {1: "workstation", 2: "domain_controller", 3: "server"}
-_DIAGNOSTICS_PER_CODE = 50
 
 
 def read(path: str) -> Dump:
@@ -98,7 +97,6 @@ class _Reader:
         self._modules()
         self._regions()
         minidump_extras.apply(self.dump, self.streams, self._body)
-        self._finish()
         return self.dump
 
     def _open(self) -> Any:
@@ -194,13 +192,15 @@ class _Reader:
         # elsewhere BuildNumber is the patch level; macOS / iOS builds ("20G630") are in the CSD
         system.cpu_count = body.num_processors or None
         if self.os == "windows":
-            system.product_type = _PRODUCT_TYPES.get(int(body.product_type))
+            system.product_type = product_type(body.product_type)
         if body.ofs_csd_version:
             csd = self._try(ST.system_info, lambda: utf16(body.csd_version.buffer))
             system.os_detail = csd or None
             words = csd.split() if csd else []
             if self.os in ("linux", "android") and len(words) > 1 and words[0] == "Linux":
                 system.kernel_release = words[1]  # `uname -srvmo`: "Linux 6.1.0-18-amd64 #1 SMP ..."
+            elif self.os == "unix" and words and words[0] in UNIX_CSD_NAMES:
+                self.os = system.os = UNIX_CSD_NAMES[words[0]]
         cpu = body.cpu
         if isinstance(cpu, MD.CpuInfoX86):
             # dbghelp fills OtherCpuInfo (feature bits) on AMD64 Windows: keep only a plausible vendor
@@ -373,19 +373,6 @@ class _Reader:
                 self.dump.diag("bad_maps_line", f"{bad} lines of /proc/PID/maps could not be read",
                                structure="LinuxMaps", offset=self.streams[ST.linux_maps].ofs_data)
 
-    def _finish(self) -> None:
-        """Keep at most a few diagnostics per code (a fuzzed directory can yield thousands)."""
-        seen: dict[str, int] = {}
-        kept = []
-        for diag in self.dump.diagnostics:
-            seen[diag.code] = seen.get(diag.code, 0) + 1
-            if seen[diag.code] <= _DIAGNOSTICS_PER_CODE:
-                kept.append(diag)
-        self.dump.diagnostics = kept
-        for code, count in seen.items():
-            if count > _DIAGNOSTICS_PER_CODE:
-                self.dump.diag(code, f"{count - _DIAGNOSTICS_PER_CODE} more {code!r} diagnostics not shown",
-                               severity="info")
 
 
 def _string_at(obj: Any, attribute: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from dumpkit.errors import DumpkitError
+from dumpkit.formats.windows_crashdump import WindowsCrashdump
 from dumpkit.memory import AddressSpace, FileView
 from dumpkit.model import Dump
 from dumpkit.physical import PAGE_SIZE, BitmapSpace, run_space
@@ -15,15 +16,16 @@ from dumpkit.readers.kaitai import PARSE_ERRORS
 
 __all__ = ["bitmap_checks", "physical_for"]
 
-_BITMAP_TYPES = {2, 5, 6, 7}
-_RANGE_TYPES = {8, 9, 0xA}
+DT = WindowsCrashdump.DumpType
+_BITMAP_TYPES = {DT.summary.value, DT.bitmap_full.value, DT.bitmap_kernel.value, DT.automatic.value}
+_RANGE_TYPES = {DT.kernel_range.value, DT.kernel_and_user_range.value, DT.complete_range.value}
 _MAX_PFN_BITS = 1 << 40  # 4 EiB of RAM: anything above is garbage
 
 
 def physical_for(dump: Dump, view: FileView, root: Any, hdr: Any, dump_type: int) -> AddressSpace | None:
     """The physical space owning ``view``, or None (header-only or unreadable; a diagnostic says why)."""
     try:
-        if dump_type == 1:
+        if dump_type == DT.full.value:
             return _runs(dump, view, hdr, root.len_header)
         if dump_type in _BITMAP_TYPES:
             return _bitmap(dump, view, root)
@@ -36,7 +38,7 @@ def physical_for(dump: Dump, view: FileView, root: Any, hdr: Any, dump_type: int
         dump.diag("physical_memory", f"malformed page-data header: {exc}"[:300], structure="page data",
                   offset=root.len_header)
         return None
-    if dump_type != 3:
+    if dump_type != DT.header.value:
         dump.diag("unknown_dump_type", f"DumpType {dump_type:#x}: no page data read", structure="DumpType")
     return None
 
@@ -121,7 +123,7 @@ def _ranges(dump: Dump, view: FileView, root: Any, dump_type: int) -> AddressSpa
         dump.diag("rdmp_header", "range dumps need a 64-bit header", structure="RDMP")
         return None
     pairs: list[tuple[int, int]] = []
-    if dump_type == 0xA:
+    if dump_type == DT.complete_range.value:
         info = root.rdmp_full_info
         total, remaining = info.total_num_pages, info.total_num_pages
         for r in rh.ranges:

@@ -28,11 +28,8 @@ _MAX_DIAGNOSTICS = 16
 def _targets(dump: Dump, threads: str) -> list[tuple[int, Thread]]:
     if threads == "all":
         return list(enumerate(dump.threads))
-    for index, thread in enumerate(dump.threads):
-        if thread.crashed:
-            return [(index, thread)]
-    tid = dump.crash.thread_id if dump.crash is not None else None
-    return [(i, t) for i, t in enumerate(dump.threads) if tid is not None and t.id == tid][:1]
+    crashing = dump.crashing_thread
+    return [(i, t) for i, t in enumerate(dump.threads) if t is crashing][:1]
 
 
 def _context_frame_only(dump: Dump, thread: Thread) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import dumpkit
+from dumpkit.errors import INTERNAL_ERROR, INTERNAL_ERROR_LOG_FLAG
 from dumpkit.pipeline.atomic import tmp_name, write_atomic
 from dumpkit.pipeline.batch.identity import code_fingerprint
 from dumpkit.pipeline.batch.layout import Layout
@@ -72,8 +73,8 @@ def ensure_minidump(layout: Layout, sha: str, source: str, max_size: int,
     except DumpkitError as exc:
         new.update(status="skipped", code=exc.code, message=exc.message)
     except Exception as exc:  # a converter bug must not stop the batch: report it instead
-        log.exception("shrinking %s failed", source)
-        new.update(status="skipped", code="internal_error", message=f"{type(exc).__name__}: {exc}")
+        log.exception("shrinking %s failed", source, extra={INTERNAL_ERROR_LOG_FLAG: True})
+        new.update(status="skipped", code=INTERNAL_ERROR, message=f"{type(exc).__name__}: {exc}")
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

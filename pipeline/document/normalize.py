@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dumpkit
-from dumpkit.errors import DumpkitError
+from dumpkit.errors import INTERNAL_ERROR, INTERNAL_ERROR_LOG_FLAG, DumpkitError
 from dumpkit.model import PC_REGISTER, CrashInfo, Dump, Frame, Module, Thread
 from dumpkit.pipeline.document import names
 from dumpkit.pipeline.document.signature import short_signature, stack_signature
@@ -104,14 +104,14 @@ def _crash(dump: Dump) -> Doc | None:
     }
 
 
-def _thread(thread: Thread) -> Doc:
+def _thread(thread: Thread, crashing: Thread | None) -> Doc:
     stack = None
     if thread.stack_start is not None and thread.stack_size is not None:
         stack = {"start": _hex(thread.stack_start), "size": thread.stack_size}
     return {
         "id": thread.id,
         "name": thread.name,
-        "crashed": thread.crashed,
+        "crashed": thread is crashing,  # Dump.crashing_thread owns the rule
         "registers": {name: _hex(value) for name, value in thread.registers.items()},
         "stack": stack,
         "context_source": thread.context_source,
@@ -189,6 +189,7 @@ def normalize(dump: Dump, *, sha256: str | None = None, container: list[str] | N
     if not any(t.frames for t in dump.threads):
         unwind_dump(dump, symbols=symbols, sysroot=sysroot)
     src, sysinfo, proc = dump.source, dump.system, dump.process
+    crashing = dump.crashing_thread
     return {
         "schema_version": CURRENT["dump"],
         "dumpkit_version": dumpkit.__version__,
@@ -230,7 +231,7 @@ def normalize(dump: Dump, *, sha256: str | None = None, container: list[str] | N
             "kernel_time_s": proc.kernel_time,
         },
         "crash": _crash(dump),
-        "threads": [_thread(t) for t in dump.threads],
+        "threads": [_thread(t, crashing) for t in dump.threads],
         "modules": [_module(m) for m in dump.modules],
         "unloaded_modules": [_module(m) for m in dump.unloaded_modules],
         "memory": _memory(dump),
@@ -282,11 +283,11 @@ def document_for(path: str, *, sha256: str | None = None, container: list[str] |
     except DumpkitError as exc:
         code, message, structure, offset = exc.code, exc.message, exc.structure, exc.offset
     except DocumentInvalid as exc:
-        log.error("%s: document failed its schema: %s", shown, exc)
-        code, message, structure, offset = "internal_error", str(exc), None, None
+        log.error("%s: document failed its schema: %s", shown, exc, extra={INTERNAL_ERROR_LOG_FLAG: True})
+        code, message, structure, offset = INTERNAL_ERROR, str(exc), None, None
     except Exception as exc:  # a reader bug must not stop a batch
-        log.exception("%s: unexpected error while reading", shown)
-        code, message, structure, offset = "internal_error", f"{type(exc).__name__}: {exc}", None, None
+        log.exception("%s: unexpected error while reading", shown, extra={INTERNAL_ERROR_LOG_FLAG: True})
+        code, message, structure, offset = INTERNAL_ERROR, f"{type(exc).__name__}: {exc}", None, None
     fmt = None
     with contextlib.suppress(DumpkitError):
         fmt = dumpkit.detect(path)
