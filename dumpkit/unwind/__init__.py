@@ -14,10 +14,10 @@ from __future__ import annotations
 from typing import Literal
 
 from dumpkit.model import PC_REGISTER, SP_REGISTER, Dump, Frame, Thread
+from dumpkit.symbols.store import DumpSymbols, SymbolStore
 from dumpkit.unwind.arch import spec_for
 from dumpkit.unwind.cfi import CfiSources
 from dumpkit.unwind.modules import ModuleIndex
-from dumpkit.unwind.symbols import DumpSymbols, SymbolStore
 from dumpkit.unwind.walker import MAX_FRAMES, walk_thread
 
 __all__ = ["MAX_FRAMES", "SymbolStore", "unwind_dump"]

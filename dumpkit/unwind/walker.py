@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from dumpkit.memory import AddressSpace
 from dumpkit.model import Dump, Frame, Thread
+from dumpkit.symbols.store import DumpSymbols
 from dumpkit.unwind.arch import CpuSpec
 from dumpkit.unwind.cfi import CfiSources
 from dumpkit.unwind.frame_pointer import caller_by_frame_pointer
 from dumpkit.unwind.memory import StackMemory
 from dumpkit.unwind.modules import ModuleIndex
 from dumpkit.unwind.scan import caller_by_scan
-from dumpkit.unwind.state import OUTERMOST, SIGNAL_KEY, FrameState, Walk
-from dumpkit.unwind.symbols import DumpSymbols
+from dumpkit.unwind.state import FrameState, Walk
 
 __all__ = ["MAX_FRAMES", "walk_thread"]
 
@@ -81,16 +81,16 @@ def walk_thread(dump: Dump, thread: Thread, spec: CpuSpec, modules: ModuleIndex,
         return f"stack pointer {sp:#x} is not in captured memory"
     callee, grand_callee = frame0, None
     while len(thread.frames) < MAX_FRAMES:
-        caller, trust = cfi.caller(walk, callee, grand_callee), "cfi"
-        if caller is OUTERMOST:
+        step, trust = cfi.caller(walk, callee, grand_callee), "cfi"
+        if step is not None and step.outermost:
             return None
+        caller, signal = (step.registers, step.signal) if step is not None else (None, False)
         if caller is None:
             caller, trust = caller_by_frame_pointer(walk, callee), "frame_pointer"
         if caller is None:
             caller, trust = caller_by_scan(walk, callee), "scan"
         if caller is None:
             return None
-        signal = bool(caller.pop(SIGNAL_KEY, 0))
         caller_pc, caller_sp = caller[spec.pc], caller[spec.sp]
         if caller_pc < 0x1000:
             return None

@@ -19,10 +19,10 @@ import os
 from typing import TYPE_CHECKING
 
 from dumpkit.model import Dump, Module
-from dumpkit.unwind.breakpad_sym import MAX_SYM_BYTES, Func, SymFile, parse_sym
+from dumpkit.symbols.breakpad import MAX_SYM_BYTES, Func, SymFile, parse_sym
 
 if TYPE_CHECKING:  # pyelftools is imported only when a sysroot is used
-    from dumpkit.unwind.elf_image import ElfImage
+    from dumpkit.symbols.elf import ElfImage
 
 __all__ = ["DumpSymbols", "SymbolStore", "sym_path"]
 
@@ -65,7 +65,7 @@ class SymbolStore:
             return None, None
         for candidate in self._sysroot_candidates(module):
             if candidate not in self._elves:
-                from dumpkit.unwind.elf_image import open_elf
+                from dumpkit.symbols.elf import open_elf
 
                 self._elves[candidate] = open_elf(candidate)
             image, problem = self._elves[candidate]
