@@ -65,7 +65,9 @@ def unwind_dump(dump: Dump, *, symbols: SymbolStore | None = None, sysroot: str 
         return
     own_store = None
     if sysroot is not None and (symbols is None or symbols.sysroot != sysroot):
-        own_store = SymbolStore(symbols.symbols_dir if symbols else None, sysroot)
+        own_store = SymbolStore(symbols.symbols_dir if symbols else None, sysroot,
+                                finder=None if symbols is None or symbols.finder is symbols.local
+                                else symbols.finder)
         symbols = own_store
     try:
         view = DumpSymbols(symbols, dump) if symbols is not None else None

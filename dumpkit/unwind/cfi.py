@@ -1,7 +1,9 @@
 """Call frame information, from whichever source a module has, best first:
 
-1. the module's Breakpad ``.sym`` file (``STACK WIN`` / ``STACK CFI``), as rust-minidump;
-2. DWARF CFI of the ELF file in ``--sysroot`` (``.eh_frame``, ``.debug_frame``);
+1. Breakpad ``STACK WIN`` / ``STACK CFI`` records: the module's ``.sym`` file (as
+   rust-minidump), then its native files through symbolic (x86 PDB FPO/FrameData, PE x64
+   unwind info, ELF ``.eh_frame``/``.debug_frame``; see ``dumpkit.symbols.native``);
+2. DWARF CFI of the ELF file in ``--sysroot`` through pyelftools (rows symbolic skipped);
 3. DWARF ``.eh_frame`` of the image captured in the dump's memory (ELF cores);
 4. Windows x64 ``.pdata`` of the PE image captured in the dump's memory.
 
@@ -36,9 +38,8 @@ class CfiSources:
             return None
         symbols = walk.symbols
         if symbols is not None:
-            sym = symbols.sym(module)
-            if sym is not None:
-                regs = caller_by_sym(walk, callee, grand_callee, sym, module)
+            for records in symbols.stack_records(module):
+                regs = caller_by_sym(walk, callee, grand_callee, records, module)
                 if regs is not None:
                     return CfiStep(regs)
             image = symbols.elf(module)

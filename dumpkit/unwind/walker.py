@@ -32,16 +32,17 @@ _NO_MEMORY = AddressSpace()
 
 
 def _parameter_size(walk: Walk, state: FrameState) -> int:
+    """Bytes of arguments the frame's function pops on return (x86 STACK WIN / FUNC / PUBLIC)."""
     if walk.symbols is None or state.module is None:
         return 0
-    sym = walk.symbols.sym(state.module)
-    if sym is None:
-        return 0
     rva = state.lookup - state.module.base
-    if sym.function(rva) is not None:
-        return sym.parameter_size(rva) or 0
-    public = sym.public(rva)
-    return public[1] if public is not None else 0
+    for records in walk.symbols.stack_records(state.module):
+        if records.win(rva) is not None or records.function(rva) is not None:
+            return records.parameter_size(rva) or 0
+        public = records.public(rva)
+        if public is not None:
+            return public[1]
+    return 0
 
 
 def _frame(walk: Walk, state: FrameState, pc: int) -> Frame:
@@ -53,7 +54,9 @@ def _frame(walk: Walk, state: FrameState, pc: int) -> Frame:
         if walk.symbols is not None:
             found = walk.symbols.lookup(module, state.lookup)
             if found is not None:
-                frame.function, frame.function_offset, frame.source_file, frame.source_line = found
+                frame.function, frame.function_offset = found.function, found.function_offset
+                frame.source_file, frame.source_line = found.source_file, found.source_line
+                frame.inlined = list(found.inlined)
     return frame
 
 
