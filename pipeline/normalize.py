@@ -18,7 +18,7 @@ from dumpkit.errors import DumpkitError
 from dumpkit.model import PC_REGISTER, CrashInfo, Dump, Frame, Module, Thread
 from dumpkit.unwind import SymbolStore, unwind_dump
 from pipeline import names
-from pipeline.signature import signature_for
+from pipeline.signature import signature_for, symbolicated_frames
 from pipeline.validate import DocumentInvalid, validate
 
 __all__ = [
@@ -30,7 +30,7 @@ __all__ = [
     "normalize",
 ]
 
-SCHEMA_VERSION = 2  # dump documents; error documents are version ERROR_SCHEMA_VERSION
+SCHEMA_VERSION = 3  # dump documents; error documents are version ERROR_SCHEMA_VERSION
 ERROR_SCHEMA_VERSION = 1
 log = logging.getLogger(__name__)
 Doc = dict[str, Any]
@@ -114,6 +114,7 @@ def _crash(dump: Dump) -> Doc | None:
         "message": crash.message,
         "signature": signature_for(dump) or short_signature,
         "short_signature": short_signature,
+        "symbolicated_frames": symbolicated_frames(dump),
     }
 
 
@@ -143,6 +144,8 @@ def _frame(frame: Frame) -> Doc:
         "function_offset": _hex(frame.function_offset),
         "source_file": frame.source_file,
         "source_line": frame.source_line,
+        "inlined": [{"function": i.function, "source_file": i.source_file, "source_line": i.source_line}
+                    for i in frame.inlined[:64]],
     }
 
 

@@ -36,12 +36,13 @@ __all__ = [
 #: (kind, schema_version) -> schema file. The newest dump schema is ``dump.schema.json``;
 #: older versions stay as ``dump.v<N>.schema.json`` so old documents keep validating.
 SCHEMA_FILES = {
-    ("dump", 2): "dump.schema.json",
+    ("dump", 3): "dump.schema.json",
+    ("dump", 2): "dump.v2.schema.json",
     ("dump", 1): "dump.v1.schema.json",
     ("error", 1): "error.schema.json",
     ("report", 1): "report.schema.json",
 }
-CURRENT = {"dump": 2, "error": 1, "report": 1}
+CURRENT = {"dump": 3, "error": 1, "report": 1}
 
 
 class DocumentInvalid(ValueError):
