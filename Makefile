@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Debian packages the tests call: command -> package
-DEB_TOOLS := node:nodejs npm:npm gcc:gcc gdb:gdb eu-readelf:elfutils lldb:lldb makedumpfile:makedumpfile
+DEB_TOOLS := node:nodejs npm:npm gcc:gcc gdb:gdb eu-readelf:elfutils lldb:lldb makedumpfile:makedumpfile clang:clang lld-link:lld llvm-symbolizer:llvm addr2line:binutils
 # Debian packages without a command of their own (checked with dpkg)
 DEB_LIBS := python3-libkdumpfile
 

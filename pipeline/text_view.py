@@ -14,6 +14,9 @@ MAX_MODULES_SHOWN = 40
 
 
 def _frame_line(index: int, frame: dict[str, Any]) -> str:
+    inlined = [f"       inlined {i.get('function') or '?'}"
+               + (f"  [{i['source_file']}:{i.get('source_line') or '?'}]" if i.get("source_file") else "")
+               for i in frame.get("inlined") or []]
     where = frame.get("module") or "???"
     if frame.get("function"):
         where = f"{where}!{frame['function']}"
@@ -25,7 +28,8 @@ def _frame_line(index: int, frame: dict[str, Any]) -> str:
         where += f" + {frame['module_offset']}"
     else:
         where = frame.get("pc") or "?"
-    return f"  {index:>3}  {where}    ({frame.get('trust')}, pc {frame.get('pc')}, sp {frame.get('sp')})"
+    line = f"  {index:>3}  {where}    ({frame.get('trust')}, pc {frame.get('pc')}, sp {frame.get('sp')})"
+    return "\n".join([*inlined, line])
 
 
 def render(doc: dict[str, Any]) -> str:

@@ -123,7 +123,10 @@ class NativeFile:
         return self.lookup(rva) is not None
 
     def stack_records(self) -> SymFile | None:
-        """The file's CFI as parsed Breakpad STACK records (``None`` when it has none)."""
+        """The file's CFI as parsed Breakpad STACK records (``None`` when it has none; always
+        for ``.sym`` files, whose records dumpkit's own parser reads with the rest)."""
+        if self.kind == "breakpad":
+            return None
         if self._stack is None:
             self._stack = self._load_stack() or SymFile()
         return None if self._stack.empty else self._stack

@@ -32,9 +32,11 @@ if TYPE_CHECKING:  # pyelftools is imported only when a sysroot is used
 
 __all__ = ["NATIVE_KINDS", "DumpSymbols", "SymbolStore", "Symbolized", "sym_path"]
 
-#: Native files asked of the finder, in the order their names are preferred: debug files
-#: (full debug info: lines, inlines) before executables (symbol tables, unwind info).
-NATIVE_KINDS: tuple[FileKind, ...] = ("pdb", "elf_debug", "macho", "elf", "pe")
+#: Files read through symbolic, in the order their names are preferred: debug files (full
+#: debug info: lines, inlines), then the Breakpad ``.sym`` file (symbolic reads its INLINE
+#: records; its STACK records come from dumpkit's parser, see :meth:`SymbolStore.sym_file`),
+#: then executables (symbol tables, unwind info).
+NATIVE_KINDS: tuple[FileKind, ...] = ("pdb", "elf_debug", "macho", "breakpad", "elf", "pe")
 
 
 class BuildIdMismatch(str):
