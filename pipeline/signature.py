@@ -9,14 +9,19 @@ abort prefixes). Frames are handed to it shaped like Socorro's processed crash::
 
 A frame without a function name stands in as ``module@0xOFFSET`` (module lower-cased on
 Windows, as Socorro does), or ``@0xPC`` outside any module — which siggen's lists treat
-as irrelevant.
+as irrelevant. Named frames pass their name, and their inline frames as ``inlines``
+(innermost first), which siggen reads as frames before the physical one, as Socorro does
+with rust-minidump's output; so a symbolicated crash groups by function across builds, and
+without symbols the signature is what it was.
 
 Kernel dumps (Windows bugchecks, Linux panics) use siggen's frame normalisation with a
 skip list of our own, :data:`KERNEL_IRRELEVANT`: the bugcheck and trap machinery
 (``KeBugCheck*``, ``Ki*`` trap and dispatch frames, ``Kx*`` low-level handlers, exception
 filters and dispatchers, ``panic``/``die``/fault handlers on Linux) and, when the kernel
 image has no symbols, its unnamed frames, so the signature starts at the first frame
-that says who crashed (usually a driver).
+that says who crashed (usually a driver). Named Windows kernel frames read
+``module!function`` (WinDbg's failure-bucket style: ``nt!KeBugCheckEx``,
+``myfault!MyfaultDispatch``); the skip list matches the function part.
 
 siggen is imported on first use only (it costs ~60 ms), and one generator is kept per
 process. Signatures depend only on the dump's content: stable across runs and machines.

@@ -321,3 +321,62 @@ def test_elf_sym_file_frames_agree_with_rust_minidump(elf_program: ElfProgram, t
                      f"its first scan): {tally.line()}")
     assert tally.frames >= len(CHAIN) - 2
     assert not tally.mismatches, "\n".join(tally.mismatches or [])
+
+
+# -- the Finder contract, and bad files -------------------------------------------------------------
+
+
+class _FixedFinder:
+    """A Finder (dumpkit.symbols.locate) that answers every ``kind`` question with one file."""
+
+    def __init__(self, answers: dict[str, str], problems: tuple[str, ...] = ()) -> None:
+        self.answers, self.problems = answers, problems
+
+    def find(self, module: Any, kind: str) -> Any:
+        from dumpkit.symbols.locate import Located, Lookup
+
+        path = self.answers.get(kind)
+        return Lookup(Located(path, kind, "test") if path else None, self.problems)  # type: ignore[arg-type]
+
+
+def _walk_with(dump_path: Path, finder: _FixedFinder) -> tuple[list[Frame], list[tuple[str, str]]]:
+    with dumpkit.open(dump_path) as dump:
+        unwind_dump(dump, symbols=SymbolStore(finder=finder))
+        thread = dump.crashing_thread
+        assert thread is not None
+        return thread.frames, [(d.code, d.message) for d in dump.diagnostics]
+
+
+def test_a_finder_supplies_the_files(pe_programs: dict[str, PeProgram]) -> None:
+    program = pe_programs["x86"]
+    frames, diags = _walk_with(program.dump, _FixedFinder({"pdb": str(program.pdb), "pe": str(program.exe)}))
+    assert [_bare(f.function) for f in frames[:2]] == ["crash_here", "middle"]
+    assert not diags
+    frames, diags = _walk_with(program.dump, _FixedFinder({}, ("https://symbols.example: timed out",)))
+    assert frames[0].function is None
+    assert ("bad_symbols", "https://symbols.example: timed out") in diags
+
+
+def test_a_pdb_of_another_build_is_not_used(pe_programs: dict[str, PeProgram]) -> None:
+    amd64, x86 = pe_programs["amd64"], pe_programs["x86"]
+    frames, diags = _walk_with(amd64.dump, _FixedFinder({"pdb": str(x86.pdb)}))
+    assert all(f.function is None for f in frames)
+    assert any(code == "bad_symbols" and "is not the module's" in message for code, message in diags), diags
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "zeros"])
+def test_damaged_native_files_give_diagnostics(pe_programs: dict[str, PeProgram], tmp_path: Path,
+                                               damage: str) -> None:
+    program = pe_programs["x86"]
+    data = program.pdb.read_bytes()
+    bad = tmp_path / "bad.pdb"
+    bad.write_bytes({"garbage": bytes(range(256)) * 64, "truncated": data[:len(data) // 3], "empty": b"",
+                     "zeros": data[:4096] + bytes(len(data) - 4096)}[damage])
+    bad_exe = tmp_path / "bad.exe"
+    bad_exe.write_bytes(program.exe.read_bytes()[:700])
+    frames, diags = _walk_with(program.dump, _FixedFinder({"pdb": str(bad), "pe": str(bad_exe)}))
+    assert frames and frames[0].trust == "context"
+    # the PDB is named in a one-line diagnostic; the frames are those of a walk without it
+    assert all(code == "bad_symbols" and "\n" not in message for code, message in diags), diags
+    assert any(message.startswith(f"{bad}: not a usable pdb file") for _, message in diags), diags
+    assert all(f.function is None for f in frames)

@@ -68,7 +68,7 @@ class LocalFinder:
 
             objects = list(Archive.open(path).iter_objects())
         except Exception as exc:  # symbolic's SymbolicError family, OSError
-            self.problems.append(f"{path}: not a symbol file symbolic reads ({exc})")
+            self.problems.append(f"{path}: not a symbol file symbolic reads ({' '.join(str(exc).split())})")
             return
         for obj in objects:
             fmt = obj.file_format
@@ -81,6 +81,11 @@ class LocalFinder:
                 self._files.append((path, "elf_debug", obj.debug_id, obj.code_id))
 
     def find(self, module: Module, kind: FileKind) -> Lookup:
+        """The file of ``kind`` for ``module``; unreadable explicit files come as problems."""
+        found = self._find(module, kind)
+        return Lookup(found.file, tuple(self.problems)) if self.problems else found
+
+    def _find(self, module: Module, kind: FileKind) -> Lookup:
         for path, file_kind, debug_id, code_id in self._files:
             if file_kind == kind and ids_match(module, kind, debug_id, code_id):
                 return Lookup(Located(path, kind, "file"))

@@ -46,6 +46,11 @@ class Symbolized:
     inlined: tuple[InlineFrame, ...] = ()
 
 
+def _why(exc: Exception) -> str:
+    """symbolic's error text on one line (it chains causes over several)."""
+    return " ".join(str(exc).split())
+
+
 def _norm_id(value: str | None) -> str:
     return (value or "").replace("-", "").upper()
 
@@ -94,7 +99,7 @@ class NativeFile:
             try:
                 self._symcache = self._obj.make_symcache()
             except Exception as exc:  # symbolic raises its own SymbolicError family
-                self.problems.append(f"{self.path}: cannot read symbols: {exc}")
+                self.problems.append(f"{self.path}: cannot read symbols: {_why(exc)}")
                 self._symcache = False
         return self._symcache or None
 
@@ -108,7 +113,7 @@ class NativeFile:
         try:
             locations = cache.lookup(rva)
         except Exception as exc:
-            self.problems.append(f"{self.path}: lookup of {rva:#x} failed: {exc}")
+            self.problems.append(f"{self.path}: lookup of {rva:#x} failed: {_why(exc)}")
             return None
         if not locations:
             return None
@@ -137,7 +142,7 @@ class NativeFile:
 
             data = CfiCache.from_object(self._obj).open_stream().read()
         except Exception as exc:
-            self.problems.append(f"{self.path}: cannot read call frame information: {exc}")
+            self.problems.append(f"{self.path}: cannot read call frame information: {_why(exc)}")
             return None
         if data.startswith(_CFI_HEADER):  # a future binary CFI cache: not Breakpad text
             self.problems.append(f"{self.path}: unsupported CFI cache format")
@@ -161,7 +166,7 @@ def open_native(path: str, kind: FileKind, module: Module,
 
         objects = list(Archive.open(path).iter_objects())
     except Exception as exc:
-        return None, f"{path}: not a usable {kind} file ({exc})"
+        return None, f"{path}: not a usable {kind} file ({_why(exc)})"
     mismatch = None
     fallback = None
     for obj in objects:
