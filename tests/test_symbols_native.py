@@ -18,6 +18,7 @@ Agreement counts are printed in the pytest summary.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -380,3 +381,23 @@ def test_damaged_native_files_give_diagnostics(pe_programs: dict[str, PeProgram]
     assert all(code == "bad_symbols" and "\n" not in message for code, message in diags), diags
     assert any(message.startswith(f"{bad}: not a usable pdb file") for _, message in diags), diags
     assert all(f.function is None for f in frames)
+
+
+def test_local_finder_paths_stay_under_their_roots(tmp_path: Path) -> None:
+    from dumpkit.model import Module
+    from dumpkit.symbols.local import LocalFinder, sym_path
+
+    root = str(tmp_path)
+    hostile = [Module(base=0, size=1, path="C:\\x\\..\\..\\app.pdb", debug_file="..\\..\\evil.pdb",
+                      debug_id="0123456789ABCDEF0123456789ABCDEF1"),
+               Module(base=0, size=1, path="/a/../../../etc/passwd", debug_file="..", debug_id="../../x"),
+               Module(base=0, size=1, path="/lib/a\0b.so", debug_file="a\0b", debug_id="AB",
+                      build_id="../../x"),
+               Module(base=0, size=1, path="/" + "n" * 4096, debug_file="n" * 4096, debug_id="AB")]
+    for module in hostile:
+        path = sym_path(root, module)
+        assert path is None or (Path(path).resolve().is_relative_to(tmp_path.resolve())
+                                and path.count(os.sep) == root.count(os.sep) + 3), path
+        for candidate in LocalFinder(None, root).sysroot_candidates(module):
+            assert ".." not in Path(candidate).parts and "\0" not in candidate, candidate
+            assert Path(candidate).resolve().is_relative_to(tmp_path.resolve())

@@ -7,7 +7,8 @@ symstore/build-id dirs and the shared cache are other finders of the same contra
 * ``breakpad``: ``DIR/NAME/DEBUG_ID/NAME.sym`` (NAME = the debug file's base name,
   ``app.pdb`` -> ``app.sym``), as rust-minidump and the Breakpad symbol servers lay it out;
 * ``elf``: the module's path (then its name) under the sysroot;
-* ``elf_debug``: ``SYSROOT/.build-id/xx/rest.debug``;
+* ``elf_debug``: ``SYSROOT/.build-id/xx/rest.debug``, then
+  ``SYSROOT/usr/lib/debug/.build-id/xx/rest.debug`` (where distributions install them);
 * any kind: one of ``files``, when the file's own id (PDB GUID+age, PE timestamp+size,
   ELF build-id) is the module's — read once, at construction, with symbolic.
 
@@ -115,4 +116,7 @@ class LocalFinder:
         bid = (module.build_id or "").lower()
         if len(bid) > 2 and all(c in "0123456789abcdef" for c in bid):
             out.append(os.path.join(self.sysroot, ".build-id", bid[:2], bid[2:] + ".debug"))
+            # where distributions install debug files (gdb's debug-file-directory)
+            out.append(os.path.join(self.sysroot, "usr", "lib", "debug", ".build-id", bid[:2],
+                                    bid[2:] + ".debug"))
         return out
