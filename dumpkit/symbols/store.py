@@ -232,12 +232,14 @@ class DumpSymbols:
         """Function, offset, source line and inline chain at ``address``: native debug files
         first (they carry inlines), then the ``.sym`` file, then the sysroot ELF's symbols."""
         rva = address - module.base
+        sym = self.sym(module)
         for native in self.natives(module):
+            if native.kind == "breakpad" and (sym is None or not sym.has_inlines):
+                continue  # dumpkit's parse of the same .sym says all it says, faster per lookup
             found = native.lookup(rva)
             if found is not None and found.function:
                 return found
         self._native_problems(module)
-        sym = self.sym(module)
         if sym is not None:
             func = sym.function(rva)
             if func is not None:
