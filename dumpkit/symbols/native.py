@@ -26,7 +26,7 @@ from dumpkit.model import InlineFrame, Module
 from dumpkit.symbols.breakpad import SymFile, parse_sym
 from dumpkit.symbols.locate import FileKind
 
-__all__ = ["MAX_NATIVE_BYTES", "NativeFile", "Symbolized", "ids_match", "open_native"]
+__all__ = ["MAX_NATIVE_BYTES", "IdMismatch", "NativeFile", "Symbolized", "ids_match", "open_native"]
 
 #: Files bigger than this are not read (a diagnostic says so); PDBs of big products reach GBs.
 MAX_NATIVE_BYTES = 4 << 30
@@ -44,6 +44,10 @@ class Symbolized:
     source_file: str | None = None
     source_line: int | None = None
     inlined: tuple[InlineFrame, ...] = ()
+
+
+class IdMismatch(str):
+    """A problem text: the file's id (PDB GUID+age, build-id, PE timestamp+size) is not the module's."""
 
 
 def _why(exc: Exception) -> str:
@@ -167,13 +171,15 @@ def open_native(path: str, kind: FileKind, module: Module,
         objects = list(Archive.open(path).iter_objects())
     except Exception as exc:
         return None, f"{path}: not a usable {kind} file ({_why(exc)})"
-    mismatch = None
+    mismatch: str | None = None
     fallback = None
     for obj in objects:
         match = ids_match(module, kind, obj.debug_id, obj.code_id)
         if match is False:
-            mismatch = (f"{path}: id {obj.code_id if kind in ('elf', 'elf_debug', 'pe') else obj.debug_id}"
-                        f" is not the module's; not used")
+            what, have, want = (("build-id", obj.code_id, module.build_id) if kind in ("elf", "elf_debug")
+                                else ("code id", obj.code_id, module.code_id) if kind == "pe"
+                                else ("debug id", obj.debug_id, module.debug_id))
+            mismatch = IdMismatch(f"{path}: {what} {have} is not the module's {want}; not used")
             continue
         if match is True:
             return NativeFile(path, kind, obj), None

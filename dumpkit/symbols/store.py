@@ -25,7 +25,7 @@ from dumpkit.model import Dump, Module
 from dumpkit.symbols.breakpad import MAX_SYM_BYTES, SymFile, parse_sym
 from dumpkit.symbols.local import LocalFinder, sym_path
 from dumpkit.symbols.locate import FileKind, Finder
-from dumpkit.symbols.native import NativeFile, Symbolized, open_native
+from dumpkit.symbols.native import IdMismatch, NativeFile, Symbolized, open_native
 
 if TYPE_CHECKING:  # pyelftools is imported only when a sysroot is used
     from dumpkit.symbols.elf import ElfImage
@@ -81,8 +81,9 @@ class SymbolStore:
             if key not in self._natives:
                 self._natives[key] = open_native(found.file.path, kind, module, arch)
             native, problem = self._natives[key]
-            if problem:
-                problems.append(problem)
+            if problem and not (isinstance(problem, IdMismatch) and kind == "elf"
+                                and found.file.origin == "sysroot"):
+                problems.append(problem)  # (a sysroot file's build-id is checked by elf_image)
             if native is not None and native not in out:
                 out.append(native)
         return out, problems
@@ -149,7 +150,8 @@ class DumpSymbols:
     def _report(self, module: Module, problem: str | None) -> None:
         if problem and problem not in self._reported:
             self._reported.add(problem)
-            code = "build_id_mismatch" if isinstance(problem, BuildIdMismatch) else "bad_symbols"
+            code = ("build_id_mismatch" if isinstance(problem, BuildIdMismatch)
+                    or (isinstance(problem, IdMismatch) and "build-id" in problem) else "bad_symbols")
             self.dump.diag(code, str(problem), structure=f"symbols:{module.name}")
 
     def check_sysroot(self) -> None:
