@@ -50,6 +50,7 @@ class SymbolStore:
                  finder: Finder | None = None, files: tuple[str, ...] = ()) -> None:
         self.symbols_dir = symbols_dir
         self.sysroot = sysroot
+        self.files = files
         self.local = LocalFinder(symbols_dir, sysroot, files)
         self.finder: Finder = finder if finder is not None else self.local
         self._syms: dict[str, tuple[SymFile | None, str | None]] = {}

@@ -4,8 +4,10 @@
     unwind_dump(dump, symbols=SymbolStore("symbols/"), threads="crashing")
 
 Methods, in order of trust (``Frame.trust``): the thread's context (frame 0); call frame
-information (Breakpad ``.sym``, DWARF CFI of sysroot files or captured images, Windows
-x64 ``.pdata``); frame pointers; stack scanning. CPUs: amd64, x86, arm64, arm (others
+information (Breakpad STACK records of ``.sym`` files and of native files read through
+symbolic — x86 PDB FPO/FrameData, PE x64 unwind info, ELF ``.eh_frame`` — then DWARF CFI of
+sysroot files or captured images, Windows x64 ``.pdata`` in memory); frame pointers; stack
+scanning. Frames get function, line and inline frames from ``dumpkit.symbols``. CPUs: amd64, x86, arm64, arm (others
 get a diagnostic and no frames). See ``walker.py`` for the limits and the conventions
 shared with rust-minidump.
 """
@@ -50,7 +52,9 @@ def unwind_dump(dump: Dump, *, symbols: SymbolStore | None = None, sysroot: str 
                 threads: Literal["crashing", "all"] | str = "crashing") -> None:
     """Walk the stacks of the crashing thread (or all threads) of ``dump`` in place.
 
-    ``sysroot`` adds ELF files to ``symbols`` (or makes a store of its own). Never raises
+    ``symbols`` says what symbol files exist (``dumpkit.symbols.store``: a Breakpad dir, a
+    sysroot, explicit files or any ``Finder``); ``sysroot`` adds ELF files to ``symbols`` (or
+    makes a store of its own). Never raises
     for bad dump content or bad symbol files: problems become diagnostics.
     """
     targets = _targets(dump, threads)
@@ -67,7 +71,7 @@ def unwind_dump(dump: Dump, *, symbols: SymbolStore | None = None, sysroot: str 
     if sysroot is not None and (symbols is None or symbols.sysroot != sysroot):
         own_store = SymbolStore(symbols.symbols_dir if symbols else None, sysroot,
                                 finder=None if symbols is None or symbols.finder is symbols.local
-                                else symbols.finder)
+                                else symbols.finder, files=symbols.files if symbols else ())
         symbols = own_store
     try:
         view = DumpSymbols(symbols, dump) if symbols is not None else None
