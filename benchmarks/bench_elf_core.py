@@ -12,7 +12,7 @@ Per file, each tool runs in a fresh process (so its peak RSS is its own):
 
 * dumpkit open: ``dumpkit.open`` + the facts elfutils prints (threads with registers, signal,
   modules with build-ids), mean of N warm rounds in that process, imports excluded;
-* dumpkit doc: ``pipeline.normalize.document_for`` (open + normalize + validation), if present;
+* dumpkit doc: ``normalize.document_for`` (open + normalize + validation), if present;
 * elfutils: wall time of ``eu-readelf --notes`` plus ``eu-unstrip -n --core`` (two processes,
   C code, including their start-up), mean of N rounds; peak RSS is the larger of the two.
 
@@ -38,7 +38,7 @@ sys.path.insert(0, sys.argv[1])
 import dumpkit
 from dumpkit.errors import DumpkitError
 try:
-    from pipeline.normalize import document_for
+    from dumpkit.pipeline.document.normalize import document_for
 except ImportError:
     document_for = None
 path, rounds = sys.argv[2], int(sys.argv[3])

@@ -5,7 +5,7 @@
 For every corpus minidump (``mdmp/*``, ``mdmp_from_yaml/*.dmp``), in ONE warm process (imports
 done, every file read once before timing), times per file, as the mean of N rounds:
 
-* dumpkit: ``pipeline.normalize.document_for`` = ``dumpkit.open`` + normalize + schema validation
+* dumpkit: ``normalize.document_for`` = ``dumpkit.open`` + normalize + schema validation
   (the whole job for one file);
 * minidump 0.0.24: ``MinidumpFile.parse`` (eager: every stream it knows) + reading its threads
   (with contexts), modules, exception and system info;
@@ -43,7 +43,7 @@ def corpus_dir(explicit: str | None) -> Path:
 
 
 def run_dumpkit(path: str) -> object:
-    from pipeline.normalize import document_for
+    from dumpkit.pipeline.document.normalize import document_for
 
     return document_for(path)
 

@@ -177,7 +177,7 @@ def section_large(work: Path, count: int = 20) -> None:
 
 
 def section_profile(folder: Path, work: Path) -> None:
-    from pipeline.cli import build_parser
+    from dumpkit.pipeline.cli import build_parser
 
     print("\n5. profile: `dumpkit normalize` in-process (1 worker, automatic chunks) over the small dumps")
     out = work / "out-profile"
@@ -198,9 +198,9 @@ def section_profile(folder: Path, work: Path) -> None:
     def c(file: str, name: str) -> float:
         return cum.get((file, name), 0.0)
 
-    discovery, items, publish = c("discover.py", "discover"), c("batchwork.py", "process_item"), \
-        c("batchwork.py", "publish")
-    warm, fingerprint = c("batchwork.py", "warm_up"), c("batchwork.py", "inputs_fingerprint")
+    discovery, items, publish = c("discover.py", "discover"), c("items.py", "process_item"), \
+        c("publish.py", "publish")
+    warm, fingerprint = c("warm.py", "warm_up"), c("identity.py", "inputs_fingerprint")
     read, normalize, validate = c("__init__.py", "open"), c("normalize.py", "normalize"), \
         c("validate.py", "validate")
     document, write = c("normalize.py", "document_for"), c("atomic.py", "write_atomic")

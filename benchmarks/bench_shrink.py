@@ -69,7 +69,7 @@ def make_full_mdmp(core: Path) -> Path:
     out = core.with_suffix(".full.dmp")
     if out.is_file() and out.stat().st_size >= core.stat().st_size // 2:
         return out
-    code = ("import sys, dumpkit; from converters.shrink import write_full_memory\n"
+    code = ("import sys, dumpkit; from dumpkit.converters.shrink import write_full_memory\n"
             "with dumpkit.open(sys.argv[1]) as dump:\n"
             "    r = write_full_memory(dump, sys.argv[2])\n"
             "print(f'{r.size / 2**20:.0f} MiB, {r.memory_ranges} ranges')")
@@ -98,8 +98,7 @@ def measure(cmd: list[str]) -> tuple[float, float, int]:
 
 
 def shrink_cmd(src: Path, out: Path) -> list[str]:
-    return [sys.executable, "-c", "import sys; from pipeline.cli import main; sys.exit(main(sys.argv[1:]))",
-            "shrink", str(src), "-o", str(out)]
+    return [sys.executable, "-m", "dumpkit", "shrink", str(src), "-o", str(out)]
 
 
 @dataclass
@@ -134,7 +133,8 @@ def main() -> int:
     small = make_core(work, "small", 0)
     big = make_core(work, "big", args.size_mib)
     full = make_full_mdmp(big)
-    baseline = measure([sys.executable, "-c", "import dumpkit, converters.shrink, pipeline.normalize"])
+    baseline = measure([sys.executable, "-c",
+                        "import dumpkit, dumpkit.converters.shrink, dumpkit.pipeline.document.normalize"])
     jobs: list[tuple[str, Path, list[str]]] = [
         ("shrink small core", small, []), ("shrink big core", big, []),
         ("shrink full-memory MDMP", full, []), ("shrink big core --verify", big, ["--verify"])]

@@ -6,8 +6,8 @@
 Files: every corpus minidump (``mdmp/``, ``mdmp_from_yaml/``) that minidump-stackwalk 0.25
 reads (installed by ``make oracles``). Same run, same files:
 
-* dumpkit: ``pipeline.normalize.document_for`` (open, walk the crashing thread, normalize,
-  validate) plus :func:`pipeline.signature.signature_for`, all files in one process, the
+* dumpkit: ``dumpkit.pipeline.document.normalize.document_for`` (open, walk the crashing thread, normalize,
+  validate) plus :func:`dumpkit.pipeline.document.signature.stack_signature`, all files in one process, the
   way a batch runs; mean per dump over ``--rounds`` warm rounds (imports excluded; the
   cold first round and siggen's import time are printed separately). The walk alone
   (``dumpkit.unwind.unwind_dump`` after ``dumpkit.open``) is timed too.
@@ -70,13 +70,13 @@ def main() -> int:
     # dumpkit: one process, all files
     start = time.perf_counter()
     import dumpkit
+    from dumpkit.pipeline.document.normalize import document_for
     from dumpkit.unwind import unwind_dump
-    from pipeline.normalize import document_for
     imports_ms = 1000 * (time.perf_counter() - start)
     start = time.perf_counter()
-    import siggen.generator  # noqa: F401  (what signature_for imports on first use)
+    import siggen.generator  # noqa: F401  (what stack_signature imports on first use)
     siggen_ms = 1000 * (time.perf_counter() - start)
-    from pipeline.signature import signature_for
+    from dumpkit.pipeline.document.signature import stack_signature
 
     def one_round() -> tuple[float, float, float]:
         doc_s = walk_s = sig_s = 0.0
@@ -92,7 +92,7 @@ def main() -> int:
                 t2 = time.perf_counter()
                 unwind_dump(dump)
                 t3 = time.perf_counter()
-                signature_for(dump)
+                stack_signature(dump)
                 t4 = time.perf_counter()
             doc_s, walk_s, sig_s = doc_s + (t1 - t0), walk_s + (t3 - t2), sig_s + (t4 - t3)
         return doc_s, walk_s, sig_s

@@ -31,8 +31,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from converters import minidump_streams as ms
-from converters.minidump_contexts import LAYOUTS, build_context
+from dumpkit.converters import minidump_streams as ms
+from dumpkit.converters.minidump_contexts import LAYOUTS, build_context
 from dumpkit.errors import NotCapturedError
 from dumpkit.model import SP_REGISTER, Dump, MemoryRegion, Thread
 

@@ -1,7 +1,7 @@
 """The shrink round trip: does the reduced minidump tell the same story as its source?
 
-``roundtrip_differences(IN, OUT)`` normalizes both files (``pipeline.normalize.document_for``)
-and compares what crash triage needs:
+``compare_documents(DOC_IN, DOC_OUT)`` compares the documents of a dump and of its reduced
+minidump on what crash triage needs:
 
 * the crash: kind, code, address, thread (a Linux core taken without a signal, kind
   ``none``, compares by kind only; a Windows bugcheck becomes an exception record with the
@@ -13,17 +13,17 @@ and compares what crash triage needs:
 * the system: os, cpu_arch, cpu_count.
 
 It returns the differences as sentences; an empty list means the round trip holds. The tests
-and ``dumpkit shrink --verify`` share it.
+and ``dumpkit shrink --verify`` share it (``dumpkit.pipeline.cli.roundtrip_differences`` makes
+the two documents: converters never reach into the pipeline).
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from converters.minidump_contexts import canonical_registers, carried_registers, register_width
+from dumpkit.converters.minidump_contexts import canonical_registers, carried_registers, register_width
 from dumpkit.model import PC_REGISTER, SP_REGISTER
 
-__all__ = ["compare_documents", "roundtrip_differences"]
+__all__ = ["compare_documents"]
 
 Doc = dict[str, Any]
 #: crash kinds of the source that a minidump records under another kind
@@ -130,10 +130,3 @@ def compare_documents(doc_in: Doc, doc_out: Doc) -> list[str]:
         if doc_in["system"][key] != doc_out["system"][key]:
             out.append(f"system {key}: {doc_in['system'][key]!r} -> {doc_out['system'][key]!r}")
     return out
-
-
-def roundtrip_differences(in_path: str | os.PathLike[str], out_path: str | os.PathLike[str]) -> list[str]:
-    """Normalize both files and compare them (see the module docstring); ``[]`` when they agree."""
-    from pipeline.normalize import document_for
-
-    return compare_documents(document_for(os.fspath(in_path)), document_for(os.fspath(out_path)))

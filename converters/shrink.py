@@ -23,14 +23,14 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from converters.minidump_contexts import CONTEXT_ARCHES
-from converters.minidump_writer import MinidumpWriter, WriteReport, WriterOptions
+from dumpkit.converters.minidump_contexts import CONTEXT_ARCHES
+from dumpkit.converters.minidump_writer import MinidumpWriter, WriteReport, WriterOptions
 from dumpkit.errors import DumpkitError, NotCapturedError
 from dumpkit.memory import AddressSpace
 from dumpkit.model import PC_REGISTER, SP_REGISTER, Dump, Thread
 
 __all__ = ["DEFAULT_MAX_SIZE", "ShrinkError", "ShrinkOptions", "ShrinkReport", "plan_memory",
-           "shrink", "shrink_dump", "write_full_memory"]
+           "shrink_dump", "shrink_file", "write_full_memory"]
 
 DEFAULT_MAX_SIZE = 1 << 20
 _PAGE = 0x1000
@@ -354,7 +354,7 @@ def shrink_dump(dump: Dump, out_path: str | os.PathLike[str],
                         truncated=truncated + [f"stream {name}" for name in omitted])
 
 
-def shrink(in_path: str | os.PathLike[str], out_path: str | os.PathLike[str],
+def shrink_file(in_path: str | os.PathLike[str], out_path: str | os.PathLike[str],
            options: ShrinkOptions | None = None) -> ShrinkReport:
     """Open the dump at ``in_path`` and shrink it into ``out_path`` (raises only DumpkitError)."""
     import dumpkit

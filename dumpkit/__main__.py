@@ -1,6 +1,6 @@
 """``python -m dumpkit`` runs the command-line interface."""
 import sys
 
-from pipeline.cli import main
+from dumpkit.pipeline.cli import main
 
 sys.exit(main())

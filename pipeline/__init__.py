@@ -1,1 +1,1 @@
-"""Batch side of dumpkit: normalize, validate, luigi tasks, reports, CLI."""
+"""The batch, its inputs, the document of one dump, the one CLI (imports as ``dumpkit.pipeline``)."""

@@ -1,1 +1,20 @@
-"""JSON Schemas of dumpkit documents (package data: *.json)."""
+"""JSON Schemas of dumpkit's documents and their prose contracts (imports as ``dumpkit.schemas``).
+
+This module is the one owner of schema versions: which file holds each (kind, version), and
+which version of each kind dumpkit writes now. The newest dump schema is ``dump.schema.json``;
+older versions stay as ``dump.v<N>.schema.json`` so old documents keep validating.
+"""
+from __future__ import annotations
+
+__all__ = ["CURRENT", "SCHEMA_FILES"]
+
+#: (kind, schema_version) -> schema file in this package
+SCHEMA_FILES: dict[tuple[str, int], str] = {
+    ("dump", 3): "dump.schema.json",
+    ("dump", 2): "dump.v2.schema.json",
+    ("dump", 1): "dump.v1.schema.json",
+    ("error", 1): "error.schema.json",
+    ("report", 1): "report.schema.json",
+}
+#: the version of each kind that dumpkit writes
+CURRENT: dict[str, int] = {"dump": 3, "error": 1, "report": 1}

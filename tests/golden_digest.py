@@ -4,7 +4,7 @@ One compact JSON digest per corpus file, committed under ``tests/golden/<folder>
 and checked by ``tests/test_golden.py``; ``tools/update-golden`` (``make golden``) rewrites
 them, so every change in dumpkit's output is reviewed as a ``git diff tests/golden``.
 
-A digest is built from the normalized document (:func:`pipeline.normalize.document_for`) and
+A digest is built from the normalized document (:func:`dumpkit.pipeline.document.normalize.document_for`) and
 keeps only facts, never bytes of the dump, never a machine-dependent value: the corpus-relative
 id instead of the path, no timings, no ``dumpkit_version``, no diagnostic messages (they may
 quote paths). Long lists are capped; a count and a SHA-1 of the whole (digested) list show
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dumpkit.model import PC_REGISTER, SP_REGISTER
-from pipeline.normalize import document_for
+from dumpkit.pipeline.document.normalize import document_for
 
 __all__ = [
     "CONTAINER_SUFFIXES",

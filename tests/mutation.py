@@ -7,7 +7,7 @@ up on every source, then takes the costliest source no other worker has claimed 
 
 The contract, for every mutant of every format:
 
-* ``pipeline.normalize.document_for(path)`` (read + unwind + normalize + validate) returns a
+* ``dumpkit.pipeline.document.normalize.document_for(path)`` (read + unwind + normalize + validate) returns a
   document that validates: a dump document or an error document, never ``internal_error``, and
   never raises; before the document is made, the worker also reads a little of the dump's
   memory (the head of its first captured ranges, up to 64 pages, the first bytes of three
@@ -165,16 +165,16 @@ def _probe(dump: Any) -> None:
 
 def _install_probe() -> None:
     """Make ``document_for`` probe each dump's memory before it normalizes it."""
-    import pipeline.normalize
+    import dumpkit.pipeline.document.normalize
 
-    real = pipeline.normalize.normalize
+    real = dumpkit.pipeline.document.normalize.normalize
 
     @functools.wraps(real)
     def normalize(dump: Any, **kwargs: Any) -> dict[str, Any]:
         _probe(dump)
         return real(dump, **kwargs)
 
-    pipeline.normalize.normalize = normalize
+    dumpkit.pipeline.document.normalize.normalize = normalize
 
 
 def _signature(path: Path) -> tuple[int, int, int]:
@@ -230,8 +230,8 @@ def _order(plan: list[Mutation]) -> list[Mutation]:
 
 def _case(path: Path, log: _LastError) -> tuple[str, str | None, str]:
     """One mutant through ``document_for``: (outcome kind, problem or None, detail)."""
-    from pipeline.normalize import document_for
-    from pipeline.validate import validate
+    from dumpkit.pipeline.document.normalize import document_for
+    from dumpkit.pipeline.document.validate import validate
 
     log.text = None
     signal.setitimer(signal.ITIMER_REAL, ABORT_SECONDS)
@@ -302,7 +302,7 @@ class _Worker:
 
 def main() -> int:
     job = json.loads(Path(sys.argv[1]).read_text())
-    from pipeline.normalize import document_for
+    from dumpkit.pipeline.document.normalize import document_for
 
     _install_probe()
     worker = _Worker(job["plan"], Path(job["tmp"]))

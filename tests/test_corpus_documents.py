@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.normalize import document_for
-from pipeline.validate import fast_check, reference_errors
+from dumpkit.pipeline.document.normalize import document_for
+from dumpkit.pipeline.document.validate import fast_check, reference_errors
 from tests.conftest import corpus_files, corpus_id, manifest
 
 CONTAINER_SUFFIXES = (".bz2", ".gz", ".zst", ".xz", ".zip")

@@ -11,9 +11,10 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from dumpkit.model import CrashInfo, Dump, Module, SourceInfo, SystemInfo, Thread
-from pipeline import names
-from pipeline.normalize import crash_signature, document_for, error_document, normalize
-from pipeline.validate import SCHEMA_FILES, DocumentInvalid, load_schema, validate
+from dumpkit.pipeline.document import names
+from dumpkit.pipeline.document.normalize import document_for, error_document, normalize
+from dumpkit.pipeline.document.signature import short_signature
+from dumpkit.pipeline.document.validate import SCHEMA_FILES, DocumentInvalid, load_schema, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -135,8 +136,8 @@ def test_subcode_names() -> None:
 
 
 def test_signature_without_module_uses_the_address() -> None:
-    assert crash_signature("SIGSEGV", None, 0) == "SIGSEGV @0x0"
-    assert crash_signature(None, None, None) == "UNKNOWN"
+    assert short_signature("SIGSEGV", None, 0) == "SIGSEGV @0x0"
+    assert short_signature(None, None, None) == "UNKNOWN"
 
 
 @pytest.mark.parametrize("content", [b"", b"hello world\n", b"MZ\x90\x00" + bytes(100)])

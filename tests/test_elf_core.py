@@ -18,7 +18,7 @@ import pytest
 import dumpkit
 from dumpkit.errors import DumpkitError
 from dumpkit.model import PC_REGISTER, SP_REGISTER, Dump
-from pipeline.normalize import document_for
+from dumpkit.pipeline.document.normalize import document_for
 from tests.conftest import SUMMARIES, corpus_files, corpus_id
 from tests.elf_fixtures import HOW, CrasherCore, crasher_cores
 from tests.elf_oracles import (

@@ -2,7 +2,7 @@
 
 Every corpus ELF core (and the builder cores, which need no corpus) gives 50 truncations and
 200 single-byte flips (fixed seed; tests/mutation_plans.py says where they land), run by the
-robustness harness (tests/mutation.py) under its contract: ``pipeline.normalize.document_for``
+robustness harness (tests/mutation.py) under its contract: ``normalize.document_for``
 returns a document that validates (never ``internal_error``), never raises, within 1 s, under a
 200 MB address space budget above the warm baseline, and leaves its input unchanged.
 

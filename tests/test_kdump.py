@@ -78,8 +78,8 @@ def _notable(path: Path) -> dict[str, str]:
 @pytest.mark.corpus
 @pytest.mark.parametrize("path", CORPUS, ids=corpus_id)
 def test_corpus_kdump_opens_with_manifest_facts(path: Path) -> None:
-    from pipeline.normalize import normalize
-    from pipeline.validate import validate
+    from dumpkit.pipeline.document.normalize import normalize
+    from dumpkit.pipeline.document.validate import validate
 
     facts, recipe = _notable(path), _recipe(path)
     with dumpkit.open(path) as dump:

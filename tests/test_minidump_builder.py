@@ -366,7 +366,7 @@ def _check_linux_streams(dump: object) -> None:
 
 
 def test_builder_dumps_give_valid_documents(built: tuple[str, MinidumpBuilder, Path]) -> None:
-    from pipeline.normalize import document_for
+    from dumpkit.pipeline.document.normalize import document_for
 
     _, b, path = built
     doc = document_for(str(path))

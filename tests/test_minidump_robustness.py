@@ -2,7 +2,7 @@
 
 Every corpus minidump and two builder dumps give 50 truncations and 200 single-byte flips each
 (fixed seed; tests/mutation_plans.py says where they land), run by the robustness harness
-(tests/mutation.py) under its contract: ``pipeline.normalize.document_for`` returns a document
+(tests/mutation.py) under its contract: ``normalize.document_for`` returns a document
 that validates (never ``internal_error``), never raises, within 1 s, under a 200 MB address
 space budget above the warm baseline, and leaves its input unchanged.
 
@@ -55,8 +55,8 @@ def _many_unknown_streams(count: int) -> bytes:
 
 
 def _timed_document(path: Path) -> tuple[float, dict[str, Any]]:
-    from pipeline.normalize import document_for
-    from pipeline.validate import validate
+    from dumpkit.pipeline.document.normalize import document_for
+    from dumpkit.pipeline.document.validate import validate
 
     document_for(str(path))  # warm
     t0 = time.perf_counter()

@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 
 import dumpkit
-from converters.minidump_contexts import build_context, canonical_registers
-from converters.minidump_writer import MinidumpWriter, WriterOptions
-from converters.shrink import ShrinkError, ShrinkOptions, shrink_dump
-from converters.shrink_cli import parse_size
+from dumpkit.converters.minidump_contexts import build_context, canonical_registers
+from dumpkit.converters.minidump_writer import MinidumpWriter, WriterOptions
+from dumpkit.converters.shrink import ShrinkError, ShrinkOptions, shrink_dump
 from dumpkit.errors import NotCapturedError
 from dumpkit.memory import AddressSpace
 from dumpkit.model import (
@@ -32,6 +31,7 @@ from dumpkit.model import (
     SystemInfo,
     Thread,
 )
+from dumpkit.pipeline.cli import parse_size
 from tests.minidump_oracles import OracleCannotRead, read_minidump_pkg, read_udmp
 
 
@@ -318,12 +318,14 @@ def test_full_memory_mode_uses_memory64(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "value"), [("1M", 1 << 20), ("512K", 512 << 10), ("4096", 4096),
-                                             ("1.5MiB", 3 << 19), ("2g", 2 << 30)])
+                                             ("1.5MiB", 3 << 19), ("2g", 2 << 30), ("64G", 64 << 30),
+                                             ("512m", 512 << 20), ("10", 10), ("1T", 1 << 40),
+                                             ("3 KiB", 3 << 10), ("7b", 7)])
 def test_parse_size(text: str, value: int) -> None:
     assert parse_size(text) == value
 
 
-@pytest.mark.parametrize("text", ["", "1Q", "-1M", "0", "M"])
+@pytest.mark.parametrize("text", ["", "1Q", "-1M", "0", "M", "lots", "1e3"])
 def test_parse_size_rejects(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError):
         parse_size(text)

@@ -6,11 +6,12 @@ import os
 import pty
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.pipeline_run import REPO, ndjson, normalize_cmd, run_normalize, snapshot
+from tests.pipeline_run import REPO, free_port, ndjson, normalize_cmd, run_normalize, snapshot
 from tests.pipeline_samples import minidump_variant
 
 
@@ -83,7 +84,7 @@ def test_luigi_command_line_makes_the_same_batch(good: Path, tmp_path: Path) -> 
     (good / "junk.bin").write_bytes(b"\x00junk")
     luigi_bin = Path(sys.executable).with_name("luigi")
     out = tmp_path / "via-luigi"
-    done = subprocess.run([str(luigi_bin), "--module", "pipeline.tasks", "NormalizeArchive",
+    done = subprocess.run([str(luigi_bin), "--module", "dumpkit.pipeline.batch.tasks", "NormalizeArchive",
                            "--inputs", f'["{good}"]', "--out", str(out), "--local-scheduler",
                            "--workers", "2"],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
@@ -127,3 +128,40 @@ def test_a_failing_task_exits_2_and_names_it(good: Path, tmp_path: Path) -> None
     assert "the batch did not complete" in result.stderr and "NormalizeChunk" in result.stderr
     assert str(out / "work" / "luigi.log") in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _luigi_batch(inputs: Path, out: Path, made_by: str) -> None:
+    luigi_bin = Path(sys.executable).with_name("luigi")
+    done = subprocess.run([str(luigi_bin), "--module", "dumpkit.pipeline.batch.tasks", "NormalizeArchive",
+                           "--inputs", f'["{inputs}"]', "--out", str(out), "--local-scheduler",
+                           "--made-by", made_by], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_documents_are_remade_when_what_makes_them_changes(good: Path, tmp_path: Path) -> None:
+    """Another document fingerprint (code, schemas, options) remakes every document over the
+    same manifest: the inputs are not walked or hashed again; the same fingerprint remakes none."""
+    out = tmp_path / "out"
+    _luigi_batch(good, out, "a" * 16)
+    manifest = next((out / "work" / "batches").glob("*/manifest/manifest.json"))
+    docs = sorted((out / "docs").glob("*.json"))
+    assert len(docs) == 12
+    stamps = {p: p.stat().st_mtime_ns for p in [manifest, *docs]}
+    _luigi_batch(good, out, "a" * 16)
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # nothing made again
+    _luigi_batch(good, out, "b" * 16)
+    assert manifest.stat().st_mtime_ns == stamps[manifest]  # same manifest: no rediscovery
+    assert all(p.stat().st_mtime_ns != stamps[p] for p in docs)  # every document made again
+    assert [p.name for p in (out / "work" / "made").iterdir()] == ["b" * 16]  # old markers pruned
+    assert len(list((out / "work" / "made" / ("b" * 16)).iterdir())) == 12
+
+
+def test_no_scheduler_at_the_given_host_is_a_prompt_usage_error(good: Path, tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    started = time.monotonic()
+    result = run_normalize([good], tmp_path / "out", "--scheduler-host", "127.0.0.1",
+                           "--scheduler-port", str(port), timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert time.monotonic() - started < 30
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"http://127.0.0.1:{port}/" in lines[0] and "Traceback" not in result.stderr

@@ -18,9 +18,9 @@ import pytest
 import zstandard
 
 from dumpkit.detect import sniff
-from pipeline.archives import sniff_container
-from pipeline.report import validate_report
-from pipeline.validate import validate
+from dumpkit.pipeline.batch.report import validate_report
+from dumpkit.pipeline.document.validate import validate
+from dumpkit.pipeline.inputs.archives import sniff_container
 from tests.pipeline_run import documents, ndjson, run_normalize
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 def _open_content(path: Path) -> Any:
     """The file's content, through one compression layer if it has one (independently of
-    pipeline.archives: Python's own modules, chosen by the first bytes)."""
+    dumpkit.pipeline.inputs.archives: Python's own modules, chosen by the first bytes)."""
     head = path.read_bytes()[:8]
     kind = sniff_container(head)
     if kind == "gzip":

@@ -67,7 +67,7 @@ def test_two_workers_share_one_luigid(luigid: int, tmp_path: Path) -> None:
     for worker, (_, stderr) in zip(workers, results, strict=True):
         assert worker.returncode == 1, stderr  # notes.txt is unreadable: same status for both
 
-    markers = [json.loads(p.read_text()) for p in (out / "work" / "batches").glob("*/done/*.json")]
+    markers = [json.loads(p.read_text()) for p in (out / "work" / "batches").glob("*/runs/*/done/*.json")]
     processed = Counter(key for m in markers for key in m["processed"])
     assert processed and max(processed.values()) == 1, "a dump was processed twice"
     documents = {p.name[:-5] for f in ("docs", "errors") for p in (out / f).glob("*.json")}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.normalize import document_for
+from dumpkit.pipeline.document.normalize import document_for
 from tests.pipeline_run import run_normalize, snapshot
 from tests.pipeline_samples import linux_core, minidump_variant
 

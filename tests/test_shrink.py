@@ -3,7 +3,7 @@
 For each source IN, OUT = shrink(IN) must
 * stay within ``--max-size``;
 * normalize to the same crash, thread ids, crashing-thread registers, modules and system
-  (``converters.roundtrip``);
+  (``dumpkit.converters.roundtrip``);
 * hold the crashing thread's stack bytes exactly as IN has them at the same addresses;
 * open in the outside readers ``minidump`` and ``udmp-parser`` and in ``lldb`` with the same
   threads (ids, pc/sp) and modules (names, bases, sizes) as IN.
@@ -28,11 +28,11 @@ from typing import Any
 import pytest
 
 import dumpkit
-from converters.roundtrip import roundtrip_differences
-from converters.shrink import ShrinkOptions, ShrinkReport, shrink, write_full_memory
+from dumpkit.converters.shrink import ShrinkOptions, ShrinkReport, shrink_file, write_full_memory
 from dumpkit.errors import DumpkitError
 from dumpkit.model import PC_REGISTER, SP_REGISTER, Dump
-from pipeline.cli import main as cli_main
+from dumpkit.pipeline.cli import main as cli_main
+from dumpkit.pipeline.cli import roundtrip_differences
 from tests.builders.kernel_dump import write_bitmap, write_complete
 from tests.builders.kernel_image import KernelImage
 from tests.conftest import SUMMARIES, corpus_files, corpus_id, corpus_root, manifest
@@ -111,7 +111,7 @@ def shrunk(source: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     key = str(source)
     if key not in _CACHE:
         out = tmp_path_factory.mktemp("shrunk") / (source.name + ".dmp")
-        _CACHE[key] = (out, shrink(source, out, ShrinkOptions()))
+        _CACHE[key] = (out, shrink_file(source, out, ShrinkOptions()))
     return _CACHE[key]
 
 
@@ -253,7 +253,7 @@ def test_lldb_agrees(source: Path, shrunk: tuple[Path, ShrinkReport]) -> None:
 @pytest.mark.parametrize("max_size", [16 * 1024, 64 * 1024, 256 * 1024])
 def test_self_made_core_within_budget(gdb_core: Path, tmp_path: Path, max_size: int) -> None:
     out = tmp_path / "small.dmp"
-    report = shrink(gdb_core, out, ShrinkOptions(max_size=max_size))
+    report = shrink_file(gdb_core, out, ShrinkOptions(max_size=max_size))
     assert out.stat().st_size <= max_size
     assert report.kept.get("crash_stack", 0) > 0
     assert roundtrip_differences(gdb_core, out) == []
@@ -277,7 +277,7 @@ def test_self_made_core_facts(gdb_core: Path, shrunk_core: tuple[Path, ShrinkRep
 @pytest.fixture
 def shrunk_core(gdb_core: Path, tmp_path: Path) -> tuple[Path, ShrinkReport]:
     out = tmp_path / "core.dmp"
-    return out, shrink(gdb_core, out)
+    return out, shrink_file(gdb_core, out)
 
 
 def test_full_memory_mdmp_matches_its_core(gdb_core: Path, full_memory_mdmp: Path) -> None:
@@ -348,7 +348,7 @@ def test_kernel_dump_shrinks(tmp_path: Path, arch: str, kind: str) -> None:
     else:
         write_bitmap(path, img, kind.upper())
     out = tmp_path / "small.dmp"
-    report = shrink(path, out, ShrinkOptions(max_size=256 * 1024))
+    report = shrink_file(path, out, ShrinkOptions(max_size=256 * 1024))
     assert out.stat().st_size <= 256 * 1024 and report.output.zero_filled == 0
     assert roundtrip_differences(path, out) == []
     with dumpkit.open(path) as big, dumpkit.open(out) as small:
@@ -387,7 +387,7 @@ def test_mutated_inputs_fail_cleanly(tmp_path: Path) -> None:
             data[rng.randrange(limit)] = rng.randrange(256)
         bad.write_bytes(bytes(data))
         try:
-            shrink(bad, tmp_path / "mutant.dmp", ShrinkOptions(max_size=64 * 1024))
+            shrink_file(bad, tmp_path / "mutant.dmp", ShrinkOptions(max_size=64 * 1024))
         except DumpkitError:
             outcomes["refused"] += 1
             continue

@@ -8,8 +8,8 @@ import pytest
 
 import dumpkit
 from dumpkit.model import CrashInfo, Dump, Frame, InlineFrame, SourceInfo, SystemInfo, Thread
+from dumpkit.pipeline.document.signature import stack_signature
 from dumpkit.unwind import unwind_dump
-from pipeline.signature import signature_for
 from tests.conftest import corpus_root
 
 
@@ -28,25 +28,25 @@ def test_named_frames_go_through_siggen() -> None:
     frames = [_f("libc.so.6", 0x10, "raise"), _f("libc.so.6", 0x20, "abort"),
               _f("app", 0x30, "crash_now(char const*)"), _f("app", 0x40, "main")]
     # raise and abort are siggen prefix frames: kept, and the walk goes on to the culprit
-    assert signature_for(_dump(frames)) == "raise | abort | crash_now"
+    assert stack_signature(_dump(frames)) == "raise | abort | crash_now"
 
 
 def test_unnamed_frames_use_module_and_offset() -> None:
-    assert signature_for(_dump([_f("app", 0x1f27)])) == "app@0x1f27"
+    assert stack_signature(_dump([_f("app", 0x1f27)])) == "app@0x1f27"
     # Windows module names are lower-cased, as Socorro does
     windows = _dump([_f("CrashMe.EXE", 0xa6cd)], os="windows", fmt="minidump",
                     crash=CrashInfo(kind="exception", code=0xC0000005))
-    assert signature_for(windows) == "crashme.exe@0xa6cd"
+    assert stack_signature(windows) == "crashme.exe@0xa6cd"
 
 
 def test_no_frames_no_signature() -> None:
-    assert signature_for(_dump([])) is None
+    assert stack_signature(_dump([])) is None
 
 
 def test_stack_overflow_prefix() -> None:
     dump = _dump([_f("app.exe", 0x10)], os="windows", fmt="minidump",
                  crash=CrashInfo(kind="exception", code=0xC00000FD))
-    assert signature_for(dump) == "stackoverflow | app.exe@0x10"
+    assert stack_signature(dump) == "stackoverflow | app.exe@0x10"
 
 
 def test_kernel_skip_list() -> None:
@@ -54,7 +54,7 @@ def test_kernel_skip_list() -> None:
               _f("ntoskrnl.exe", 0x300), _f("mydriver.sys", 0x40), _f("ntoskrnl.exe", 0x500)]
     dump = _dump(frames, os="windows", fmt="windows_kernel_dump",
                  crash=CrashInfo(kind="bugcheck", code=0xD1, code_space="bugcheck"))
-    assert signature_for(dump) == "mydriver.sys@0x40"
+    assert stack_signature(dump) == "mydriver.sys@0x40"
 
 
 def test_kernel_frames_with_symbols_read_module_bang_function() -> None:
@@ -63,20 +63,20 @@ def test_kernel_frames_with_symbols_read_module_bang_function() -> None:
     dump = _dump(frames, os="windows", fmt="windows_kernel_dump",
                  crash=CrashInfo(kind="bugcheck", code=0xD1, code_space="bugcheck"))
     # the skip list still matches the function part of nt!KeBugCheckEx, nt!KiPageFault
-    assert signature_for(dump) == "myfault!MyfaultDispatch"
+    assert stack_signature(dump) == "myfault!MyfaultDispatch"
     # never worse without symbols: the same stack unnamed gives the driver and its offset
     for frame in frames:
         frame.function = None
-    assert signature_for(dump) == "myfault.sys@0x40"
+    assert stack_signature(dump) == "myfault.sys@0x40"
 
 
 def test_inline_frames_are_frames_for_siggen() -> None:
     """Socorro's siggen reads a frame's inline frames (innermost first) before the frame."""
     outer = _f("app", 0x30, "report_failure")
     outer.inlined = [InlineFrame("abort", "abort.c", 10)]
-    assert signature_for(_dump([outer, _f("app", 0x40, "main")])) == "abort | report_failure"
+    assert stack_signature(_dump([outer, _f("app", 0x40, "main")])) == "abort | report_failure"
     outer.inlined = []
-    assert signature_for(_dump([outer, _f("app", 0x40, "main")])) == "report_failure"
+    assert stack_signature(_dump([outer, _f("app", 0x40, "main")])) == "report_failure"
 
 
 def test_corpus_signatures_are_stable() -> None:
@@ -88,8 +88,8 @@ def test_corpus_signatures_are_stable() -> None:
     for _ in range(2):
         with dumpkit.open(path) as dump:
             unwind_dump(dump)
-            signatures.append(signature_for(dump))
+            signatures.append(stack_signature(dump))
     assert signatures == ["driver@0x1f27", "driver@0x1f27"]
     with dumpkit.open(Path(root, "mdmp", "breakpad_stack_exhaustion.dmp")) as dump:
         unwind_dump(dump)
-        assert signature_for(dump) == "stackoverflow | crashme.exe@0xa637"
+        assert stack_signature(dump) == "stackoverflow | crashme.exe@0xa637"

@@ -172,7 +172,7 @@ def test_pdb_frames_agree_with_rust_minidump(pe_programs: dict[str, PeProgram], 
 
 
 def test_pdb_signature_uses_function_names(pe_programs: dict[str, PeProgram]) -> None:
-    from pipeline.normalize import document_for
+    from dumpkit.pipeline.document.normalize import document_for
 
     program = pe_programs["amd64"]
     bare = document_for(str(program.dump))
@@ -306,9 +306,9 @@ def test_split_debug_frames_match_gdb(elf_program: ElfProgram) -> None:
 
 
 def test_elf_sym_file_frames_agree_with_rust_minidump(elf_program: ElfProgram, tmp_path: Path) -> None:
-    shrink = pytest.importorskip("converters.shrink")
+    shrink = pytest.importorskip("dumpkit.converters.shrink")
     mdmp = tmp_path / "inline_chain.dmp"
-    shrink.shrink(elf_program.core, mdmp)
+    shrink.shrink_file(elf_program.core, mdmp)
     syms = _breakpad_dir(tmp_path / "syms", [elf_program.exe])
     theirs = stackwalk_json(mdmp, syms)
     assert theirs is not None

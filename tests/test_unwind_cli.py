@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
+from dumpkit.pipeline.cli import main
 from tests.conftest import corpus_root
 
 

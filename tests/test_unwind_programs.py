@@ -147,10 +147,10 @@ def test_sym_files_name_core_frames(programs: dict[tuple[str, bool], Program], s
 @pytest.mark.parametrize(("how", "fp"), CASES, ids=[f"{h}-{'fp' if f else 'nofp'}" for h, f in CASES])
 def test_shrunk_minidump_agrees_with_rust_minidump(programs: dict[tuple[str, bool], Program], symbols: Path,
                                                    tmp_path: Path, how: str, fp: bool) -> None:
-    shrink = pytest.importorskip("converters.shrink")
+    shrink = pytest.importorskip("dumpkit.converters.shrink")
     program = programs[(how, fp)]
     mdmp = tmp_path / f"{program.core.name}.dmp"
-    shrink.shrink(program.core, mdmp)
+    shrink.shrink_file(program.core, mdmp)
     theirs = stackwalk_json(mdmp, symbols)
     assert theirs is not None and theirs.get("crashing_thread")
     with dumpkit.open(mdmp) as dump:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.normalize import error_document, normalize
-from pipeline.validate import SCHEMA_FILES, fast_check, reference_errors
+from dumpkit.pipeline.document.normalize import error_document, normalize
+from dumpkit.pipeline.document.validate import SCHEMA_FILES, fast_check, reference_errors
 from tests.test_documents import _sample_dump
 
 

@@ -7,8 +7,8 @@ Methods, in order of trust (``Frame.trust``): the thread's context (frame 0); ca
 information (Breakpad STACK records of ``.sym`` files and of native files read through
 symbolic — x86 PDB FPO/FrameData, PE x64 unwind info, ELF ``.eh_frame`` — then DWARF CFI of
 sysroot files or captured images, Windows x64 ``.pdata`` in memory); frame pointers; stack
-scanning. Frames get function, line and inline frames from ``dumpkit.symbols``. CPUs: amd64, x86, arm64, arm (others
-get a diagnostic and no frames). See ``walker.py`` for the limits and the conventions
+scanning. Frames get function, line and inline frames from ``dumpkit.symbols``. CPUs: amd64,
+x86, arm64, arm (others get a diagnostic and no frames). See ``walker.py`` for the limits and the conventions
 shared with rust-minidump.
 """
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""``dumpkit normalize ARCHIVE... --out DIR``: the batch command (called from pipeline/cli.py).
+"""Running a batch (``dumpkit normalize``; the arguments are parsed in ``pipeline/cli.py``).
 
-Importing this module is cheap (argparse only); luigi and the readers load when it runs.
+Importing this module is cheap; luigi and the readers load when a batch runs.
 
-It runs the luigi tasks of :mod:`pipeline.tasks` in two steps, so that several workers (on
-one machine or many, sharing one ``luigid`` and one output folder) all know every task:
+:func:`run_batch` runs the luigi tasks of :mod:`dumpkit.pipeline.batch.tasks` in two steps, so
+that several workers (on one machine or many, sharing one ``luigid`` and one output folder) all
+know every task:
 
 1. ``Discover`` (one task: walks and expands the inputs, writes the manifest);
 2. every ``NormalizeChunk`` (documents, and with ``--shrink`` reduced minidumps) plus
@@ -13,13 +14,11 @@ A worker that finds a step running elsewhere waits for it (``luigid`` hands each
 worker). luigi's own log goes to ``DIR/work/luigi.log``; the terminal gets a live line
 (count, rate, ETA) when it is one, and a summary at the end.
 
-Exit status: 0 every file read; 1 some files gave error documents (the report is complete);
-2 usage or environment error (bad arguments, missing inputs, a task failed: see the log).
+It returns the report's totals, or raises :class:`BatchError` (bad options, no scheduler, a
+task failed: see the log); the CLI turns both into exit codes.
 """
 from __future__ import annotations
 
-import argparse
-import contextlib
 import gc
 import json
 import logging
@@ -28,71 +27,77 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.archives import Limits, parse_size
+from dumpkit.pipeline.inputs.archives import Limits
 
-__all__ = ["EXIT_OK", "EXIT_UNREADABLE", "EXIT_USAGE", "add_arguments", "run"]
+__all__ = ["BatchError", "BatchOptions", "run_batch"]
 
-EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE = 0, 1, 2
 #: luigi outcomes after which a worker sharing a central scheduler waits and asks again: the
 #: tasks left are running on other workers ("not granted run permission" is luigi's NOT_RUN)
 _WAIT = ("SUCCESS", "SUCCESS_WITH_RETRY", "NOT_RUN")
 
 
-def _size(text: str) -> int:
-    try:
-        return parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+@dataclass(frozen=True)
+class BatchOptions:
+    """What ``dumpkit normalize`` was asked to do."""
+
+    inputs: list[str]
+    out: str
+    workers: int = 1
+    shrink_max_size: int = 0  # > 0: --shrink with this budget
+    scheduler_host: str | None = None
+    scheduler_port: int = 8082
+    limits: Limits = field(default_factory=Limits)
+    chunk_size: int = 0
+    rescan: bool = False
+    quiet: bool = False
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The ``normalize`` sub-command's arguments."""
-    p.add_argument("inputs", nargs="+", metavar="ARCHIVE",
-                   help="dump files, directories, or containers (gz, bz2, xz, zst, zip, tar.*), nested")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created; reruns resume)")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="parallel tasks on this machine")
-    p.add_argument("--shrink", action="store_true",
-                   help="also write a reduced minidump of each dump to DIR/minidumps/<sha256>.dmp")
-    p.add_argument("--shrink-max-size", type=_size, default=1 << 20, metavar="SIZE",
-                   help="largest reduced minidump, e.g. 1M (default), 512K")
-    p.add_argument("--scheduler-host", metavar="H",
-                   help="use the central luigid at H (workers on many machines share it and DIR)")
-    p.add_argument("--scheduler-port", type=int, default=8082, metavar="P", help="luigid port (default 8082)")
-    p.add_argument("--max-member-size", type=_size, default=Limits.max_member_size, metavar="SIZE",
-                   help="largest archive member to expand, e.g. 64G (default)")
-    p.add_argument("--max-ratio", type=int, default=Limits.max_ratio, metavar="N",
-                   help=f"stop expanding an input past N times its size (default {Limits.max_ratio})")
-    p.add_argument("--max-depth", type=int, default=Limits.max_depth, metavar="N",
-                   help=f"containers inside containers (default {Limits.max_depth})")
-    p.add_argument("--chunk-size", type=int, default=0, metavar="N",
-                   help="dumps per task (default: automatic)")
-    p.add_argument("--rescan", action="store_true",
-                   help="walk and expand the inputs again even if this batch was discovered before")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress line and no summary")
+class BatchError(Exception):
+    """The batch could not run or did not complete (a usage or environment error)."""
 
 
-def _usage_error(message: str) -> int:
-    print(f"dumpkit normalize: {message}", file=sys.stderr)
-    return EXIT_USAGE
-
-
-def _check(args: argparse.Namespace) -> str | None:
-    if args.shrink and args.shrink_max_size < 4096:
-        return "--shrink-max-size must be at least 4K"
-    for path in args.inputs:
+def _check(opts: BatchOptions) -> None:
+    if opts.shrink_max_size and opts.shrink_max_size < 4096:
+        raise BatchError("--shrink-max-size must be at least 4K")
+    for path in opts.inputs:
         if not os.path.exists(path):
-            return f"{path}: no such file or directory"
-    if args.workers < 1 or args.max_ratio < 1 or args.max_depth < 1 or args.chunk_size < 0:
-        return "--workers, --max-ratio and --max-depth must be at least 1, --chunk-size at least 0"
+            raise BatchError(f"{path}: no such file or directory")
+    if opts.workers < 1 or opts.limits.max_ratio < 1 or opts.limits.max_depth < 1 or opts.chunk_size < 0:
+        raise BatchError("--workers, --max-ratio and --max-depth must be at least 1, --chunk-size at least 0")
     try:
-        os.makedirs(os.path.join(args.out, "work", "tmp"), exist_ok=True)
+        os.makedirs(os.path.join(opts.out, "work", "tmp"), exist_ok=True)
     except OSError as exc:
-        return f"{args.out}: cannot create the output folder: {exc.strerror or exc}"
-    if not os.access(args.out, os.W_OK):
-        return f"{args.out}: not writable"
-    return None
+        raise BatchError(f"{opts.out}: cannot create the output folder: {exc.strerror or exc}") from None
+    if not os.access(opts.out, os.W_OK):
+        raise BatchError(f"{opts.out}: not writable")
+    if opts.scheduler_host is not None:
+        _check_scheduler(opts.scheduler_host, opts.scheduler_port)
+
+
+def scheduler_url(host: str, port: int) -> str:
+    return f"http://{host}:{port}/"
+
+
+def _check_scheduler(host: str, port: int, timeout: float = 5.0) -> None:
+    """Ask ``luigid`` at ``host:port`` for its worker list before anything runs (luigi itself
+    would retry for a minute or more, then fail with a traceback)."""
+    import urllib.error
+    import urllib.request
+
+    url = scheduler_url(host, port)
+    try:
+        with urllib.request.urlopen(url + "api/worker_list?data=%7B%7D", timeout=timeout) as response:
+            json.loads(response.read(1 << 20))["response"]
+    except urllib.error.HTTPError as exc:
+        raise BatchError(f"the luigi scheduler at {url} answered HTTP {exc.code}: is it luigid?") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        if isinstance(exc, (ValueError, KeyError, TypeError)):
+            raise BatchError(f"{url} answered, but not as a luigi scheduler does") from None
+        reason = getattr(exc, "reason", None) or exc
+        raise BatchError(f"cannot reach the luigi scheduler at {url}: {reason}") from None
 
 
 def _setup_logging(log_path: str) -> None:
@@ -114,8 +119,9 @@ def _setup_logging(log_path: str) -> None:
 
 
 class _Progress:
-    """Live count / rate / ETA on stderr, from the documents appearing on disk (so it counts
-    the work of every worker sharing the folder); nothing when stderr is not a terminal."""
+    """Live count / rate / ETA on stderr, from the markers of documents made appearing on disk
+    (so it counts the work of every worker sharing the folder); nothing when stderr is not a
+    terminal."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -139,20 +145,21 @@ class _Progress:
             self.bar.refresh()
             self._last = now
 
-    def documents(self, layout: Any, expected: dict[str, str]) -> None:
+    def documents(self, folder: str, expected: set[str]) -> None:
+        """Count the keys of ``expected`` appearing in ``folder`` (markers of documents made)."""
         self.close()
         if not self.enabled or not expected:
             return
         from tqdm import tqdm
 
-        self._final = lambda: _count_done(layout, expected)
-        done = _count_done(layout, expected)
+        self._final = lambda: _count_done(folder, expected)
+        done = _count_done(folder, expected)
         self.bar = tqdm(total=len(expected), initial=done, desc="documents", unit=" docs",
                         file=sys.stderr, smoothing=0.1, **_width())
 
         def poll() -> None:
             while not self._stop.wait(0.5):
-                n = _count_done(layout, expected)
+                n = _count_done(folder, expected)
                 if n > self.bar.n:
                     self.bar.update(n - self.bar.n)
 
@@ -187,12 +194,11 @@ def _width() -> dict[str, Any]:
     return {"ncols": size.columns or 100, "nrows": size.lines or 24}
 
 
-def _count_done(layout: Any, expected: dict[str, str]) -> int:
-    present: set[str] = set()
-    for folder in (layout.docs, layout.errors):
-        with contextlib.suppress(OSError):
-            present.update(os.listdir(folder))
-    return sum(1 for name in expected if name in present)
+def _count_done(folder: str, expected: set[str]) -> int:
+    try:
+        return len(expected.intersection(os.listdir(folder)))
+    except OSError:
+        return 0
 
 
 def _build(tasks: list[Any], env: dict[str, Any]) -> Any:
@@ -212,80 +218,91 @@ def _until_complete(target: Any, tasks: list[Any], env: dict[str, Any], remote: 
         time.sleep(0.5)  # running on another worker: luigid hands it back if that worker dies
 
 
-def _failed(result: Any, layout: Any) -> int:
-    print(f"dumpkit normalize: the batch did not complete ({result.status.name.lower()}: "
-          f"{result.status.value[1]}); details in {layout.log}", file=sys.stderr)
+def _failed(result: Any, layout: Any) -> BatchError:
+    lines = [f"the batch did not complete ({result.status.name.lower()}: "
+             f"{result.status.value[1]}); details in {layout.log}"]
     show = False
     for line in result.summary_text.splitlines():
         if line.startswith("* "):
             show = any(word in line for word in ("fail", "missing", "not granted", "disabled"))
             if show:
-                print("  " + line[2:], file=sys.stderr)
+                lines.append("  " + line[2:])
         elif show and line.startswith("    - "):
-            print("    " + line[6:], file=sys.stderr)
-    return EXIT_USAGE
+            lines.append("    " + line[6:])
+    return BatchError("\n".join(lines))
 
 
-def run(args: argparse.Namespace) -> int:
-    """The ``normalize`` command."""
-    problem = _check(args)
-    if problem is not None:
-        return _usage_error(problem)
-    from pipeline import tasks
-    from pipeline.batchwork import Layout, inputs_fingerprint, warm_up, warm_up_samples
+def run_batch(opts: BatchOptions) -> dict[str, Any]:
+    """Run the batch; returns ``report.json``'s totals. Raises :class:`BatchError`, or
+    ``KeyboardInterrupt`` (the batch resumes when run again)."""
+    _check(opts)
+    from dumpkit.pipeline.batch import tasks
+    from dumpkit.pipeline.batch.identity import document_fingerprint, inputs_fingerprint
+    from dumpkit.pipeline.batch.items import iter_items
+    from dumpkit.pipeline.batch.layout import Layout
+    from dumpkit.pipeline.batch.warm import warm_up, warm_up_samples
 
-    layout = Layout(os.path.abspath(args.out))
+    layout = Layout(os.path.abspath(opts.out))
     _setup_logging(layout.log)
-    params = {"inputs": args.inputs, "out": layout.out, "max_member_size": args.max_member_size,
-              "max_ratio": args.max_ratio, "max_depth": args.max_depth, "chunk_size": args.chunk_size,
-              "shrink_max_size": args.shrink_max_size if args.shrink else 0,
-              "fingerprint": inputs_fingerprint(args.inputs, exclude=layout.out)}
+    made_by = document_fingerprint()
+    limits = opts.limits
+    params = {"inputs": opts.inputs, "out": layout.out, "max_member_size": limits.max_member_size,
+              "max_ratio": limits.max_ratio, "max_depth": limits.max_depth, "chunk_size": opts.chunk_size,
+              "shrink_max_size": opts.shrink_max_size, "made_by": made_by,
+              "fingerprint": inputs_fingerprint(opts.inputs, exclude=layout.out)}
     discover = tasks.Discover(**params)
     report_task = tasks.BatchReport(**params)
-    remote = args.scheduler_host is not None
+    remote = opts.scheduler_host is not None
     env: dict[str, Any] = {"local_scheduler": not remote, "workers": 1}
     if remote:
         import luigi
 
-        env.update(scheduler_host=args.scheduler_host, scheduler_port=args.scheduler_port)
+        env.update(scheduler_host=opts.scheduler_host, scheduler_port=opts.scheduler_port)
         config = luigi.configuration.get_config()
         config.set("worker", "keep_alive", "true")  # stay while others run what we wait for
         config.set("worker", "wait_interval", "0.5")
-    if args.rescan:
+        # a scheduler that goes away mid-batch: a few quick retries, not luigi's minutes
+        config.set("core", "rpc-retry-attempts", "3")
+        config.set("core", "rpc-retry-wait", "2")
+        config.set("core", "rpc-connect-timeout", "5.0")
+    if opts.rescan:
         _forget(layout, discover.batch)
-    progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
+    progress = _Progress(enabled=not opts.quiet and sys.stderr.isatty())
     started = time.monotonic()
     try:
         tasks.DISCOVERY_PROGRESS = progress.discovering
         ok, result = _until_complete(discover, [discover], env, remote)
         progress.close()
         if not ok:
-            return _failed(result, layout)
+            raise _failed(result, layout)
         chunks = report_task.chunks()
         # before luigi forks a process per task, each of which would pay for it again
         warm_up(warm_up_samples(layout, discover.batch, len(chunks)))
         gc.freeze()  # the garbage collector leaves what exists now alone: no copy-on-write of it
-        expected = _expected_documents(layout, discover.batch, len(chunks))
-        done_before = _count_done(layout, expected)
-        progress.documents(layout, expected)
-        ok, result = _until_complete(report_task, [*chunks, report_task], {**env, "workers": args.workers},
+        expected = {item["key"] for item in iter_items(layout, discover.batch, len(chunks))}
+        done = os.path.join(layout.made_root, made_by)
+        done_before = _count_done(done, expected)
+        progress.documents(done, expected)
+        ok, result = _until_complete(report_task, [*chunks, report_task], {**env, "workers": opts.workers},
                                      remote)
     except KeyboardInterrupt:
-        progress.close()
-        print("dumpkit normalize: interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
-    except OSError as exc:  # the output folder or the scheduler went away under us
-        progress.close()
+        raise
+    except OSError as exc:  # the output folder went away under us
         logging.getLogger(__name__).exception("batch stopped")
-        print(f"dumpkit normalize: {exc}; details in {layout.log}", file=sys.stderr)
-        return EXIT_USAGE
+        raise BatchError(f"{exc}; details in {layout.log}") from None
+    except Exception as exc:  # luigi's RPC errors when the scheduler goes away mid-batch
+        if not remote or type(exc).__module__.split(".")[0] != "luigi":
+            raise
+        logging.getLogger(__name__).exception("batch stopped")
+        url = scheduler_url(opts.scheduler_host or "", opts.scheduler_port)
+        raise BatchError(f"lost the luigi scheduler at {url}: {exc}; details in {layout.log}") from None
     finally:
         progress.close()
         tasks.DISCOVERY_PROGRESS = None
     if not ok:
-        return _failed(result, layout)
-    made = _count_done(layout, expected) - done_before
-    return _summary(layout, time.monotonic() - started, made, args.quiet)
+        raise _failed(result, layout)
+    made = _count_done(done, expected) - done_before
+    return _summary(layout, time.monotonic() - started, made, opts.quiet)
 
 
 def _forget(layout: Any, batch: str) -> None:
@@ -295,15 +312,8 @@ def _forget(layout: Any, batch: str) -> None:
     shutil.rmtree(layout.batch(batch), ignore_errors=True)
 
 
-def _expected_documents(layout: Any, batch: str, n_chunks: int) -> dict[str, str]:
-    """File name of each item's document -> its key (either folder)."""
-    from pipeline.batchwork import iter_items
-
-    return {item["key"] + ".json": item["key"] for item in iter_items(layout, batch, n_chunks)}
-
-
-def _summary(layout: Any, seconds: float, made: int, quiet: bool) -> int:
-    """The closing lines; ``made``: documents this run added (the rest were on disk)."""
+def _summary(layout: Any, seconds: float, made: int, quiet: bool) -> dict[str, Any]:
+    """The closing lines; ``made``: documents this run made (the rest were on disk)."""
     with open(os.path.join(layout.out, "report.json"), encoding="utf-8") as fh:
         report = json.load(fh)
     t = report["totals"]
@@ -321,4 +331,5 @@ def _summary(layout: Any, seconds: float, made: int, quiet: bool) -> int:
             print(f"  minidumps: {mini['written']:,} in {os.path.join(layout.out, 'minidumps')}"
                   + (f" (not shrunk: {skipped})" if skipped else ""))
         print(f"  report: {os.path.join(layout.out, 'report.html')}  (data: report.json, dumps.ndjson)")
-    return EXIT_UNREADABLE if t["errors"] else EXIT_OK
+    totals: dict[str, Any] = t
+    return totals

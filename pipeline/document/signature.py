@@ -31,9 +31,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dumpkit.model import Dump, Frame
+from dumpkit.model import Dump, Frame, Module
 
-__all__ = ["KERNEL_IRRELEVANT", "VDSO_NAMES", "frame_label", "signature_for", "symbolicated_frames"]
+__all__ = ["KERNEL_IRRELEVANT", "VDSO_NAMES", "frame_label", "short_signature", "stack_signature",
+           "symbolicated_frames"]
 
 KERNEL_FORMATS = frozenset({"windows_kernel_dump", "linux_vmcore", "kdump_compressed",
                             "makedumpfile_flattened"})
@@ -128,7 +129,7 @@ def _reason(dump: Dump) -> str | None:
     crash = dump.crash
     if crash is None:
         return None
-    from pipeline import names
+    from dumpkit.pipeline.document import names
 
     return names.crash_code_name(crash.code, crash.code_space, crash.parameters)
 
@@ -143,8 +144,9 @@ def _is_kernel(dump: Dump) -> bool:
         dump.crash is not None and dump.crash.kind in ("bugcheck", "panic"))
 
 
-def signature_for(dump: Dump) -> str | None:
-    """The signature of the crashing thread's stack, or ``None`` when it has no frames."""
+def stack_signature(dump: Dump) -> str | None:
+    """``crash.signature``: Socorro's signature of the crashing thread's frames, or ``None``
+    when it has no frames."""
     thread = dump.crashing_thread
     if thread is None or not thread.frames:
         return None
@@ -182,3 +184,14 @@ def _kernel_signature(frames: list[dict[str, Any]]) -> str:
     labels = _kernel_tool.create_frame_list({"frames": frames})
     signature, _, _ = _kernel_tool.generate(labels, 0)
     return str(signature)
+
+
+def short_signature(code_name: str | None, module: Module | None, pc: int | None) -> str:
+    """``crash.short_signature``: ``"<crash name> <module>+0x<offset>"``, stable across runs
+    and ASLR slides; also ``crash.signature`` when the stack gives none."""
+    name = code_name or "UNKNOWN"
+    if module is not None and pc is not None:
+        return f"{name} {module.name}+0x{pc - module.base:x}"
+    if pc is not None:
+        return f"{name} @0x{pc:x}"
+    return name

@@ -3,7 +3,7 @@
 Flat lookups over tables, each with one fallback for unknown values (a hex or decimal
 rendering), in the spirit of pyelftools' ``describe_*``. Values come from public headers
 (winnt.h / ntstatus.h, Linux ``asm-generic/signal.h`` and ``siginfo.h``, Mach
-``exception_types.h``); bugcheck names live in :mod:`pipeline.bugcheck_names`.
+``exception_types.h``); bugcheck names live in :mod:`dumpkit.pipeline.document.bugcheck_names`.
 """
 from __future__ import annotations
 
@@ -180,7 +180,7 @@ def describe_si_code(signal_name: str, si_code: int) -> str:
 
 def describe_bugcheck(code: int) -> str:
     """The bugcheck's name (its 0x10000000 "Ex" bit masked), or ``BUGCHECK_0x<code>``."""
-    from pipeline.bugcheck_names import bugcheck_name
+    from dumpkit.pipeline.document.bugcheck_names import bugcheck_name
 
     return bugcheck_name(code) or f"BUGCHECK_0x{code:X}"
 

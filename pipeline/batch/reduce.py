@@ -1,14 +1,14 @@
 """``--shrink``: a reduced minidump of each dump of the batch, ``minidumps/<sha256>.dmp``.
 
-The reduction itself is ``converters.shrink`` (full-memory minidumps, ELF process cores,
+The reduction itself is ``dumpkit.converters.shrink`` (full-memory minidumps, ELF process cores,
 Windows kernel dumps; stacks, code around instruction pointers and module headers within a
 size budget). Here: when to make one, where it goes, and what the report says about it.
 
 Each dump gets a record, ``work/shrink/<sha256>.json``: written (and the file's size) or
 skipped (the converter's reason: ``unsupported_source``, ``unsupported_cpu``, ...), with the
-size budget and dumpkit version that made it. The minidump is renamed into place before its
-record is written, so a record always describes a whole file, and a run killed between the
-two makes the (same) minidump again.
+size budget and the code that made it (``identity.code_fingerprint("minidump")``). The
+minidump is renamed into place before its record is written, so a record always describes a
+whole file, and a run killed between the two makes the (same) minidump again.
 """
 from __future__ import annotations
 
@@ -21,50 +21,45 @@ from collections.abc import Callable
 from typing import Any
 
 import dumpkit
-from pipeline.atomic import tmp_name, write_atomic
-from pipeline.faults import checkpoint
+from dumpkit.pipeline.atomic import tmp_name, write_atomic
+from dumpkit.pipeline.batch.identity import code_fingerprint
+from dumpkit.pipeline.batch.layout import Layout
+from dumpkit.pipeline.faults import checkpoint
 
-__all__ = ["ensure_minidump", "minidump_path", "prune_minidumps", "record_path", "summary"]
+__all__ = ["ensure_minidump", "prune_minidumps", "summary"]
 
 log = logging.getLogger(__name__)
 
 
-def minidump_path(out: str, sha: str) -> str:
-    return os.path.join(out, "minidumps", sha + ".dmp")
-
-
-def record_path(out: str, sha: str) -> str:
-    return os.path.join(out, "work", "shrink", sha + ".json")
-
-
-def _record(out: str, sha: str) -> dict[str, Any] | None:
+def _record(layout: Layout, sha: str) -> dict[str, Any] | None:
     try:
-        with open(record_path(out, sha), encoding="utf-8") as fh:
+        with open(layout.shrink_record(sha), encoding="utf-8") as fh:
             record: dict[str, Any] = json.load(fh)
             return record
     except (OSError, ValueError):
         return None
 
 
-def ensure_minidump(out: str, tmp_dir: str, sha: str, source: str, max_size: int,
+def ensure_minidump(layout: Layout, sha: str, source: str, max_size: int,
                     check_source: Callable[[], None] | None = None) -> bool:
     """Make the reduced minidump of the dump at ``source`` unless its record says it exists
-    (or cannot be made) for this budget and version. Returns whether any work was done.
+    (or cannot be made) for this budget and this code. Returns whether any work was done.
     ``check_source`` raises when the source is needed but gone."""
-    from converters.shrink import ShrinkOptions, shrink_dump
+    from dumpkit.converters import ShrinkOptions, shrink_dump
     from dumpkit.errors import DumpkitError
 
-    record = _record(out, sha)
-    target = minidump_path(out, sha)
+    record = _record(layout, sha)
+    target = layout.minidump(sha)
+    made_by = code_fingerprint("minidump")
     if (record is not None and record.get("max_size") == max_size
-            and record.get("dumpkit_version") == dumpkit.__version__
+            and record.get("made_by") == made_by
             and (record.get("status") == "skipped" or os.path.exists(target))):
         return False
     if check_source is not None:
         check_source()
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    tmp = tmp_name(tmp_dir, target)
-    new: dict[str, Any] = {"sha256": sha, "max_size": max_size, "dumpkit_version": dumpkit.__version__}
+    tmp = tmp_name(layout.tmp, target)
+    new: dict[str, Any] = {"sha256": sha, "max_size": max_size, "made_by": made_by}
     try:
         with dumpkit.open(source) as dump:
             # the header's time: the dump's own, else 0 ("unknown"), never the time of the
@@ -85,31 +80,32 @@ def ensure_minidump(out: str, tmp_dir: str, sha: str, source: str, max_size: int
     if new["status"] == "skipped":
         with contextlib.suppress(FileNotFoundError):
             os.unlink(target)
-    write_atomic(record_path(out, sha), json.dumps(new, sort_keys=True).encode("utf-8"), tmp_dir)
+    write_atomic(layout.shrink_record(sha), json.dumps(new, sort_keys=True).encode("utf-8"), layout.tmp)
     return True
 
 
-def summary(out: str, shas: list[str], max_size: int) -> dict[str, Any]:
+def summary(layout: Layout, shas: list[str], max_size: int) -> dict[str, Any]:
     """The report's ``minidumps`` section, from the records of the batch's dumps."""
     written = total = 0
     skipped: Counter[str] = Counter()
     for sha in shas:
-        record = _record(out, sha) or {"status": "skipped", "code": "missing"}
+        record = _record(layout, sha) or {"status": "skipped", "code": "missing"}
         if record["status"] == "written":
             written += 1
             total += int(record["size"])
         else:
             skipped[record["code"]] += 1
-    from pipeline.report import counts
+    from dumpkit.pipeline.batch.report import counts
 
     return {"folder": "minidumps/", "max_size": max_size, "written": written, "bytes": total,
             "skipped": counts(skipped)}
 
 
-def prune_minidumps(out: str, keep: set[str]) -> None:
+def prune_minidumps(layout: Layout, keep: set[str]) -> None:
     """Remove minidumps and records of dumps that are not in this batch (or all of them,
     for a batch without ``--shrink``)."""
-    places = ((os.path.join(out, "minidumps"), ".dmp"), (os.path.join(out, "work", "shrink"), ".json"))
+    places = ((os.path.dirname(layout.minidump("x")), ".dmp"),
+              (os.path.dirname(layout.shrink_record("x")), ".json"))
     for folder, suffix in places:
         try:
             names = os.listdir(folder)

@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import dumpkit
-from pipeline.validate import DocumentInvalid, load_schema, validate
+from dumpkit.pipeline.document.validate import DocumentInvalid, load_schema, validate
+from dumpkit.schemas import CURRENT
 
-__all__ = ["MAX_LISTED", "REPORT_SCHEMA_VERSION", "ReportBuilder", "ReportInvalid", "counts",
+__all__ = ["MAX_LISTED", "ReportBuilder", "ReportInvalid", "counts",
            "load_report_schema", "validate_report"]
 
-REPORT_SCHEMA_VERSION = 1
 MAX_LISTED = 5000  # failures and duplicates listed in report.json (dumps.ndjson has them all)
 Doc = dict[str, Any]
 
@@ -27,7 +27,7 @@ class ReportInvalid(ValueError):
 
 
 def load_report_schema() -> dict[str, Any]:
-    return load_schema("report", REPORT_SCHEMA_VERSION)
+    return load_schema("report", CURRENT["report"])
 
 
 def validate_report(report: Any) -> None:
@@ -137,7 +137,7 @@ class ReportBuilder:
         c = self.c
         top = sorted(self.signatures.items(), key=lambda kv: (-kv[1], kv[0]))[: self.top]
         report = {
-            "schema_version": REPORT_SCHEMA_VERSION,
+            "schema_version": CURRENT["report"],
             "dumpkit_version": dumpkit.__version__,
             "kind": "report",
             "batch": self.batch,

@@ -1,11 +1,16 @@
 """luigi tasks of ``dumpkit normalize``: discovery, documents by chunks of dumps, the report.
 
     NormalizeArchive (wrapper)
-      └─ BatchReport            dumps.ndjson, report.json, report.html  (+ work/.../published.json)
+      └─ BatchReport            dumps.ndjson, report.json, report.html
+           │                    (+ work/batches/<batch>/runs/<run>/published.json)
            ├─ Discover          work/batches/<batch>/manifest/  (items in chunks, duplicates)
            │    └─ InputPath    each input file or directory (external)
-           └─ NormalizeChunk*N  docs/ and errors/ documents; work/batches/<batch>/done/<i>.json
+           └─ NormalizeChunk*N  docs/ and errors/ documents; .../runs/<run>/done/<i>.json
                 └─ ManifestReady (external: made by Discover)
+
+The *batch* names the inputs and their manifest; the *run* names what makes documents from
+them (code, schemas, options: ``identity``), so other symbol sources or an upgrade make a
+new run over the same manifest, without walking or hashing the inputs again.
 
 The chunks are dynamic dependencies of ``BatchReport`` (their number is known once the
 manifest exists). ``dumpkit normalize`` schedules them explicitly too, after discovery, so
@@ -13,7 +18,7 @@ that every worker sharing a central ``luigid`` knows them and takes its part.
 
 Run from luigi itself::
 
-    luigi --module pipeline.tasks NormalizeArchive --inputs '["/data/crashes.tar.gz"]' \\
+    luigi --module dumpkit.pipeline.batch.tasks NormalizeArchive --inputs '["/data/crashes.tar.gz"]' \\
           --out out/batch --local-scheduler --workers 2
 
 Why chunks, not one task per dump (measured with ``benchmarks/bench_pipeline.py`` on the
@@ -36,10 +41,13 @@ from typing import Any
 
 import luigi
 
-from pipeline.archives import Limits, Spool
-from pipeline.batchwork import Layout, batch_id, load_chunk, process_item, publish
-from pipeline.discover import discover
-from pipeline.targets import BatchTarget
+from dumpkit.pipeline.batch.identity import batch_id, document_fingerprint, run_id
+from dumpkit.pipeline.batch.items import load_chunk, process_item
+from dumpkit.pipeline.batch.layout import Layout
+from dumpkit.pipeline.batch.publish import publish
+from dumpkit.pipeline.batch.targets import BatchTarget
+from dumpkit.pipeline.inputs.archives import Limits, Spool
+from dumpkit.pipeline.inputs.discover import discover
 
 __all__ = [
     "TARGET_CHUNKS",
@@ -98,6 +106,9 @@ class _BatchTask(luigi.Task):
     fingerprint = luigi.Parameter(default="", significant=True,
                                   description="state of the inputs (dumpkit normalize sets it: files added "
                                               "or changed since make a new batch); empty: paths only")
+    made_by = luigi.Parameter(default="", description="what makes the documents "
+                                                      "(identity.document_fingerprint); empty: this code, "
+                                                      "default options")
 
     @property
     def layout(self) -> Layout:
@@ -110,8 +121,15 @@ class _BatchTask(luigi.Task):
 
     @property
     def batch(self) -> str:
-        extra = self.fingerprint + (f"/shrink={self.shrink_max_size}" if self.shrink_max_size else "")
-        return batch_id(list(self.inputs), self.limits.as_dict(), self.chunk_size, extra)
+        return batch_id(list(self.inputs), self.limits.as_dict(), self.chunk_size, self.fingerprint)
+
+    @property
+    def document_maker(self) -> str:
+        return self.made_by or document_fingerprint()
+
+    @property
+    def run_key(self) -> str:
+        return run_id(self.document_maker, self.shrink_max_size)
 
 
 class InputPath(luigi.ExternalTask):
@@ -170,6 +188,8 @@ class NormalizeChunk(luigi.Task):
 
     out = PathParameter()
     batch = luigi.Parameter()
+    run_key = luigi.Parameter()
+    made_by = luigi.Parameter()
     index = luigi.IntParameter()
     shrink_max_size = luigi.IntParameter(default=0)
 
@@ -178,7 +198,7 @@ class NormalizeChunk(luigi.Task):
 
     def output(self) -> BatchTarget:
         layout = Layout(self.out)
-        return BatchTarget(layout.done(self.batch, self.index), layout.tmp)
+        return BatchTarget(layout.done(self.batch, self.run_key, self.index), layout.tmp)
 
     def run(self) -> None:
         layout = Layout(self.out)
@@ -186,7 +206,7 @@ class NormalizeChunk(luigi.Task):
         seconds: dict[str, float] = {}
         reused = 0
         for item in load_chunk(layout, self.batch, self.index):
-            spent = process_item(layout, item, self.shrink_max_size)
+            spent = process_item(layout, item, self.made_by, self.shrink_max_size)
             if spent is None:
                 reused += 1
             else:
@@ -216,7 +236,7 @@ class BatchReport(_BatchTask):
             "ndjson": BatchTarget(os.path.join(self.out, "dumps.ndjson"), layout.tmp),
             "report": BatchTarget(os.path.join(self.out, "report.json"), layout.tmp),
             "html": BatchTarget(os.path.join(self.out, "report.html"), layout.tmp),
-            "published": BatchTarget(layout.published(self.batch), layout.tmp),
+            "published": BatchTarget(layout.published(self.batch, self.run_key), layout.tmp),
         }
 
     def complete(self) -> bool:
@@ -232,14 +252,15 @@ class BatchReport(_BatchTask):
 
     def chunks(self) -> list[NormalizeChunk]:
         manifest = read_manifest(self.layout, self.batch)
-        return [NormalizeChunk(out=self.out, batch=self.batch, index=i, shrink_max_size=self.shrink_max_size)
+        return [NormalizeChunk(out=self.out, batch=self.batch, run_key=self.run_key,
+                               made_by=self.document_maker, index=i, shrink_max_size=self.shrink_max_size)
                 for i in range(manifest["chunks"])]
 
     def run(self) -> Iterator[list[NormalizeChunk]]:
         yield self.chunks()
         targets = self.output()
         manifest = read_manifest(self.layout, self.batch)
-        report = publish(self.layout, self.batch, manifest,
+        report = publish(self.layout, self.batch, self.run_key, self.document_maker, manifest,
                          {name: targets[name].open for name in ("ndjson", "report", "html")},
                          shrink_max_size=self.shrink_max_size)
         with targets["published"].open("w") as fh:
@@ -247,7 +268,8 @@ class BatchReport(_BatchTask):
 
 
 class NormalizeArchive(luigi.WrapperTask, _BatchTask):
-    """The whole batch: ``luigi --module pipeline.tasks NormalizeArchive --inputs ... --out ...``."""
+    """The whole batch:
+    ``luigi --module dumpkit.pipeline.batch.tasks NormalizeArchive --inputs ... --out ...``."""
 
     def requires(self) -> BatchReport:
         return self.clone(BatchReport)

@@ -3,7 +3,7 @@
 A luigi ``LocalTarget`` already writes through a temporary file, but puts it beside the
 final file (``x.json-luigi-tmp-123``), where a run killed at the wrong moment leaves it for
 anyone listing the folder to see. :class:`BatchTarget` keeps it in ``tmp/`` instead (same
-file system, so the final rename stays atomic); see :mod:`pipeline.atomic`.
+file system, so the final rename stays atomic); see :mod:`dumpkit.pipeline.atomic`.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any
 import luigi
 from luigi.target import AtomicLocalFile
 
-from pipeline.atomic import tmp_name
+from dumpkit.pipeline.atomic import tmp_name
 
 __all__ = ["BatchTarget"]
 

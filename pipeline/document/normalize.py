@@ -2,7 +2,7 @@
 ``schemas/README.md``), and unreadable file -> error document (``schemas/error.schema.json``).
 
 Every document leaving :func:`document_for` has been validated. Addresses are lower-case
-hex strings; names for codes come from :mod:`pipeline.names`.
+hex strings; names for codes come from :mod:`dumpkit.pipeline.document.names`.
 """
 from __future__ import annotations
 
@@ -16,22 +16,19 @@ from typing import Any
 import dumpkit
 from dumpkit.errors import DumpkitError
 from dumpkit.model import PC_REGISTER, CrashInfo, Dump, Frame, Module, Thread
+from dumpkit.pipeline.document import names
+from dumpkit.pipeline.document.signature import short_signature, stack_signature, symbolicated_frames
+from dumpkit.pipeline.document.validate import DocumentInvalid, validate
+from dumpkit.schemas import CURRENT
 from dumpkit.unwind import SymbolStore, unwind_dump
-from pipeline import names
-from pipeline.signature import signature_for, symbolicated_frames
-from pipeline.validate import DocumentInvalid, validate
 
 __all__ = [
-    "SCHEMA_VERSION",
-    "crash_signature",
     "document_for",
     "error_document",
     "file_sha256",
     "normalize",
 ]
 
-SCHEMA_VERSION = 3  # dump documents; error documents are version ERROR_SCHEMA_VERSION
-ERROR_SCHEMA_VERSION = 1
 log = logging.getLogger(__name__)
 Doc = dict[str, Any]
 
@@ -79,16 +76,6 @@ def _faulting_pc(dump: Dump, crash: CrashInfo) -> int | None:
     return crash.address
 
 
-def crash_signature(code_name: str | None, module: Module | None, pc: int | None) -> str:
-    """``"<crash name> <module>+0x<offset>"``: stable across runs and ASLR slides."""
-    name = code_name or "UNKNOWN"
-    if module is not None and pc is not None:
-        return f"{name} {module.name}+0x{pc - module.base:x}"
-    if pc is not None:
-        return f"{name} @0x{pc:x}"
-    return name
-
-
 def _crash(dump: Dump) -> Doc | None:
     crash = dump.crash
     if crash is None:
@@ -96,7 +83,7 @@ def _crash(dump: Dump) -> Doc | None:
     code_name = names.crash_code_name(crash.code, crash.code_space, crash.parameters)
     pc = _faulting_pc(dump, crash)
     module = dump.module_at(pc) if pc is not None else None
-    short_signature = crash_signature(code_name, module, pc)
+    short = short_signature(code_name, module, pc)
     return {
         "kind": crash.kind,
         "code": crash.code,
@@ -112,8 +99,8 @@ def _crash(dump: Dump) -> Doc | None:
         "module": module.name if module else None,
         "module_offset": _hex(pc - module.base) if module and pc is not None else None,
         "message": crash.message,
-        "signature": signature_for(dump) or short_signature,
-        "short_signature": short_signature,
+        "signature": stack_signature(dump) or short,
+        "short_signature": short,
         "symbolicated_frames": symbolicated_frames(dump),
     }
 
@@ -206,7 +193,7 @@ def normalize(dump: Dump, *, sha256: str | None = None, container: list[str] | N
         unwind_dump(dump, symbols=symbols, sysroot=sysroot)
     src, sysinfo, proc = dump.source, dump.system, dump.process
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": CURRENT["dump"],
         "dumpkit_version": dumpkit.__version__,
         "kind": "dump",
         "source": {
@@ -264,7 +251,7 @@ def error_document(path: str, code: str, message: str, *, structure: str | None 
                    fmt: str | None = None, container: list[str] | None = None) -> Doc:
     """The document for a file that could not be read at all."""
     return {
-        "schema_version": ERROR_SCHEMA_VERSION,
+        "schema_version": CURRENT["error"],
         "dumpkit_version": dumpkit.__version__,
         "kind": "error",
         "source": {"path": path, "size": size, "sha256": sha256, "format": fmt,

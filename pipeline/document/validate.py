@@ -22,6 +22,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from dumpkit.schemas import CURRENT, SCHEMA_FILES
+
 __all__ = [
     "CURRENT",
     "SCHEMA_FILES",
@@ -32,18 +34,6 @@ __all__ = [
     "schema_key",
     "validate",
 ]
-
-#: (kind, schema_version) -> schema file. The newest dump schema is ``dump.schema.json``;
-#: older versions stay as ``dump.v<N>.schema.json`` so old documents keep validating.
-SCHEMA_FILES = {
-    ("dump", 3): "dump.schema.json",
-    ("dump", 2): "dump.v2.schema.json",
-    ("dump", 1): "dump.v1.schema.json",
-    ("error", 1): "error.schema.json",
-    ("report", 1): "report.schema.json",
-}
-CURRENT = {"dump": 3, "error": 1, "report": 1}
-
 
 class DocumentInvalid(ValueError):
     """A document does not match its schema; ``errors`` lists "path: message" strings."""
@@ -61,7 +51,7 @@ def load_schema(kind: str, version: int | None = None) -> dict[str, Any]:
     key = (kind, CURRENT.get(kind, 0) if version is None else version)
     if key not in SCHEMA_FILES:
         raise KeyError(f"no schema for {kind!r} documents version {key[1]}")
-    text = resources.files("schemas").joinpath(SCHEMA_FILES[key]).read_text(encoding="utf-8")
+    text = resources.files("dumpkit.schemas").joinpath(SCHEMA_FILES[key]).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

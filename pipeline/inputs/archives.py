@@ -32,11 +32,11 @@ import tarfile
 import tempfile
 import zipfile
 import zlib
-from dataclasses import asdict, dataclass
 from typing import IO, Any
 
-from pipeline.atomic import tmp_prefix
-from pipeline.faults import checkpoint
+from dumpkit.pipeline.atomic import tmp_prefix
+from dumpkit.pipeline.faults import checkpoint
+from dumpkit.pipeline.inputs.limits import Limits
 
 __all__ = [
     "CHUNK",
@@ -51,7 +51,6 @@ __all__ = [
     "Limits",
     "Spool",
     "decompressor",
-    "parse_size",
     "read_head",
     "sniff_container",
     "unsafe_name",
@@ -60,22 +59,6 @@ __all__ = [
 CHUNK = 1 << 20
 SNIFF_BYTES = 512  # enough for the tar header's "ustar" magic at offset 257
 COMPRESSIONS = ("gzip", "bzip2", "xz", "zstd")
-_GIB = 1 << 30
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Caps on what reading one archive may cost (see the module docstring)."""
-
-    max_member_size: int = 64 * _GIB
-    max_ratio: int = 10_000
-    ratio_floor: int = 1 * _GIB
-    max_depth: int = 8
-    max_members: int = 1_000_000
-    min_free: int = 1 * _GIB
-
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
 
 
 class ArchiveError(Exception):
@@ -112,21 +95,6 @@ class Budget:
         if self.used > self.allowed:
             raise BudgetExceeded(f"archive expands beyond {self.ratio}x its size "
                                  f"({self.used:,} bytes out so far; limit {self.allowed:,})")
-
-
-def parse_size(text: str) -> int:
-    """``"64G"``, ``"512M"``, ``"1048576"`` -> bytes (binary units)."""
-    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    t = text.strip().upper().removesuffix("IB").removesuffix("B")
-    unit = t[-1:] if t[-1:] in units and not t[-1:].isdigit() else ""
-    number = t[: len(t) - len(unit)]
-    try:
-        value = float(number) * units[unit]
-    except ValueError:
-        raise ValueError(f"not a size: {text!r} (examples: 512M, 64G, 1048576)") from None
-    if value < 0:
-        raise ValueError(f"not a size: {text!r}")
-    return int(value)
 
 
 def sniff_container(head: bytes) -> str | None:

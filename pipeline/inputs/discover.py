@@ -30,8 +30,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.archives import Limits, Spool
-from pipeline.unpack import Found, Refused, Unpacker
+from dumpkit.pipeline.inputs.archives import Limits, Spool
+from dumpkit.pipeline.inputs.unpack import Found, Refused, Unpacker
 
 __all__ = ["MAX_DIR_DEPTH", "Manifest", "discover", "path_key", "printable", "walk"]
 

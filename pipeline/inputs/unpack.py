@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from dumpkit.detect import sniff
-from pipeline.archives import (
+from dumpkit.pipeline.inputs.archives import (
     CHUNK,
     COMPRESSIONS,
     ArchiveError,

@@ -1,0 +1,175 @@
+"""One manifest item -> its document on disk (made, or reused when the same code and
+options made it), and the chunk files that list the items."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from dumpkit.pipeline.atomic import write_atomic
+from dumpkit.pipeline.batch.layout import Layout
+from dumpkit.pipeline.faults import checkpoint
+
+__all__ = ["chunk_seconds", "encode_document", "existing_document", "iter_items", "load_chunk",
+           "process_item"]
+
+Doc = dict[str, Any]
+
+
+def load_chunk(layout: Layout, batch: str, index: int) -> list[dict[str, Any]]:
+    with open(layout.chunk(batch, index), encoding="utf-8") as fh:
+        items: list[dict[str, Any]] = json.load(fh)
+    return items
+
+
+def iter_items(layout: Layout, batch: str, n_chunks: int) -> Iterator[dict[str, Any]]:
+    for index in range(n_chunks):
+        yield from load_chunk(layout, batch, index)
+
+
+def chunk_seconds(layout: Layout, batch: str, run: str, n_chunks: int) -> dict[str, float]:
+    """Seconds per key recorded by the chunk markers of ``run`` (timings only)."""
+    seconds: dict[str, float] = {}
+    for index in range(n_chunks):
+        try:
+            with open(layout.done(batch, run, index), encoding="utf-8") as fh:
+                seconds.update(json.load(fh).get("seconds", {}))
+        except (OSError, ValueError):
+            continue
+    return seconds
+
+
+def encode_document(doc: Doc) -> bytes:
+    """A document file's bytes: one line of compact JSON, exactly its line in dumps.ndjson
+    (compact also keeps json's C encoder: ``indent`` would make writing ~10x slower)."""
+    return (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def existing_document(layout: Layout, key: str) -> tuple[str, Doc] | None:
+    """The document of ``key`` already on disk (either kind), if any and readable."""
+    for kind in ("dump", "error"):
+        path = layout.document(key, kind)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return path, json.load(fh)
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError):
+            return None  # damaged: make it again
+    return None
+
+
+def _refusal_document(item: dict[str, Any]) -> Doc:
+    from dumpkit.pipeline.document.normalize import error_document
+
+    err = item["error"]
+    return error_document(item["display"], err["code"], err["message"], structure=err["structure"],
+                          offset=err["offset"], size=item["size"], sha256=None, fmt=None,
+                          container=item["container"])
+
+
+def process_item(layout: Layout, item: dict[str, Any], made_by: str,
+                 shrink_max_size: int = 0) -> float | None:
+    """Make the document of one manifest item (and, with ``shrink_max_size``, the reduced
+    minidump of a dump); seconds spent, or ``None`` if everything was on disk already.
+
+    A document on disk is reused when ``made_by`` (``identity.document_fingerprint``: code,
+    schemas, options) made it, as its marker ``work/made/<made_by>/<key>`` says; if the same
+    bytes now sit at another place, only ``source.path`` and ``source.container`` are rewritten.
+    """
+    from dumpkit.pipeline.document.normalize import document_for
+    from dumpkit.pipeline.document.validate import validate
+
+    started = time.perf_counter()
+    key = item["key"]
+    if item["error"] is not None:  # refused by discovery: the document is known already
+        doc = _refusal_document(item)
+        validate(doc)
+        path = layout.document(key, "error")
+        if _same_file(path, encode_document(doc)):
+            _mark(layout, made_by, key)
+            return None
+        _unmark(layout, key)
+        write_atomic(path, encode_document(doc), layout.tmp)
+        checkpoint("document")
+        _mark(layout, made_by, key)
+        return time.perf_counter() - started
+    found = existing_document(layout, key)
+    made = False
+    if found is not None and _reusable(layout, key, found[1], made_by):
+        path, doc = found
+        src = doc["source"]
+        if src["path"] != item["display"] or src["container"] != item["container"]:
+            src["path"], src["container"] = item["display"], list(item["container"])
+            validate(doc)
+            write_atomic(path, encode_document(doc), layout.tmp)
+    else:
+        _check_source(item)
+        doc = document_for(item["path"], sha256=item["sha256"], container=list(item["container"]),
+                           display_path=item["display"])
+        _unmark(layout, key)  # before the document changes: no marker may claim the new one
+        for kind in ("dump", "error"):  # a stale document of the other kind must not stay beside it
+            other = layout.document(key, kind)
+            if kind != doc["kind"] and os.path.exists(other):
+                os.unlink(other)
+        write_atomic(layout.document(key, doc["kind"]), encode_document(doc), layout.tmp)
+        checkpoint("document")
+        _mark(layout, made_by, key)
+        made = True
+    if shrink_max_size and doc["kind"] == "dump":
+        from dumpkit.pipeline.batch.reduce import ensure_minidump
+
+        made = ensure_minidump(layout, key, item["path"], shrink_max_size,
+                               lambda: _check_source(item)) or made
+    return time.perf_counter() - started if made else None
+
+
+def _mark(layout: Layout, made_by: str, key: str) -> None:
+    """Record that ``made_by`` made the document of ``key`` (an empty file, after the document)."""
+    path = layout.made(made_by, key)
+    try:
+        open(path, "xb").close()
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        open(path, "ab").close()
+
+
+def _unmark(layout: Layout, key: str) -> None:
+    """Forget what made the document of ``key`` (it is about to change)."""
+    root = layout.made_root
+    with contextlib.suppress(FileNotFoundError):
+        for made_by in os.listdir(root):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(root, made_by, key))
+
+
+def _reusable(layout: Layout, key: str, doc: Doc, made_by: str) -> bool:
+    """A document on disk is reused when ``made_by`` made it and it still matches the schema."""
+    from dumpkit.pipeline.document.validate import DocumentInvalid, validate
+
+    if not os.path.exists(layout.made(made_by, key)):
+        return False
+    try:
+        validate(doc)
+    except DocumentInvalid:
+        return False
+    return True
+
+
+def _check_source(item: dict[str, Any]) -> None:
+    if item["spooled"] and not os.path.exists(item["path"]):
+        raise FileNotFoundError(f"spooled copy of {item['display']} is gone ({item['path']}): "
+                                "rerun with --rescan to expand the archives again")
+
+
+def _same_file(path: str, data: bytes) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read() == data
+    except OSError:
+        return False

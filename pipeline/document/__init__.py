@@ -1,0 +1,1 @@
+"""The document of one dump: normalize the model, name codes, sign the crash, validate."""

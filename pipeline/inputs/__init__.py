@@ -1,0 +1,1 @@
+"""What the batch reads: archives and directories, expanded safely into a spool."""
