@@ -22,9 +22,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from dumpkit.errors import DumpIOError, NotCapturedError
+from dumpkit.errors import DumpIOError, DumpkitError, NotCapturedError
 
-__all__ = ["AddressSpace", "FileView", "Segment", "SegmentSpace"]
+__all__ = ["MAX_READ", "AddressSpace", "FileView", "MemoryFile", "Segment", "SegmentSpace"]
+
+#: The most one :class:`MemoryFile` read returns (a hostile length field cannot make us allocate more).
+MAX_READ = 1 << 20
 
 
 class FileView:
@@ -194,3 +197,58 @@ class SegmentSpace(AddressSpace):
     def close(self) -> None:
         if self._owns_view:
             self.view.close()
+
+
+class MemoryFile(io.RawIOBase):
+    """A read-only file over ``size`` bytes of target memory from ``base``.
+
+    Bytes that were not captured end a read early (like EOF), so a parser sees a short
+    file instead of invented zeros. Reads are clamped to :data:`MAX_READ` so a hostile
+    length field cannot make us allocate much.
+    """
+
+    def __init__(self, space: AddressSpace, base: int, size: int) -> None:
+        super().__init__()
+        self.space, self.base, self.size = space, base, size
+        self.pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            self.pos = offset
+        elif whence == io.SEEK_CUR:
+            self.pos += offset
+        else:
+            self.pos = self.size + offset
+        self.pos = max(0, self.pos)
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def read(self, size: int | None = -1) -> bytes:
+        want = self.size - self.pos if size is None or size < 0 else size
+        want = max(0, min(want, self.size - self.pos, MAX_READ))
+        if want == 0:
+            return b""
+        address = self.base + self.pos
+        try:
+            data = self.space.read(address, want)
+        except NotCapturedError as exc:
+            got = max(0, exc.address - address)
+            try:
+                data = self.space.read(address, got) if got else b""
+            except DumpkitError:
+                data = b""
+        self.pos += len(data)
+        return data
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)

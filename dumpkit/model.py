@@ -28,7 +28,9 @@ __all__ = [
     "CrashKind",
     "Diagnostic",
     "Dump",
+    "Frame",
     "FrameTrust",
+    "InlineFrame",
     "MemoryRegion",
     "Module",
     "ProcessInfo",
@@ -140,9 +142,25 @@ class CrashInfo:
     code_space: str = "ntstatus"
 
 
+@dataclass(frozen=True, slots=True)
+class InlineFrame:
+    """A function the compiler inlined into a physical frame's code (from debug info)."""
+
+    function: str | None
+    source_file: str | None = None
+    source_line: int | None = None
+
+
 @dataclass(slots=True)
 class Frame:
-    """One stack frame found by the unwinder (``dumpkit/unwind``)."""
+    """One stack frame found by the unwinder (``dumpkit/unwind``).
+
+    ``function``/``source_*`` name the function whose machine code holds the address (the
+    physical frame); ``inlined`` lists the functions inlined there, innermost first, each
+    with its own source line, so the full logical stack at this frame reads
+    ``inlined[0], inlined[1], ..., function``. ``source_line`` is then the line in
+    ``function`` where the outermost inlined call sits.
+    """
 
     pc: int  # instruction address: the context's pc, or a caller's return address
     trust: str  # a FrameTrust (typed as str until dumpkit/unwind/ hands FrameTrust values)
@@ -153,6 +171,7 @@ class Frame:
     function_offset: int | None = None
     source_file: str | None = None
     source_line: int | None = None
+    inlined: list[InlineFrame] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -10,10 +10,11 @@ __all__ = ["CURRENT", "SCHEMA_FILES"]
 
 #: (kind, schema_version) -> schema file in this package
 SCHEMA_FILES: dict[tuple[str, int], str] = {
-    ("dump", 2): "dump.schema.json",
+    ("dump", 3): "dump.schema.json",
+    ("dump", 2): "dump.v2.schema.json",
     ("dump", 1): "dump.v1.schema.json",
     ("error", 1): "error.schema.json",
     ("report", 1): "report.schema.json",
 }
 #: the version of each kind that dumpkit writes
-CURRENT: dict[str, int] = {"dump": 2, "error": 1, "report": 1}
+CURRENT: dict[str, int] = {"dump": 3, "error": 1, "report": 1}

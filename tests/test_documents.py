@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -27,9 +28,29 @@ def test_schemas_are_valid_2020_12_with_ids(kind: str, version: int) -> None:
     assert schema["additionalProperties"] is False
 
 
+def _as_version_2(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` as dumpkit wrote it before inline frames (schema v2)."""
+    doc["schema_version"] = 2
+    del doc["crash"]["symbolicated_frames"]
+    for thread in doc["threads"]:
+        for frame in thread["frames"]:
+            del frame["inlined"]
+    return doc
+
+
+def test_version_2_documents_still_validate() -> None:
+    """A document written before inline frames existed (schema v2) stays valid against v2,
+    and v2 has no place for them."""
+    doc = _as_version_2(normalize(_sample_dump()))
+    validate(doc)
+    doc["threads"][0]["frames"][0]["inlined"] = []
+    with pytest.raises(DocumentInvalid):
+        validate(doc)
+
+
 def test_version_1_documents_still_validate() -> None:
     """A document written before frames existed (schema v1) stays valid against v1."""
-    doc = normalize(_sample_dump())
+    doc = _as_version_2(normalize(_sample_dump()))
     doc["schema_version"] = 1
     del doc["crash"]["short_signature"]
     for thread in doc["threads"]:
@@ -63,7 +84,7 @@ def test_normalized_document_validates_and_names_the_crash() -> None:
     assert crash["signature"] == "ntdll.dll@0x1234"  # siggen, from the one context frame
     assert crash["parameters"] == ["0x1", "0x10"]
     assert doc["threads"][0]["registers"]["rip"] == "0x7ffa00001234"
-    assert doc["schema_version"] == 2
+    assert doc["schema_version"] == 3
     frame0 = doc["threads"][0]["frames"][0]
     assert (frame0["trust"], frame0["pc"], frame0["module"]) == ("context", "0x7ffa00001234", "ntdll.dll")
 

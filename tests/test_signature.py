@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import dumpkit
-from dumpkit.model import CrashInfo, Dump, Frame, SourceFormat, SourceInfo, SystemInfo, Thread
+from dumpkit.model import CrashInfo, Dump, Frame, InlineFrame, SourceFormat, SourceInfo, SystemInfo, Thread
 from dumpkit.pipeline.document.signature import stack_signature
 from dumpkit.unwind import unwind_dump
 from tests.conftest import corpus_root
@@ -55,6 +55,28 @@ def test_kernel_skip_list() -> None:
     dump = _dump(frames, os="windows", fmt="windows_kernel_dump",
                  crash=CrashInfo(kind="bugcheck", code=0xD1, code_space="bugcheck"))
     assert stack_signature(dump) == "mydriver.sys@0x40"
+
+
+def test_kernel_frames_with_symbols_read_module_bang_function() -> None:
+    frames = [_f("ntoskrnl.exe", 0x100, "KeBugCheckEx"), _f("ntoskrnl.exe", 0x200, "KiPageFault"),
+              _f("myfault.sys", 0x40, "MyfaultDispatch"), _f("ntoskrnl.exe", 0x500, "IofCallDriver")]
+    dump = _dump(frames, os="windows", fmt="windows_kernel_dump",
+                 crash=CrashInfo(kind="bugcheck", code=0xD1, code_space="bugcheck"))
+    # the skip list still matches the function part of nt!KeBugCheckEx, nt!KiPageFault
+    assert stack_signature(dump) == "myfault!MyfaultDispatch"
+    # never worse without symbols: the same stack unnamed gives the driver and its offset
+    for frame in frames:
+        frame.function = None
+    assert stack_signature(dump) == "myfault.sys@0x40"
+
+
+def test_inline_frames_are_frames_for_siggen() -> None:
+    """Socorro's siggen reads a frame's inline frames (innermost first) before the frame."""
+    outer = _f("app", 0x30, "report_failure")
+    outer.inlined = [InlineFrame("abort", "abort.c", 10)]
+    assert stack_signature(_dump([outer, _f("app", 0x40, "main")])) == "abort | report_failure"
+    outer.inlined = []
+    assert stack_signature(_dump([outer, _f("app", 0x40, "main")])) == "report_failure"
 
 
 def test_corpus_signatures_are_stable() -> None:

@@ -6,8 +6,8 @@ import struct
 from pathlib import Path
 
 from dumpkit.model import Module
+from dumpkit.symbols.breakpad import parse_sym
 from dumpkit.unwind import SymbolStore, unwind_dump
-from dumpkit.unwind.breakpad_sym import parse_sym
 from dumpkit.unwind.callsite import _arm64_call, _x86_call
 from dumpkit.unwind.postfix import eval_cfi_rules, eval_win_program, parse_cfi_rules
 from tests.unwind_builders import make_dump, words

@@ -8,7 +8,6 @@ loaded into memory).
 """
 from __future__ import annotations
 
-import io
 import struct
 from dataclasses import dataclass
 from typing import IO, Any, cast
@@ -20,7 +19,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.notes import iter_notes
 
 from dumpkit.errors import DumpkitError, NotCapturedError
-from dumpkit.memory import AddressSpace
+from dumpkit.memory import AddressSpace, MemoryFile
 
 __all__ = ["ELF_MAGIC", "ImageInfo", "MemoryFile", "inspect_image"]
 
@@ -28,68 +27,12 @@ ELF_MAGIC = b"\x7fELF"
 MAX_PHDRS = 512
 MAX_DYN = 1024
 MAX_NOTE_BYTES = 1 << 16
-MAX_READ = 1 << 20
 MAX_STRING = 4096
 
 #: What pyelftools (and its vendored construct) raise on garbage; this module turns them
 #: into "no information" for that one image.
 _ELF_ERRORS = (ELFError, ConstructError, DumpkitError, ValueError, struct.error, EOFError,
                KeyError, IndexError, TypeError, AttributeError, OverflowError, UnicodeDecodeError)
-
-
-class MemoryFile(io.RawIOBase):
-    """A read-only file over ``size`` bytes of target memory from ``base``.
-
-    Bytes that were not captured end a read early (like EOF), so a parser sees a short
-    file instead of invented zeros. Reads are clamped to :data:`MAX_READ` so a hostile
-    length field cannot make us allocate much.
-    """
-
-    def __init__(self, space: AddressSpace, base: int, size: int) -> None:
-        super().__init__()
-        self.space, self.base, self.size = space, base, size
-        self.pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_SET:
-            self.pos = offset
-        elif whence == io.SEEK_CUR:
-            self.pos += offset
-        else:
-            self.pos = self.size + offset
-        self.pos = max(0, self.pos)
-        return self.pos
-
-    def tell(self) -> int:
-        return self.pos
-
-    def read(self, size: int | None = -1) -> bytes:
-        want = self.size - self.pos if size is None or size < 0 else size
-        want = max(0, min(want, self.size - self.pos, MAX_READ))
-        if want == 0:
-            return b""
-        address = self.base + self.pos
-        try:
-            data = self.space.read(address, want)
-        except NotCapturedError as exc:
-            got = max(0, exc.address - address)
-            try:
-                data = self.space.read(address, got) if got else b""
-            except DumpkitError:
-                data = b""
-        self.pos += len(data)
-        return data
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
 
 
 @dataclass(slots=True)

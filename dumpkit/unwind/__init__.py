@@ -4,9 +4,11 @@
     unwind_dump(dump, symbols=SymbolStore("symbols/"), threads="crashing")
 
 Methods, in order of trust (``Frame.trust``): the thread's context (frame 0); call frame
-information (Breakpad ``.sym``, DWARF CFI of sysroot files or captured images, Windows
-x64 ``.pdata``); frame pointers; stack scanning. CPUs: amd64, x86, arm64, arm (others
-get a diagnostic and no frames). See ``walker.py`` for the limits and the conventions
+information (Breakpad STACK records of ``.sym`` files and of native files read through
+symbolic — x86 PDB FPO/FrameData, PE x64 unwind info, ELF ``.eh_frame`` — then DWARF CFI of
+sysroot files or captured images, Windows x64 ``.pdata`` in memory); frame pointers; stack
+scanning. Frames get function, line and inline frames from ``dumpkit.symbols``. CPUs: amd64,
+x86, arm64, arm (others get a diagnostic and no frames). See ``walker.py`` for the limits and the conventions
 shared with rust-minidump.
 """
 from __future__ import annotations
@@ -14,10 +16,10 @@ from __future__ import annotations
 from typing import Literal
 
 from dumpkit.model import PC_REGISTER, SP_REGISTER, Dump, Frame, Thread
+from dumpkit.symbols.store import DumpSymbols, SymbolStore
 from dumpkit.unwind.arch import spec_for
 from dumpkit.unwind.cfi import CfiSources
 from dumpkit.unwind.modules import ModuleIndex
-from dumpkit.unwind.symbols import DumpSymbols, SymbolStore
 from dumpkit.unwind.walker import MAX_FRAMES, walk_thread
 
 __all__ = ["MAX_FRAMES", "SymbolStore", "unwind_dump"]
@@ -47,7 +49,9 @@ def unwind_dump(dump: Dump, *, symbols: SymbolStore | None = None, sysroot: str 
                 threads: Literal["crashing", "all"] | str = "crashing") -> None:
     """Walk the stacks of the crashing thread (or all threads) of ``dump`` in place.
 
-    ``sysroot`` adds ELF files to ``symbols`` (or makes a store of its own). Never raises
+    ``symbols`` says what symbol files exist (``dumpkit.symbols.store``: a Breakpad dir, a
+    sysroot, explicit files or any ``Finder``); ``sysroot`` adds ELF files to ``symbols`` (or
+    makes a store of its own). Never raises
     for bad dump content or bad symbol files: problems become diagnostics.
     """
     targets = _targets(dump, threads)
@@ -62,7 +66,9 @@ def unwind_dump(dump: Dump, *, symbols: SymbolStore | None = None, sysroot: str 
         return
     own_store = None
     if sysroot is not None and (symbols is None or symbols.sysroot != sysroot):
-        own_store = SymbolStore(symbols.symbols_dir if symbols else None, sysroot)
+        own_store = SymbolStore(symbols.symbols_dir if symbols else None, sysroot,
+                                finder=None if symbols is None or symbols.finder is symbols.local
+                                else symbols.finder, files=symbols.files if symbols else ())
         symbols = own_store
     try:
         view = DumpSymbols(symbols, dump) if symbols is not None else None

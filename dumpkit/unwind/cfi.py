@@ -1,7 +1,9 @@
 """Call frame information, from whichever source a module has, best first:
 
-1. the module's Breakpad ``.sym`` file (``STACK WIN`` / ``STACK CFI``), as rust-minidump;
-2. DWARF CFI of the ELF file in ``--sysroot`` (``.eh_frame``, ``.debug_frame``);
+1. Breakpad ``STACK WIN`` / ``STACK CFI`` records: the module's ``.sym`` file (as
+   rust-minidump), then its native files through symbolic (x86 PDB FPO/FrameData, PE x64
+   unwind info, ELF ``.eh_frame``/``.debug_frame``; see ``dumpkit.symbols.native``);
+2. DWARF CFI of the ELF file in ``--sysroot`` through pyelftools (rows symbolic skipped);
 3. DWARF ``.eh_frame`` of the image captured in the dump's memory (ELF cores);
 4. Windows x64 ``.pdata`` of the PE image captured in the dump's memory.
 
@@ -14,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 from dumpkit.model import Module
 from dumpkit.unwind.cfi_breakpad import caller_by_sym
 from dumpkit.unwind.pe_unwind import PdataTable, caller_by_pdata
-from dumpkit.unwind.state import FrameState, Walk
+from dumpkit.unwind.state import CfiStep, FrameState, Walk
 
 if TYPE_CHECKING:  # pyelftools is imported only when DWARF CFI is actually used
-    from dumpkit.unwind.elf_image import FdeIndex
+    from dumpkit.symbols.elf import FdeIndex
 
 __all__ = ["CfiSources"]
 
@@ -30,17 +32,16 @@ class CfiSources:
         self._pdata: dict[int, PdataTable | None] = {}
 
     def caller(self, walk: Walk, callee: FrameState,
-               grand_callee: FrameState | None) -> dict[str, int] | None:
+               grand_callee: FrameState | None) -> CfiStep | None:
         module = callee.module
         if module is None:
             return None
         symbols = walk.symbols
         if symbols is not None:
-            sym = symbols.sym(module)
-            if sym is not None:
-                found = caller_by_sym(walk, callee, grand_callee, sym, module)
-                if found is not None:
-                    return found
+            for records in symbols.stack_records(module):
+                regs = caller_by_sym(walk, callee, grand_callee, records, module)
+                if regs is not None:
+                    return CfiStep(regs)
             image = symbols.elf(module)
             if image is not None:
                 bias = image.bias_for(module)
@@ -58,15 +59,16 @@ class CfiSources:
         if walk.os == "windows" and walk.spec.name == "amd64":
             table = self._table(walk, module)
             if table is not None:
-                return caller_by_pdata(walk, callee, table)
+                regs = caller_by_pdata(walk, callee, table)
+                return None if regs is None else CfiStep(regs)
         return None
 
-    def _memory_dwarf(self, walk: Walk, callee: FrameState, module: Module) -> dict[str, int] | None:
+    def _memory_dwarf(self, walk: Walk, callee: FrameState, module: Module) -> CfiStep | None:
         key = id(module)
         if key not in self._memory_fdes:
             self._memory_fdes[key] = None
             if walk.memory is not None and _elf_magic(walk, module):
-                from dumpkit.unwind.elf_image import memory_cfi
+                from dumpkit.unwind.elf_memory import memory_cfi
 
                 self._memory_fdes[key] = memory_cfi(walk.memory, module, walk.spec.width)
         entry = self._memory_fdes[key]

@@ -16,7 +16,7 @@ Semantics follow Breakpad / rust-minidump so that frames agree:
 from __future__ import annotations
 
 from dumpkit.model import Module
-from dumpkit.unwind.breakpad_sym import SymFile, WinInfo
+from dumpkit.symbols.breakpad import SymFile, WinInfo
 from dumpkit.unwind.postfix import eval_cfi_rules, eval_win_program, parse_cfi_rules
 from dumpkit.unwind.state import FrameState, Walk
 

@@ -22,8 +22,8 @@ from elftools.dwarf.callframe import CFARule, RegisterRule
 from elftools.dwarf.dwarf_expr import DWARFExprParser
 from elftools.dwarf.structs import DWARFStructs
 
-from dumpkit.unwind.elf_image import ELF_ERRORS
-from dumpkit.unwind.state import OUTERMOST, SIGNAL_KEY, FrameState, Walk
+from dumpkit.symbols.elf import ELF_ERRORS
+from dumpkit.unwind.state import OUTERMOST, CfiStep, FrameState, Walk
 
 __all__ = ["caller_by_fde"]
 _MAX_OPS = 64
@@ -96,7 +96,7 @@ def _eval_expr(expr: list[int], walk: Walk, regs: dict[str, int], push: int | No
     return stack[-1] if stack else None
 
 
-def caller_by_fde(walk: Walk, callee: FrameState, fde: Any, link_address: int) -> dict[str, int] | None:
+def caller_by_fde(walk: Walk, callee: FrameState, fde: Any, link_address: int) -> CfiStep | None:
     """The caller's registers from the FDE row covering ``link_address``."""
     rows = _rows(fde)
     if not rows:
@@ -154,9 +154,7 @@ def caller_by_fde(walk: Walk, callee: FrameState, fde: Any, link_address: int) -
         return None
     caller[spec.pc] = ra
     caller[spec.sp] = cfa
-    if signal:
-        caller[SIGNAL_KEY] = 1
-    return caller
+    return CfiStep(caller, signal=signal)
 
 
 def _apply(rule: RegisterRule, walk: Walk, regs: dict[str, int], cfa: int, word: Any) -> int | None:

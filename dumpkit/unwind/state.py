@@ -11,15 +11,27 @@ from dumpkit.unwind.memory import StackMemory
 from dumpkit.unwind.modules import ModuleIndex
 
 if TYPE_CHECKING:
-    from dumpkit.unwind.symbols import DumpSymbols
+    from dumpkit.symbols.store import DumpSymbols
 
-__all__ = ["OUTERMOST", "SIGNAL_KEY", "FrameState", "Walk"]
+__all__ = ["OUTERMOST", "CfiStep", "FrameState", "Walk"]
 
-#: Key set in a caller register dict when CFI says the caller is a signal frame (its pc is
-#: the interrupted instruction, not a return address).
-SIGNAL_KEY = "!signal"
-#: Returned by a CFI method (as a register dict) when CFI says there is no caller.
-OUTERMOST: dict[str, int] = {"!outermost": 1}
+
+@dataclass(frozen=True, slots=True)
+class CfiStep:
+    """What one CFI method found for a caller: its registers, and two flags.
+
+    ``signal``: the caller is a signal frame (its pc is the interrupted instruction, not a
+    return address, so it is looked up as is). ``outermost``: the CFI says there is no
+    caller (the return address column is undefined); ``registers`` is then empty.
+    """
+
+    registers: dict[str, int]
+    signal: bool = False
+    outermost: bool = False
+
+
+#: Returned by a CFI method when the CFI says there is no caller.
+OUTERMOST = CfiStep({}, outermost=True)
 
 
 @dataclass(slots=True)

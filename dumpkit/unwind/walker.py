@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from dumpkit.memory import AddressSpace
 from dumpkit.model import Dump, Frame, Thread
+from dumpkit.symbols.store import DumpSymbols
 from dumpkit.unwind.arch import CpuSpec
 from dumpkit.unwind.cfi import CfiSources
 from dumpkit.unwind.frame_pointer import caller_by_frame_pointer
 from dumpkit.unwind.memory import StackMemory
 from dumpkit.unwind.modules import ModuleIndex
 from dumpkit.unwind.scan import caller_by_scan
-from dumpkit.unwind.state import OUTERMOST, SIGNAL_KEY, FrameState, Walk
-from dumpkit.unwind.symbols import DumpSymbols
+from dumpkit.unwind.state import FrameState, Walk
 
 __all__ = ["MAX_FRAMES", "walk_thread"]
 
@@ -32,16 +32,17 @@ _NO_MEMORY = AddressSpace()
 
 
 def _parameter_size(walk: Walk, state: FrameState) -> int:
+    """Bytes of arguments the frame's function pops on return (x86 STACK WIN / FUNC / PUBLIC)."""
     if walk.symbols is None or state.module is None:
         return 0
-    sym = walk.symbols.sym(state.module)
-    if sym is None:
-        return 0
     rva = state.lookup - state.module.base
-    if sym.function(rva) is not None:
-        return sym.parameter_size(rva) or 0
-    public = sym.public(rva)
-    return public[1] if public is not None else 0
+    for records in walk.symbols.stack_records(state.module):
+        if records.win(rva) is not None or records.function(rva) is not None:
+            return records.parameter_size(rva) or 0
+        public = records.public(rva)
+        if public is not None:
+            return public[1]
+    return 0
 
 
 def _frame(walk: Walk, state: FrameState, pc: int) -> Frame:
@@ -53,7 +54,9 @@ def _frame(walk: Walk, state: FrameState, pc: int) -> Frame:
         if walk.symbols is not None:
             found = walk.symbols.lookup(module, state.lookup)
             if found is not None:
-                frame.function, frame.function_offset, frame.source_file, frame.source_line = found
+                frame.function, frame.function_offset = found.function, found.function_offset
+                frame.source_file, frame.source_line = found.source_file, found.source_line
+                frame.inlined = list(found.inlined)
     return frame
 
 
@@ -81,16 +84,16 @@ def walk_thread(dump: Dump, thread: Thread, spec: CpuSpec, modules: ModuleIndex,
         return f"stack pointer {sp:#x} is not in captured memory"
     callee, grand_callee = frame0, None
     while len(thread.frames) < MAX_FRAMES:
-        caller, trust = cfi.caller(walk, callee, grand_callee), "cfi"
-        if caller is OUTERMOST:
+        step, trust = cfi.caller(walk, callee, grand_callee), "cfi"
+        if step is not None and step.outermost:
             return None
+        caller, signal = (step.registers, step.signal) if step is not None else (None, False)
         if caller is None:
             caller, trust = caller_by_frame_pointer(walk, callee), "frame_pointer"
         if caller is None:
             caller, trust = caller_by_scan(walk, callee), "scan"
         if caller is None:
             return None
-        signal = bool(caller.pop(SIGNAL_KEY, 0))
         caller_pc, caller_sp = caller[spec.pc], caller[spec.sp]
         if caller_pc < 0x1000:
             return None

@@ -17,7 +17,7 @@ import dumpkit
 from dumpkit.errors import INTERNAL_ERROR, INTERNAL_ERROR_LOG_FLAG, DumpkitError
 from dumpkit.model import PC_REGISTER, CrashInfo, Dump, Frame, Module, Thread
 from dumpkit.pipeline.document import names
-from dumpkit.pipeline.document.signature import short_signature, stack_signature
+from dumpkit.pipeline.document.signature import short_signature, stack_signature, symbolicated_frames
 from dumpkit.pipeline.document.validate import DocumentInvalid, validate
 from dumpkit.schemas import CURRENT
 from dumpkit.unwind import SymbolStore, unwind_dump
@@ -101,6 +101,7 @@ def _crash(dump: Dump) -> Doc | None:
         "message": crash.message,
         "signature": stack_signature(dump) or short,
         "short_signature": short,
+        "symbolicated_frames": symbolicated_frames(dump),
     }
 
 
@@ -130,6 +131,8 @@ def _frame(frame: Frame) -> Doc:
         "function_offset": _hex(frame.function_offset),
         "source_file": frame.source_file,
         "source_line": frame.source_line,
+        "inlined": [{"function": i.function, "source_file": i.source_file, "source_line": i.source_line}
+                    for i in frame.inlined[:64]],
     }
 
 

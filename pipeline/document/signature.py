@@ -9,14 +9,19 @@ abort prefixes). Frames are handed to it shaped like Socorro's processed crash::
 
 A frame without a function name stands in as ``module@0xOFFSET`` (module lower-cased on
 Windows, as Socorro does), or ``@0xPC`` outside any module — which siggen's lists treat
-as irrelevant.
+as irrelevant. Named frames pass their name, and their inline frames as ``inlines``
+(innermost first), which siggen reads as frames before the physical one, as Socorro does
+with rust-minidump's output; so a symbolicated crash groups by function across builds, and
+without symbols the signature is what it was.
 
 Kernel dumps (Windows bugchecks, Linux panics) use siggen's frame normalisation with a
 skip list of our own, :data:`KERNEL_IRRELEVANT`: the bugcheck and trap machinery
 (``KeBugCheck*``, ``Ki*`` trap and dispatch frames, ``Kx*`` low-level handlers, exception
 filters and dispatchers, ``panic``/``die``/fault handlers on Linux) and, when the kernel
 image has no symbols, its unnamed frames, so the signature starts at the first frame
-that says who crashed (usually a driver).
+that says who crashed (usually a driver). Named Windows kernel frames read
+``module!function`` (WinDbg's failure-bucket style: ``nt!KeBugCheckEx``,
+``myfault!MyfaultDispatch``); the skip list matches the function part.
 
 siggen is imported on first use only (it costs ~60 ms), and one generator is kept per
 process. Signatures depend only on the dump's content: stable across runs and machines.
@@ -28,7 +33,8 @@ from typing import Any
 
 from dumpkit.model import Dump, Frame, Module
 
-__all__ = ["KERNEL_IRRELEVANT", "VDSO_NAMES", "frame_label", "short_signature", "stack_signature"]
+__all__ = ["KERNEL_IRRELEVANT", "VDSO_NAMES", "frame_label", "short_signature", "stack_signature",
+           "symbolicated_frames"]
 
 KERNEL_FORMATS = frozenset({"windows_kernel_dump", "linux_vmcore", "kdump_compressed",
                             "makedumpfile_flattened"})
@@ -55,10 +61,12 @@ _generator: Any = None
 _kernel_tool: Any = None
 
 
-def frame_label(frame: Frame, windows: bool) -> str | None:
-    """The stand-in for an unnamed frame: ``module@0xOFFSET`` or ``@0xPC``."""
+def frame_label(frame: Frame, windows: bool, bucket: bool = False) -> str | None:
+    """The frame's function (``module!function`` with ``bucket``, WinDbg's failure-bucket
+    style for kernel frames), or the stand-in for an unnamed frame: ``module@0xOFFSET`` or
+    ``@0xPC``."""
     if frame.function:
-        return frame.function
+        return _bucket_name(frame.module, frame.function) if bucket else frame.function
     if frame.module and frame.module_offset is not None:
         module = frame.module.lower() if windows else frame.module
         return f"{module}@0x{frame.module_offset:x}"
@@ -71,15 +79,43 @@ VDSO_NAMES = frozenset({"linux-vdso.so.1", "linux-gate.so.1", "[vdso]", "linux-v
                         "linux-vdso32.so.1"})
 
 
+def _bucket_name(module: str | None, function: str) -> str:
+    """``nt!KeBugCheckEx``, ``myfault!MyfaultDispatch``: the module's name without its
+    extension (the NT kernel images as ``nt``), ``!``, the function."""
+    if not module:
+        return function
+    stem = module.rsplit(".", 1)[0] if "." in module else module
+    if stem.lower() in ("ntoskrnl", "ntkrnlmp", "ntkrnlpa", "ntkrpamp"):
+        stem = "nt"
+    return f"{stem}!{function}"
+
+
+def symbolicated_frames(dump: Dump) -> dict[str, int] | None:
+    """How many of the crashing thread's frames symbols named (``None`` without frames)."""
+    thread = dump.crashing_thread
+    if thread is None or not thread.frames:
+        return None
+    frames = thread.frames
+    return {"frames": len(frames),
+            "with_function": sum(1 for f in frames if f.function),
+            "with_line": sum(1 for f in frames if f.source_line is not None),
+            "inlined": sum(len(f.inlined) for f in frames)}
+
+
 def _frames(dump: Dump, frames: list[Frame]) -> list[dict[str, Any]]:
     windows = dump.system.os == "windows"
+    bucket = windows and _is_kernel(dump)
     out = []
     skip = 0
     while skip < len(frames) - 1 and frames[skip].module in VDSO_NAMES:
         skip += 1
     for frame in frames[skip:]:
         out.append({
-            "function": frame_label(frame, windows),
+            "function": frame_label(frame, windows, bucket),
+            # siggen reads inline frames (innermost first) before their physical frame
+            "inlines": [{"function": _bucket_name(frame.module, i.function) if bucket and i.function
+                         else i.function, "file": i.source_file, "line": i.source_line}
+                        for i in frame.inlined],
             "module": frame.module,
             "file": frame.source_file,
             "line": frame.source_line,
@@ -139,7 +175,9 @@ def _kernel_signature(frames: list[dict[str, Any]]) -> str:
         from siggen.rules import CSignatureTool
 
         tool = CSignatureTool()
-        tool.irrelevant_signature_re = re.compile("|".join(f"(?:{p})" for p in KERNEL_IRRELEVANT))
+        # a named Windows kernel frame reads "module!function": the patterns match the function
+        tool.irrelevant_signature_re = re.compile(
+            r"(?:[^!@\s]+!)?(?:" + "|".join(f"(?:{p})" for p in KERNEL_IRRELEVANT) + ")")
         tool.prefix_signature_re = re.compile(r"(?!)")  # nothing is a prefix
         tool.signature_sentinels = []
         _kernel_tool = tool

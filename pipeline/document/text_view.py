@@ -14,6 +14,10 @@ MAX_MODULES_SHOWN = 40
 
 
 def _frame_line(index: int, frame: dict[str, Any]) -> str:
+    # inline frames first (innermost first), the frame's index on the first line, as debuggers show them
+    inlined = [f"  {index if n == 0 else '':>3}  (inlined) {i.get('function') or '?'}"
+               + (f"  [{i['source_file']}:{i.get('source_line') or '?'}]" if i.get("source_file") else "")
+               for n, i in enumerate(frame.get("inlined") or [])]
     where = frame.get("module") or "???"
     if frame.get("function"):
         where = f"{where}!{frame['function']}"
@@ -25,7 +29,9 @@ def _frame_line(index: int, frame: dict[str, Any]) -> str:
         where += f" + {frame['module_offset']}"
     else:
         where = frame.get("pc") or "?"
-    return f"  {index:>3}  {where}    ({frame.get('trust')}, pc {frame.get('pc')}, sp {frame.get('sp')})"
+    line = (f"  {'' if inlined else index:>3}  {where}    ({frame.get('trust')}, pc {frame.get('pc')}, "
+            f"sp {frame.get('sp')})")
+    return "\n".join([*inlined, line])
 
 
 def render(doc: dict[str, Any]) -> str:

@@ -12,7 +12,8 @@ Record types read (one per line, fields separated by single spaces):
 * ``STACK WIN type rva code_size prologue_size epilogue_size parameter_size
   saved_register_size local_size max_stack_size has_program_string (program_string |
   allocates_base_pointer)`` — type 4 (FrameData, with a program string) and 0 (FPO)
-* ``INLINE``/``INLINE_ORIGIN`` are skipped (frames carry no inline records yet).
+* ``INLINE``/``INLINE_ORIGIN`` are only noted (:attr:`SymFile.has_inlines`): inline chains
+  of a ``.sym`` file are read through symbolic (``dumpkit.symbols.native``).
 
 Addresses are relative to the module's load address. A line that does not parse is
 counted and skipped (:attr:`SymFile.bad_lines`); the caller turns that into a diagnostic.
@@ -104,6 +105,7 @@ class SymFile:
         self.files: dict[int, str] = {}
         self.bad_lines = 0
         self.first_bad_line: int | None = None
+        self.has_inlines = False  # INLINE records present (see the module doc)
         self._funcs: list[Func] = []
         self._publics: list[tuple[int, int, str]] = []
         self._cfi: list[CfiEntry] = []
@@ -201,7 +203,9 @@ class SymFile:
                 if len(parts) != 5:
                     raise ValueError("bad MODULE")
                 self.module = (parts[1], parts[2], parts[3], parts[4])
-            elif not head.startswith("INLINE"):
+            elif head.startswith("INLINE"):
+                self.has_inlines = True
+            else:
                 state["func"] = None
         else:
             current = state.get("func")

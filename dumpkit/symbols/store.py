@@ -1,0 +1,262 @@
+"""What a run's symbol files say, per module: :class:`SymbolStore` and the per-dump :class:`DumpSymbols`.
+
+:class:`SymbolStore` is built once (``--symbols DIR``, ``--sysroot DIR``, or any
+:class:`~dumpkit.symbols.locate.Finder`) and may serve many dumps: every file is opened
+and parsed once, cached by path. Per module it holds, when the finder has them:
+
+* the Breakpad ``.sym`` file (names, lines, ``STACK CFI``/``STACK WIN``), parsed by
+  :mod:`dumpkit.symbols.breakpad`;
+* native files read through symbolic (:mod:`dumpkit.symbols.native`): the PDB, the
+  separate ELF debug file or the dSYM (names, lines, inline chains, x86 STACK WIN), and the
+  executable itself (PE unwind info, ELF ``.eh_frame``, ``.symtab``);
+* the ELF file from the sysroot through pyelftools (:mod:`dumpkit.symbols.elf`): its
+  build-id is checked against the dump's, and its DWARF CFI and symbols are the fallback
+  when symbolic has no rows for an address.
+
+:class:`DumpSymbols` is the per-dump view the walker uses; it remembers which modules had
+unusable symbol files so the dump gets one diagnostic for each.
+"""
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from dumpkit.model import Dump, Module
+from dumpkit.symbols.breakpad import MAX_SYM_BYTES, SymFile, parse_sym
+from dumpkit.symbols.local import LocalFinder, sym_path
+from dumpkit.symbols.locate import FileKind, Finder
+from dumpkit.symbols.native import IdMismatch, NativeFile, Symbolized, open_native
+
+if TYPE_CHECKING:  # pyelftools is imported only when a sysroot is used
+    from dumpkit.symbols.elf import ElfImage
+
+__all__ = ["NATIVE_KINDS", "DumpSymbols", "SymbolStore", "Symbolized", "sym_path"]
+
+#: Files read through symbolic, in the order their names are preferred: debug files (full
+#: debug info: lines, inlines), then the Breakpad ``.sym`` file (symbolic reads its INLINE
+#: records; its STACK records come from dumpkit's parser, see :meth:`SymbolStore.sym_file`),
+#: then executables (symbol tables, unwind info).
+NATIVE_KINDS: tuple[FileKind, ...] = ("pdb", "elf_debug", "macho", "breakpad", "elf", "pe")
+
+
+class BuildIdMismatch(str):
+    """A sysroot file whose build-id is not the one the dump recorded for the module."""
+
+
+class SymbolStore:
+    """Symbol files shared by every dump of a run (thread-unsafe; one per worker)."""
+
+    def __init__(self, symbols_dir: str | None = None, sysroot: str | None = None, *,
+                 finder: Finder | None = None, files: tuple[str, ...] = ()) -> None:
+        self.symbols_dir = symbols_dir
+        self.sysroot = sysroot
+        self.files = files
+        self.local = LocalFinder(symbols_dir, sysroot, files)
+        self.finder: Finder = finder if finder is not None else self.local
+        self._syms: dict[str, tuple[SymFile | None, str | None]] = {}
+        self._natives: dict[tuple[str, str], tuple[NativeFile | None, str | None]] = {}
+        self._elves: dict[str, tuple[ElfImage | None, str | None]] = {}
+
+    def sym_file(self, module: Module) -> tuple[SymFile | None, list[str]]:
+        """The parsed ``.sym`` for ``module`` and the problems met."""
+        found = self.finder.find(module, "breakpad")
+        problems = list(found.problems)
+        if found.file is None:
+            return None, problems
+        path = found.file.path
+        if path not in self._syms:
+            self._syms[path] = _load_sym(path)
+        sym, problem = self._syms[path]
+        return sym, problems + ([problem] if problem else [])
+
+    def native_files(self, module: Module, arch: str | None) -> tuple[list[NativeFile], list[str]]:
+        """The module's native files (see :data:`NATIVE_KINDS`) and the problems met."""
+        out: list[NativeFile] = []
+        problems: list[str] = []
+        for kind in NATIVE_KINDS:
+            found = self.finder.find(module, kind)
+            problems.extend(found.problems)
+            if found.file is None:
+                continue
+            key = (found.file.path, kind)
+            if key not in self._natives:
+                self._natives[key] = open_native(found.file.path, kind, module, arch)
+            native, problem = self._natives[key]
+            if problem and not (isinstance(problem, IdMismatch) and kind == "elf"
+                                and found.file.origin == "sysroot"):
+                problems.append(problem)  # (a sysroot file's build-id is checked by elf_image)
+            if native is not None and native not in out:
+                out.append(native)
+        return out, problems
+
+    def elf_image(self, module: Module) -> tuple[ElfImage | None, str | None]:
+        if not self.sysroot or not module.path:
+            return None, None
+        for candidate in self.local.sysroot_candidates(module):
+            if candidate not in self._elves:
+                from dumpkit.symbols.elf import open_elf
+
+                self._elves[candidate] = open_elf(candidate)
+            image, problem = self._elves[candidate]
+            if image is None:
+                if problem is not None and os.path.exists(candidate):
+                    return None, problem
+                continue
+            if module.build_id and image.build_id and image.build_id != module.build_id.lower():
+                return None, BuildIdMismatch(f"{candidate}: build-id {image.build_id} does not match "
+                                             f"the dump's {module.build_id}; not used")
+            return image, None
+        return None, None
+
+    def close(self) -> None:
+        for image, _ in self._elves.values():
+            if image is not None:
+                image.close()
+        self._elves.clear()
+        self._natives.clear()
+
+
+def _load_sym(path: str) -> tuple[SymFile | None, str | None]:
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_SYM_BYTES:
+            return None, f"{path}: {size} bytes, larger than the {MAX_SYM_BYTES} byte limit"
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"{path}: cannot read: {exc.strerror or exc}"
+    sym = parse_sym(data)
+    problem = None
+    if sym.bad_lines:
+        problem = (f"{path}: {sym.bad_lines} malformed line(s) skipped, first at line "
+                   f"{sym.first_bad_line}")
+    if sym.module is None and sym.empty:
+        return None, problem or f"{path}: not a Breakpad symbol file"
+    return sym, problem
+
+
+class DumpSymbols:
+    """The symbol view of one dump: per-module lookups plus problems to report."""
+
+    def __init__(self, store: SymbolStore, dump: Dump) -> None:
+        self.store = store
+        self.dump = dump
+        self._reported: set[str] = set()
+        self._syms: dict[int, SymFile | None] = {}
+        self._natives: dict[int, list[NativeFile]] = {}
+        self._elves: dict[int, ElfImage | None] = {}
+
+    def _report(self, module: Module, problem: str | None) -> None:
+        if problem and problem not in self._reported:
+            self._reported.add(problem)
+            code = ("build_id_mismatch" if isinstance(problem, BuildIdMismatch)
+                    or (isinstance(problem, IdMismatch) and "build-id" in problem) else "bad_symbols")
+            self.dump.diag(code, str(problem), structure=f"symbols:{module.name}")
+
+    def check_sysroot(self) -> None:
+        """Compare every ELF module's build-id with its file in the sysroot (diagnostics)."""
+        if not self.store.sysroot:
+            return
+        for module in self.dump.modules:
+            if module.build_id:
+                self.elf(module)
+
+    def sym(self, module: Module) -> SymFile | None:
+        key = id(module)
+        if key not in self._syms:
+            sym, problems = self.store.sym_file(module)
+            for problem in problems:
+                self._report(module, problem)
+            self._syms[key] = sym
+        return self._syms[key]
+
+    def natives(self, module: Module) -> list[NativeFile]:
+        key = id(module)
+        if key not in self._natives:
+            files, problems = self.store.native_files(module, self.dump.system.cpu_arch)
+            for problem in problems:
+                self._report(module, problem)
+            self._natives[key] = files
+        return self._natives[key]
+
+    def _native_problems(self, module: Module) -> None:
+        for native in self.natives(module):
+            while native.problems:
+                self._report(module, native.problems.pop(0))
+
+    def elf(self, module: Module) -> ElfImage | None:
+        key = id(module)
+        if key not in self._elves:
+            image, problem = self.store.elf_image(module)
+            self._report(module, problem)
+            self._elves[key] = image
+        return self._elves[key]
+
+    def stack_records(self, module: Module) -> list[SymFile]:
+        """Breakpad STACK records for the module: its ``.sym`` file's, then its native files'."""
+        out = []
+        sym = self.sym(module)
+        if sym is not None:
+            out.append(sym)
+        for native in self.natives(module):
+            records = native.stack_records()
+            if records is not None:
+                out.append(records)
+        self._native_problems(module)
+        return out
+
+    def has_function(self, module: Module, rva: int) -> bool | None:
+        """Whether symbols put a function at ``rva``; ``None`` when they cannot say.
+
+        The ``.sym`` file decides when there is one (rust-minidump's rule); else native files
+        with full debug info or CFI decide (Sentry symbolicator's rule: an address in a
+        module whose debug info or CFI exists but does not cover it is not code).
+        """
+        sym = self.sym(module)
+        if sym is not None:
+            func = sym.function(rva)
+            if func is not None:
+                return bool(func.name)
+            public = sym.public(rva)
+            return public is not None and bool(public[2])
+        natives = self.natives(module)
+        judges = [n for n in natives if n.has_debug_info]
+        if any(n.covers(rva) for n in judges):
+            return True
+        cfi = [records for n in natives if (records := n.stack_records()) is not None]
+        if any(records.cfi(rva) is not None or records.win(rva) is not None for records in cfi):
+            return True
+        self._native_problems(module)
+        return False if (judges or cfi) else None
+
+    def lookup(self, module: Module, address: int) -> Symbolized | None:
+        """Function, offset, source line and inline chain at ``address``: native debug files
+        first (they carry inlines), then the ``.sym`` file, then the sysroot ELF's symbols."""
+        rva = address - module.base
+        sym = self.sym(module)
+        for native in self.natives(module):
+            if native.kind == "breakpad" and (sym is None or not sym.has_inlines):
+                continue  # dumpkit's parse of the same .sym says all it says, faster per lookup
+            found = native.lookup(rva)
+            if found is not None and found.function:
+                return found
+        self._native_problems(module)
+        if sym is not None:
+            func = sym.function(rva)
+            if func is not None:
+                source, line = None, None
+                hit = func.line_at(rva)
+                if hit is not None:
+                    line, source = hit[0], sym.files.get(hit[1])
+                return Symbolized(func.name, rva - func.address, source, line)
+            public = sym.public(rva)
+            if public is not None:
+                return Symbolized(public[2], rva - public[0])
+        image = self.elf(module)
+        if image is not None:
+            hit_symbol = image.symbol_at(address - image.bias_for(module))
+            if hit_symbol is not None:
+                return Symbolized(hit_symbol[0], hit_symbol[1])
+        return None

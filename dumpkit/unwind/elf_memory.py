@@ -1,0 +1,89 @@
+"""CFI of an ELF image captured in a core's memory (``.eh_frame`` found from the program headers).
+
+The program headers give ``PT_GNU_EH_FRAME`` -> ``.eh_frame_hdr`` -> the start of
+``.eh_frame``, whose extent is found by walking its length fields to the zero terminator.
+It is used only when every byte of ``.eh_frame`` was captured (Linux dumps file-backed
+text only with ``coredump_filter`` bit 2/3, so this is the exception, not the rule).
+"""
+from __future__ import annotations
+
+import io
+import struct
+from typing import IO, cast
+
+from elftools.dwarf.callframe import CallFrameInfo
+from elftools.dwarf.structs import DWARFStructs
+from elftools.elf.elffile import ELFFile
+
+from dumpkit.memory import AddressSpace, MemoryFile
+from dumpkit.model import Module
+from dumpkit.symbols.elf import ELF_ERRORS, MAX_EH_FRAME, FdeIndex
+from dumpkit.unwind.memory import read_code
+
+__all__ = ["memory_cfi"]
+
+
+def _eh_pointer(data: bytes, pos: int, encoding: int, section_address: int) -> tuple[int, int] | None:
+    """Decode one DW_EH_PE-encoded value of .eh_frame_hdr -> (value, new position)."""
+    kind = encoding & 0x0F
+    pick = {0x2: "<H", 0x3: "<I", 0x4: "<Q", 0xA: "<h", 0xB: "<i", 0xC: "<q"}.get(kind)
+    if encoding == 0xFF or pick is None:
+        return None
+    size = struct.calcsize(pick)
+    if pos + size > len(data):
+        return None
+    (value,) = struct.unpack_from(pick, data, pos)
+    application = encoding & 0x70
+    if application == 0x10:  # pcrel
+        value += section_address + pos
+    elif application == 0x30:  # datarel (relative to .eh_frame_hdr)
+        value += section_address
+    elif application != 0:
+        return None
+    return value & 0xFFFFFFFFFFFFFFFF, pos + size
+
+
+def memory_cfi(space: AddressSpace, module: Module, width: int) -> tuple[FdeIndex, int] | None:
+    """(FDE index, load bias) for an image mapped at ``module.base`` in a core, or ``None``."""
+    stream = MemoryFile(space, module.base, max(module.size, 0x1000))
+    try:
+        elf = ELFFile(cast(IO[bytes], stream))
+        phdrs = list(elf.iter_segments())
+    except ELF_ERRORS:
+        return None
+    loads = [p for p in phdrs if p["p_type"] == "PT_LOAD"]
+    hdr = next((p for p in phdrs if p["p_type"] == "PT_GNU_EH_FRAME"), None)
+    if not loads or hdr is None:
+        return None
+    bias = module.base - (min(p["p_vaddr"] for p in loads) & ~0xFFF)
+    hdr_address = hdr["p_vaddr"] + bias
+    head = read_code(space, hdr_address, 16)
+    if head is None or head[0] != 1:
+        return None
+    decoded = _eh_pointer(head, 4, head[1], hdr_address)
+    if decoded is None:
+        return None
+    eh_frame = decoded[0]
+    # Walk the length fields to the zero terminator: the whole section must be captured.
+    cursor = eh_frame
+    while cursor - eh_frame < MAX_EH_FRAME:
+        raw = read_code(space, cursor, 4)
+        if raw is None:
+            return None
+        length = int.from_bytes(raw, "little")
+        if length == 0:
+            break
+        if length == 0xFFFFFFFF:
+            return None  # 64-bit DWARF lengths do not occur in .eh_frame in practice
+        cursor += 4 + length
+    else:
+        return None
+    data = read_code(space, eh_frame, cursor - eh_frame + 4)
+    if data is None:
+        return None
+    structs = DWARFStructs(little_endian=True, dwarf_format=32, address_size=width)
+    try:
+        cfi = CallFrameInfo(io.BytesIO(data), len(data), eh_frame - bias, structs, for_eh_frame=True)
+        return FdeIndex(cfi.get_entries()), bias
+    except ELF_ERRORS:
+        return None
