@@ -19,8 +19,8 @@ import os
 import struct
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Literal
+from operator import attrgetter
+from typing import Literal, NamedTuple
 
 from dumpkit.errors import DumpIOError, NotCapturedError
 
@@ -77,9 +77,12 @@ class FileView:
             self._mm = None
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """``size`` target bytes from ``start``; the first ``file_size`` of them are in the file."""
+class Segment(NamedTuple):
+    """``size`` target bytes from ``start``; the first ``file_size`` of them are in the file.
+
+    A named tuple (immutable, and about twice as cheap to make as a frozen dataclass: a core
+    can have 65,535 segments).
+    """
 
     start: int
     size: int
@@ -89,6 +92,9 @@ class Segment:
     @property
     def end(self) -> int:
         return self.start + self.size
+
+
+_start_of = attrgetter("start")
 
 
 class AddressSpace:
@@ -146,17 +152,20 @@ class SegmentSpace(AddressSpace):
     @staticmethod
     def _disjoint(segments: Iterable[Segment]) -> list[Segment]:
         """Sort by start and trim overlaps (the segment listed first keeps the bytes)."""
-        ordered = sorted((s for s in segments if s.size > 0), key=lambda s: s.start)
+        ordered = sorted((s for s in segments if s.size > 0), key=_start_of)
         out: list[Segment] = []
+        append = out.append
         covered_to = -1
         for seg in ordered:
-            if seg.end <= covered_to:
+            start, size = seg.start, seg.size
+            end = start + size
+            if end <= covered_to:
                 continue
-            if seg.start < covered_to:
-                cut = covered_to - seg.start
-                seg = Segment(covered_to, seg.size - cut, seg.file_offset + cut, max(0, seg.file_size - cut))
-            out.append(seg)
-            covered_to = seg.end
+            if start < covered_to:
+                cut = covered_to - start
+                seg = Segment(covered_to, size - cut, seg.file_offset + cut, max(0, seg.file_size - cut))
+            append(seg)
+            covered_to = end
         return out
 
     def find(self, address: int) -> Segment | None:
@@ -186,10 +195,11 @@ class SegmentSpace(AddressSpace):
         return b"".join(chunks)
 
     def ranges(self) -> Iterator[tuple[int, int]]:
-        for seg in self.segments:
-            captured = min(seg.size, seg.file_size, max(0, self.view.size - seg.file_offset))
+        file_size = self.view.size
+        for start, size, file_offset, in_file in self.segments:
+            captured = min(size, in_file, file_size - file_offset)
             if captured > 0:
-                yield seg.start, captured
+                yield start, captured
 
     def close(self) -> None:
         if self._owns_view:

@@ -169,9 +169,12 @@ def _is_kernel_dump(layout: ElfLayout, notes: CoreNotes) -> bool:
 
 
 def load_segments(layout: ElfLayout, *, physical: bool) -> list[Segment]:
+    new = tuple.__new__  # Segment(...) minus the NamedTuple's argument handling: 65,535 of them
     if physical:
-        return [Segment(ld.paddr, ld.mem_size, ld.offset, ld.file_size) for ld in layout.loads]
-    return [Segment(ld.vaddr, ld.mem_size, ld.offset, ld.file_size) for ld in layout.loads]
+        return [new(Segment, (paddr, mem_size, offset, file_size))
+                for _vaddr, paddr, offset, file_size, mem_size, _flags in layout.loads]
+    return [new(Segment, (vaddr, mem_size, offset, file_size))
+            for vaddr, _paddr, offset, file_size, mem_size, _flags in layout.loads]
 
 
 def permissions(flags: int) -> str:
@@ -304,16 +307,16 @@ def _fill_bsd(dump: Dump, notes: CoreNotes) -> None:
 
 
 def _regions(dump: Dump, layout: ElfLayout, notes: CoreNotes) -> None:
+    perms = _PERMISSIONS
+    regions = [MemoryRegion(ld.vaddr, ld.mem_size, perms[ld.flags & 7]) for ld in layout.loads]
     files = sorted(notes.files, key=lambda f: f.start)
-    starts = [f.start for f in files]
-    regions = dump.regions
-    for ld in layout.loads:
-        region = MemoryRegion(ld.vaddr, ld.mem_size, _PERMISSIONS[ld.flags & 7])
-        if files:
-            i = bisect_right(starts, ld.vaddr) - 1
-            if i >= 0 and ld.vaddr < files[i].end:
+    if files:
+        starts = [f.start for f in files]
+        for region in regions:
+            i = bisect_right(starts, region.start) - 1
+            if i >= 0 and region.start < files[i].end:
                 region.path = files[i].path
-        regions.append(region)
+    dump.regions.extend(regions)
 
 
 def _modules(dump: Dump, space: SegmentSpace, layout: ElfLayout, notes: CoreNotes,
