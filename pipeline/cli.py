@@ -142,7 +142,11 @@ def cmd_normalize(args: argparse.Namespace) -> int:
     return run(args)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; given the ``command`` about to run, other commands' options are left out.
+
+    (``normalize``'s options live with the batch code, whose import ``inspect`` should not pay.)
+    """
     parser = argparse.ArgumentParser(prog="dumpkit", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     from dumpkit import __version__
@@ -183,23 +187,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_shrink_parser(sub).set_defaults(func=cmd_shrink)
 
-    from pipeline.batch import add_arguments as add_normalize_arguments  # argparse only: cheap
-
     p = sub.add_parser("normalize", help="normalize a whole crash archive (luigi batch, resumable)",
                        description="Find every dump in the inputs (directories and gz/bz2/xz/zst/zip/tar "
                                    "containers, nested), write one validated document per dump (or an "
                                    "error document), dumps.ndjson, report.json and report.html under "
                                    "DIR. Rerun the same command to resume. Exit 0 all read, 1 some "
                                    "files unreadable, 2 usage or environment error.")
-    add_normalize_arguments(p)
+    if command in (None, "normalize"):
+        from pipeline.batch import add_arguments as add_normalize_arguments
+
+        add_normalize_arguments(p)
     p.set_defaults(func=cmd_normalize)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    args_in = sys.argv[1:] if argv is None else list(argv)
+    command = next((a for a in args_in if not a.startswith("-")), None)
+    parser = build_parser(command)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(args_in)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     if not getattr(args, "func", None):
