@@ -9,10 +9,16 @@ Runs, interleaved, N times each (wall time of the whole process, start-up includ
 * ``baseline`` (with ``--baseline DIR``): the same command from another checkout, e.g. an
   export of ``main`` (``git archive main | tar -x -C DIR``), with this venv;
 * ``python``: ``python -c pass`` with this venv, the interpreter's own floor;
+* ``deps``: ``python -c "import siggen.generator, jsonschema_rs"``: the third-party modules a
+  document needs (Socorro's signature generator, the schema validator), another floor;
 * ``rust``: rust-minidump's ``minidump-stackwalk --json FILE`` (``tools/fetch-stackwalk``).
 
 Prints min / p50 / mean milliseconds per command, the ratio dumpkit / rust, and the slowest
 imports of one ``-X importtime`` run of dumpkit (cumulative microseconds).
+
+Python processes run with byte-code caching on, as an installed dumpkit has it: caches go to a
+temporary ``PYTHONPYCACHEPREFIX`` (the tree stays clean) and ``PYTHONDONTWRITEBYTECODE`` is
+dropped; ``--no-bytecode`` times them compiling every source instead.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,9 +51,13 @@ def stackwalk_binary() -> str | None:
     return str(local) if os.access(local, os.X_OK) else shutil.which("minidump-stackwalk")
 
 
+ENV = dict(os.environ)
+
+
 def wall_ms(cmd: list[str], cwd: Path) -> float:
     t = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    proc = subprocess.run(cmd, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          check=False)
     elapsed = (time.perf_counter() - t) * 1000
     if proc.returncode not in (0, 1):  # 1: the dump was unreadable, still a whole run
         raise SystemExit(f"{' '.join(cmd)}: exit {proc.returncode}")
@@ -55,7 +66,8 @@ def wall_ms(cmd: list[str], cwd: Path) -> float:
 
 def slowest_imports(cwd: Path, path: Path, top: int) -> list[str]:
     proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "dumpkit", "inspect", str(path)],
-                          cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+                          cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          check=False)
     rows = []
     for line in proc.stderr.splitlines():
         parts = line.split("|")
@@ -70,7 +82,14 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--file", help=f"the dump (default: $DUMPKIT_CORPUS/{DEFAULT_FILE})")
     ap.add_argument("--baseline", type=Path, help="another checkout to time the same way (e.g. main)")
+    ap.add_argument("--no-bytecode", action="store_true", help="compile every source in every process")
     args = ap.parse_args()
+    if args.no_bytecode:
+        ENV["PYTHONDONTWRITEBYTECODE"] = "1"
+        ENV.pop("PYTHONPYCACHEPREFIX", None)
+    else:
+        ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+        ENV["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="dumpkit-bench-pycache-")
     path = corpus_file(args.file)
     py = sys.executable
     commands: dict[str, tuple[list[str], Path]] = {
@@ -79,6 +98,7 @@ def main() -> int:
     if args.baseline:
         commands["baseline"] = ([py, "-m", "dumpkit", "inspect", str(path)], args.baseline.resolve())
     commands["python"] = ([py, "-c", "pass"], REPO)
+    commands["deps"] = ([py, "-c", "import siggen.generator, jsonschema_rs"], REPO)
     rust = stackwalk_binary()
     if rust:
         commands["rust"] = ([rust, "--json", str(path)], REPO)
@@ -89,7 +109,7 @@ def main() -> int:
         for name, (cmd, cwd) in commands.items():
             times[name].append(wall_ms(cmd, cwd))
     print(f"{path.name} ({path.stat().st_size} bytes), {args.runs} runs each, interleaved; "
-          "wall ms per process")
+          f"wall ms per process; byte-code cache {'off' if args.no_bytecode else 'on'}")
     print(f"{'command':10s} {'min':>8s} {'p50':>8s} {'mean':>8s}")
     for name, values in times.items():
         p50, mean = statistics.median(values), statistics.fmean(values)

@@ -152,18 +152,19 @@ class SegmentSpace(AddressSpace):
     @staticmethod
     def _disjoint(segments: Iterable[Segment]) -> list[Segment]:
         """Sort by start and trim overlaps (the segment listed first keeps the bytes)."""
-        ordered = sorted((s for s in segments if s.size > 0), key=_start_of)
         out: list[Segment] = []
         append = out.append
         covered_to = -1
-        for seg in ordered:
-            start, size = seg.start, seg.size
+        for seg in sorted(segments, key=_start_of):
+            start, size, file_offset, file_size = seg
+            if size <= 0:
+                continue
             end = start + size
             if end <= covered_to:
                 continue
             if start < covered_to:
                 cut = covered_to - start
-                seg = Segment(covered_to, size - cut, seg.file_offset + cut, max(0, seg.file_size - cut))
+                seg = Segment(covered_to, size - cut, file_offset + cut, max(0, file_size - cut))
             append(seg)
             covered_to = end
         return out
@@ -197,7 +198,10 @@ class SegmentSpace(AddressSpace):
     def ranges(self) -> Iterator[tuple[int, int]]:
         file_size = self.view.size
         for start, size, file_offset, in_file in self.segments:
-            captured = min(size, in_file, file_size - file_offset)
+            captured = size if size < in_file else in_file
+            left = file_size - file_offset  # bytes of the file from the segment's offset
+            if left < captured:
+                captured = left
             if captured > 0:
                 yield start, captured
 

@@ -30,6 +30,7 @@ MAX_DYN = 1024
 MAX_NOTE_BYTES = 1 << 16
 MAX_READ = 1 << 20
 MAX_STRING = 4096
+_WINDOW = 4096  # MemoryFile's read-ahead: pyelftools reads a few bytes at a time
 
 #: What pyelftools (and its vendored construct) raise on garbage; this module turns them
 #: into "no information" for that one image.
@@ -42,13 +43,17 @@ class MemoryFile(io.RawIOBase):
 
     Bytes that were not captured end a read early (like EOF), so a parser sees a short
     file instead of invented zeros. Reads are clamped to :data:`MAX_READ` so a hostile
-    length field cannot make us allocate much.
+    length field cannot make us allocate much. Small reads are served from a window of up
+    to :data:`_WINDOW` captured bytes read ahead (pyelftools reads field by field); a window
+    ends early only where the capture does, so a read past it gives the same bytes.
     """
 
     def __init__(self, space: AddressSpace, base: int, size: int) -> None:
         super().__init__()
         self.space, self.base, self.size = space, base, size
         self.pos = 0
+        self._window_at = 0
+        self._window = b""
 
     def readable(self) -> bool:
         return True
@@ -70,21 +75,33 @@ class MemoryFile(io.RawIOBase):
         return self.pos
 
     def read(self, size: int | None = -1) -> bytes:
-        want = self.size - self.pos if size is None or size < 0 else size
-        want = max(0, min(want, self.size - self.pos, MAX_READ))
+        pos = self.pos
+        want = self.size - pos if size is None or size < 0 else size
+        want = max(0, min(want, self.size - pos, MAX_READ))
         if want == 0:
             return b""
-        address = self.base + self.pos
+        at = self._window_at
+        if at <= pos and pos + want <= at + len(self._window):
+            data = self._window[pos - at:pos + want - at]
+        elif want < _WINDOW:
+            self._window_at, self._window = pos, self._captured(pos, min(_WINDOW, self.size - pos))
+            data = self._window[:want]
+        else:
+            data = self._captured(pos, want)
+        self.pos = pos + len(data)
+        return data
+
+    def _captured(self, pos: int, want: int) -> bytes:
+        """The ``want`` bytes at ``pos``, or those before the first byte not captured."""
+        address = self.base + pos
         try:
-            data = self.space.read(address, want)
+            return self.space.read(address, want)
         except NotCapturedError as exc:
             got = max(0, exc.address - address)
             try:
-                data = self.space.read(address, got) if got else b""
+                return self.space.read(address, got) if got else b""
             except DumpkitError:
-                data = b""
-        self.pos += len(data)
-        return data
+                return b""
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self.read(len(buffer))
