@@ -16,14 +16,19 @@ Per file, each tool runs in a fresh process (so its peak RSS is its own):
 * elfutils: wall time of ``eu-readelf --notes`` plus ``eu-unstrip -n --core`` (two processes,
   C code, including their start-up), mean of N rounds; peak RSS is the larger of the two.
 
-Prints milliseconds, the ratio elfutils / dumpkit-open, and peak RSS (MiB) for each.
+Prints milliseconds, the ratio elfutils / dumpkit-open, and peak RSS (MiB) for each; then, over
+the files elfutils finished, the mean / p50 / p99 / max per tool and the totals (dumpkit doc vs
+elfutils is the issue-13 goal). ``--baseline DIR`` also times another checkout's dumpkit (e.g. an
+export of ``main``) in the same run, in its own column.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -105,8 +110,8 @@ def corpus_cores(explicit: str | None) -> list[Path]:
     return out
 
 
-def run_dumpkit(path: Path, rounds: int) -> dict[str, float | None]:
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(REPO), str(path), str(rounds)],
+def run_dumpkit(path: Path, rounds: int, repo: Path = REPO) -> dict[str, float | None]:
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(repo), str(path), str(rounds)],
                           capture_output=True, text=True, check=True, timeout=3600)
     result: dict[str, float | None] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
@@ -154,17 +159,21 @@ def main() -> int:
     ap.add_argument("--no-corpus", action="store_true")
     ap.add_argument("--eu-timeout", type=float, default=30.0,
                     help="seconds before an elfutils run is dropped")
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="another checkout whose dumpkit doc is timed too")
     args = ap.parse_args()
     files = self_made_cores(args.workdir, args.big_mib)
     files += [] if args.no_corpus else corpus_cores(args.corpus)
     print("times in ms (mean of warm rounds); RSS in MiB: dumpkit = whole Python process "
           "(baseline after imports shown at the end), elfutils = max of its two tools")
     print(f"{'file':46s} {'size':>9s} {'dk open':>8s} {'dk doc':>8s} {'elfutils':>9s} {'eu/dk':>6s}"
-          f" {'dk RSS':>7s} {'eu RSS':>7s}")
+          f" {'dk RSS':>7s} {'eu RSS':>7s}" + (f" {'base doc':>9s}" if args.baseline else ""))
     baselines = []
     totals = [0.0, 0.0, 0.0]
+    per_file: dict[str, list[float]] = {"dk open": [], "dk doc": [], "elfutils": [], "base doc": []}
     for path in files:
         dk = run_dumpkit(path, args.rounds)
+        base_doc = run_dumpkit(path, args.rounds, args.baseline)["doc_ms"] if args.baseline else None
         baselines.append(float(dk["base_rss_kb"] or 0) / 1024)
         eu_ms, eu_rss = run_elfutils(path, min(args.rounds, 3), args.eu_timeout)
         size = path.stat().st_size
@@ -175,15 +184,32 @@ def main() -> int:
         ratio = f"{eu_ms / open_ms:.1f}" if eu_ms and open_ms else "-"
         eu_text = f"{eu_ms:.1f}" if eu_ms is not None else "timeout"
         rss = float(dk["rss_kb"] or 0) / 1024  # whole process: interpreter + imports + this file
+        base_text = f" {base_doc:9.1f}" if base_doc is not None else (f" {'-':>9s}" if args.baseline else "")
         print(f"{path.name[:46]:46s} {human:>9s} {open_ms:8.1f} {doc:>8s} {eu_text:>9s} {ratio:>6s}"
-              f" {rss:7.1f} {eu_rss / 1024:7.1f}", flush=True)
+              f" {rss:7.1f} {eu_rss / 1024:7.1f}{base_text}", flush=True)
         if eu_ms is not None:
             totals[0] += open_ms
             totals[1] += float(dk["doc_ms"] or 0.0)
             totals[2] += eu_ms
+            per_file["dk open"].append(open_ms)
+            per_file["dk doc"].append(float(dk["doc_ms"] or 0.0))
+            per_file["elfutils"].append(eu_ms)
+            if base_doc is not None:
+                per_file["base doc"].append(base_doc)
     if totals[0]:
         print(f"{'total (files elfutils finished)':46s} {'':>9s} {totals[0]:8.1f} {totals[1]:8.1f} "
               f"{totals[2]:9.1f} {totals[2] / totals[0]:6.1f}")
+    if per_file["dk open"]:
+        print(f"over the {len(per_file['dk open'])} files elfutils finished (ms per file):")
+        print(f"{'tool':10s} {'mean':>8s} {'p50':>8s} {'p99':>8s} {'max':>8s} {'total':>9s}")
+        for name, values in per_file.items():
+            if values:
+                ordered = sorted(values)
+                p50 = ordered[math.ceil(0.5 * len(ordered)) - 1]
+                p99 = ordered[math.ceil(0.99 * len(ordered)) - 1]
+                print(f"{name:10s} {statistics.fmean(values):8.2f} {p50:8.2f} {p99:8.2f} {max(values):8.2f}"
+                      f" {sum(values):9.1f}")
+        print(f"goal: dumpkit doc total / elfutils total = {totals[1] / max(totals[2], 1e-9):.2f}x (<= 1.0x)")
     if baselines:
         print(f"dumpkit process RSS after imports, before the first file: {min(baselines):.1f}-"
               f"{max(baselines):.1f} MiB")

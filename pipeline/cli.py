@@ -291,6 +291,7 @@ def _add_normalize_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command (argparse only: building it imports nothing heavy)."""
     parser = argparse.ArgumentParser(prog="dumpkit", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     from dumpkit import __version__

@@ -233,16 +233,15 @@ def _fill_bsd(dump: Dump, notes: CoreNotes) -> None:
 
 
 def _regions(dump: Dump, layout: ElfLayout, notes: CoreNotes) -> None:
+    regions = [MemoryRegion(ld.vaddr, ld.mem_size, permissions(ld.flags)) for ld in layout.loads]
     files = sorted(notes.files, key=lambda f: f.start)
-    starts = [f.start for f in files]
-    regions = dump.regions
-    for ld in layout.loads:
-        region = MemoryRegion(ld.vaddr, ld.mem_size, permissions(ld.flags))
-        if files:
-            i = bisect_right(starts, ld.vaddr) - 1
-            if i >= 0 and ld.vaddr < files[i].end:
+    if files:
+        starts = [f.start for f in files]
+        for region in regions:
+            i = bisect_right(starts, region.start) - 1
+            if i >= 0 and region.start < files[i].end:
                 region.path = files[i].path
-        regions.append(region)
+    dump.regions.extend(regions)
 
 
 def _modules(dump: Dump, space: SegmentSpace, layout: ElfLayout, notes: CoreNotes,

@@ -97,9 +97,12 @@ def note_areas(path: str, dump: Dump, layout: ElfLayout) -> list[NoteArea]:
 
 
 def load_segments(layout: ElfLayout, *, physical: bool) -> list[Segment]:
+    new = tuple.__new__  # Segment(...) minus the NamedTuple's argument handling: 65,535 of them
     if physical:
-        return [Segment(ld.paddr, ld.mem_size, ld.offset, ld.file_size) for ld in layout.loads]
-    return [Segment(ld.vaddr, ld.mem_size, ld.offset, ld.file_size) for ld in layout.loads]
+        return [new(Segment, (paddr, mem_size, offset, file_size))
+                for _vaddr, paddr, offset, file_size, mem_size, _flags in layout.loads]
+    return [new(Segment, (vaddr, mem_size, offset, file_size))
+            for vaddr, _paddr, offset, file_size, mem_size, _flags in layout.loads]
 
 
 def permissions(flags: int) -> str:

@@ -74,20 +74,27 @@ def read_program_headers(view: FileView, root: Any, count: int) -> tuple[list[Lo
     size = struct.calcsize(fmt)
     start = body.ofs_program_headers
     table = view.read(start, count * size)
-    rows = list(struct.iter_unpack(fmt, table))
-    if is_64:  # reorder ELF64 rows to (type, offset, vaddr, paddr, filesz, memsz, flags)
-        rows = [(t, o, v, p, fs, ms, fl) for t, fl, o, v, p, fs, ms, _a in rows]
-    else:
-        rows = [r[:7] for r in rows]
+    raw = list(struct.iter_unpack(fmt, table))
+
+    def ordered(row: tuple[int, ...]) -> tuple[int, ...]:
+        """(type, offset, vaddr, paddr, filesz, memsz, flags) of one raw row."""
+        if is_64:
+            t, fl, o, v, p, fs, ms, _a = row
+            return (t, o, v, p, fs, ms, fl)
+        return row[:7]
+
     with guard(view.path, "program headers", start):
         for index in (0, count - 1):
-            if _as_tuple(_one(root, start + index * size)) != rows[index]:
+            if _as_tuple(_one(root, start + index * size)) != ordered(raw[index]):
                 raise DumpParseError("bulk program header decoding disagrees with the generated parser",
                                      path=view.path, structure="program headers",
                                      offset=start + index * size, code="internal")
-        for index, (p_type, offset, vaddr, paddr, filesz, memsz, flags) in enumerate(rows):
-            if p_type == PT_LOAD:
-                loads.append(Load(vaddr, paddr, offset, min(filesz, memsz), memsz, flags))
-            elif p_type == PT_NOTE:
-                notes.append(_one(root, start + index * size))
+        new_load = tuple.__new__  # Load(...) minus the NamedTuple's argument handling: 65,535 of them
+        if is_64:
+            loads = [new_load(Load, (v, p, o, fs if fs < ms else ms, ms, fl))
+                     for t, fl, o, v, p, fs, ms, _a in raw if t == PT_LOAD]
+        else:
+            loads = [new_load(Load, (v, p, o, fs if fs < ms else ms, ms, fl))
+                     for t, o, v, p, fs, ms, fl, _a in raw if t == PT_LOAD]
+        notes = [_one(root, start + index * size) for index, row in enumerate(raw) if row[0] == PT_NOTE]
     return loads, notes

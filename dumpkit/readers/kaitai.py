@@ -7,6 +7,7 @@ the file, the structure and the offset (never a traceback from the runtime).
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -15,6 +16,7 @@ from kaitaistruct import KaitaiStream, KaitaiStructError
 
 from dumpkit.errors import DumpkitError, DumpParseError
 from dumpkit.memory import FileView
+from dumpkit.readers.fast_stream import FastStream, adopt
 
 __all__ = ["PARSE_ERRORS", "guard", "parse", "stream_of"]
 
@@ -31,6 +33,8 @@ T = TypeVar("T")
 
 def stream_of(view: FileView) -> KaitaiStream:
     """A Kaitai stream over the memory-mapped file, from offset 0 (no copy is made)."""
+    if isinstance(view, FileView):
+        return FastStream(view.buffer)
     return KaitaiStream(view.stream())
 
 
@@ -51,6 +55,7 @@ def guard(path: str, structure: str, offset: int | None = None) -> Iterator[None
 
 def parse(cls: type[T], view: FileView, structure: str, *args: Any) -> T:
     """Instantiate generated parser ``cls`` over the whole file."""
+    adopt(sys.modules[cls.__module__])
     with guard(view.path, structure, 0):
         return cls(*args, stream_of(view))  # type: ignore[call-arg]
 

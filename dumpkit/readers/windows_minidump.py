@@ -23,6 +23,7 @@ from dumpkit.memory import FileView, Segment, SegmentSpace
 from dumpkit.model import Dump, ProcessInfo, SourceInfo, Thread
 from dumpkit.readers import minidump_extras, minidump_linux
 from dumpkit.readers.kaitai import guard, parse
+from dumpkit.readers.minidump_bulk import module_records
 from dumpkit.readers.minidump_common import ARCH_NAMES, OS_NAMES, UNIX_CSD_NAMES, attempt, peek_u32, utf16
 from dumpkit.readers.minidump_context import ContextError, read_registers
 from dumpkit.readers.minidump_crash import crash_from_exception
@@ -83,10 +84,11 @@ class _Reader:
         self.cpu_arch = "unknown"
         self.segments: list[Segment] = []
         self.rva0_stacks: list[Thread] = []
+        self.root: Any = None
 
     # ------------------------------------------------------------------ driver
     def read(self) -> Dump:
-        root = self._open()
+        root = self.root = self._open()
         self._directory(root)
         self._system()
         self._process(self._linux())
@@ -346,16 +348,29 @@ class _Reader:
     # ------------------------------------------------------------------ modules, regions
     def _modules(self) -> None:
         size, dump = self.view.size, self.dump
-        body = self._body(ST.module_list, count_at=0)
-        if body is not None:
+        entries = self._module_entries()
+        if entries is not None:
             dump.modules = self._try(ST.module_list, lambda: [
-                module_from_entry(entry, i, self.os, size, dump) for i, entry in enumerate(body.modules)
+                module_from_entry(entry, i, self.os, size, dump) for i, entry in enumerate(entries)
             ]) or []
         unloaded = self._body(ST.unloaded_module_list)
         if unloaded is not None and not self._too_many(ST.unloaded_module_list, unloaded.num_entries):
             dump.unloaded_modules = self._try(ST.unloaded_module_list, lambda: [
                 unloaded_from_entry(entry, i, self.os, size, dump) for i, entry in enumerate(unloaded.entries)
             ]) or []
+
+    def _module_entries(self) -> list[Any] | None:
+        """ModuleList entries: decoded in bulk when the list is well formed, else by the parser."""
+        entry = self.streams.get(ST.module_list)
+        if entry is None:
+            return None
+        count = peek_u32(self.view, entry.ofs_data)
+        if count is not None and count <= MAX_LIST_ENTRIES:
+            records = module_records(self.root, self.view.read(entry.ofs_data, entry.len_data))
+            if records is not None:
+                return records
+        body = self._body(ST.module_list, count_at=0)
+        return None if body is None else list(body.modules)
 
     def _regions(self) -> None:
         body = self._body(ST.memory_info_list)
