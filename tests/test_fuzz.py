@@ -94,3 +94,27 @@ def test_short_fuzz_run(family: str, tmp_path: Path) -> None:
     kept = ", ".join(str(p) for p in result.findings)
     assert not result.findings, (f"{result.line()}\nkeep the input as tests/fuzz/regressions/{family}/<name> "
                                  f"and fix the reader: {kept}\nlog: {result.logs[-1]}")
+
+
+def test_check_calls_internal_errors_and_invalid_documents_findings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The harness itself: what it must not let through (a reader bug made to order)."""
+    import tests.fuzz.check as check
+    from dumpkit.errors import DumpParseError
+    from tests.test_minidump_builder import windows_amd64
+
+    path = windows_amd64().write(tmp_path / "w.dmp")
+    family = FAMILIES["minidump"]
+    assert check_file(path, family) == "document"
+    assert check.check_input(b"MDMP" + bytes(8), family, tmp_path / "scratch").startswith("error:")
+    assert check.check_input(b"\x7fELF" + bytes(60), family, tmp_path / "scratch") == "other_format"
+
+    def internal(dump: Any) -> dict[str, Any]:
+        raise DumpParseError("reader bug", code="internal_error")
+
+    monkeypatch.setattr(check, "normalize", internal)
+    with pytest.raises(check.Finding, match="internal_error"):
+        check_file(path, family)
+    monkeypatch.setattr(check, "normalize", lambda dump: {"kind": "dump", "schema_version": 2})
+    with pytest.raises(check.Finding, match="fails its schema"):
+        check_file(path, family)
