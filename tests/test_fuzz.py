@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import SUMMARIES
 from tests.fuzz.check import check_file
 from tests.fuzz.families import FAMILIES, REGRESSIONS
 from tests.fuzz.run import TIMEOUT_SECONDS, fuzz_family
@@ -90,6 +91,7 @@ def test_short_fuzz_run(family: str, tmp_path: Path) -> None:
                     "CPython 3.11-3.13: pip install atheris")
     result = fuzz_family(FAMILIES[family], out=tmp_path / "work", artifacts=tmp_path / "findings",
                          runs=SHORT_RUNS, max_findings=1)
+    SUMMARIES.append(f"short fuzz run, {result.line()}")
     assert result.executions >= SHORT_RUNS * 0.9, result.line()
     kept = ", ".join(str(p) for p in result.findings)
     assert not result.findings, (f"{result.line()}\nkeep the input as tests/fuzz/regressions/{family}/<name> "
