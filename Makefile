@@ -2,6 +2,9 @@
 #   make demo   set up .venv, build sample dumps, run the main job on them, say where results are
 #   make test   set up .venv (+ Debian tools the tests need), lint, type-check, run every test
 #   make golden rewrite tests/golden/ (facts per corpus file) after an intended output change
+#   make fuzz   coverage-guided fuzzing (atheris), one family after another, FUZZ_SECONDS each
+#               (FUZZ_FAMILIES="minidump elf=1200" picks families and per-family seconds);
+#               findings land in tests/fuzz/regressions/<family>/; not part of `make test`
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -14,7 +17,7 @@ DEB_TOOLS := node:nodejs npm:npm gcc:gcc gdb:gdb eu-readelf:elfutils lldb:lldb m
 # Debian packages without a command of their own (checked with dpkg)
 DEB_LIBS := python3-libkdumpfile
 
-.PHONY: demo test lint typecheck pytest deps venv ksc parsers clean oracles golden
+.PHONY: demo test lint typecheck pytest deps venv ksc parsers clean oracles golden fuzz
 
 venv: $(STAMP)
 
@@ -62,6 +65,11 @@ test: lint typecheck pytest
 # the golden digests of the corpus (tests/test_golden.py); review `git diff tests/golden` after
 golden: venv
 	$(PY) tools/update-golden
+
+FUZZ_SECONDS ?= 600
+FUZZ_FAMILIES ?=
+fuzz: venv
+	$(PY) -m tests.fuzz.run --seconds $(FUZZ_SECONDS) $(FUZZ_FAMILIES)
 
 demo: venv
 	$(PY) tools/make-demo.py out/demo

@@ -2,6 +2,7 @@
 
 This is the batch contract seen from one file: no traceback, no ``internal_error`` (a bug
 of ours), and the fast validation engine agrees with the reference one on real documents.
+The document's text view (``inspect --text``) never shows an absent value as "None".
 Compressed originals kept beside their decompressed copies are containers, not dumps: the
 pipeline tests feed those.
 """
@@ -14,6 +15,7 @@ import pytest
 from dumpkit.pipeline.document.normalize import document_for
 from dumpkit.pipeline.document.validate import fast_check, reference_errors
 from tests.conftest import corpus_files, corpus_id, manifest
+from tests.test_text_view import assert_no_absent_value_shown
 
 CONTAINER_SUFFIXES = (".bz2", ".gz", ".zst", ".xz", ".zip")
 FILES = [p for p in corpus_files("*/*") if not p.name.endswith(CONTAINER_SUFFIXES)]
@@ -32,6 +34,7 @@ def test_corpus_file_gives_a_valid_document(path: Path) -> None:
     check = fast_check(doc["kind"], doc["schema_version"])
     if check is not None:
         assert check(doc), "jsonschema-rs rejects a document jsonschema accepts"
+    assert_no_absent_value_shown(doc)
     if doc["kind"] == "error":
         assert doc["error"]["code"] != "internal_error", doc["error"]["message"]
         assert _malformed_on_purpose(path), f"a well-formed dump was unreadable: {doc['error']}"

@@ -13,6 +13,16 @@ MAX_FRAMES_SHOWN = 64
 MAX_MODULES_SHOWN = 40
 
 
+def _known(*parts: object, sep: str = " ") -> str:
+    """The parts that are known (not None, not empty), joined: an absent value is left out, never "None"."""
+    return sep.join(str(part) for part in parts if part is not None and part != "")
+
+
+def _labelled(label: str, value: object) -> str | None:
+    """``"label value"``, or None when the value is absent."""
+    return None if value is None or value == "" else f"{label} {value}"
+
+
 def _frame_line(index: int, frame: dict[str, Any]) -> str:
     # inline frames first (innermost first), the frame's index on the first line, as debuggers show them
     inlined = [f"  {index if n == 0 else '':>3}  (inlined) {i.get('function') or '?'}"
@@ -29,31 +39,35 @@ def _frame_line(index: int, frame: dict[str, Any]) -> str:
         where += f" + {frame['module_offset']}"
     else:
         where = frame.get("pc") or "?"
-    line = (f"  {'' if inlined else index:>3}  {where}    ({frame.get('trust')}, pc {frame.get('pc')}, "
-            f"sp {frame.get('sp')})")
+    how = _known(frame.get("trust"), _labelled("pc", frame.get("pc")), _labelled("sp", frame.get("sp")),
+                 sep=", ")
+    line = f"  {'' if inlined else index:>3}  {where}    ({how})"
     return "\n".join([*inlined, line])
 
 
 def render(doc: dict[str, Any]) -> str:
     """The text summary of a dump or error document."""
     src = doc.get("source", {})
-    lines = [f"{src.get('path')}  [{src.get('format')}{', ' + src['variant'] if src.get('variant') else ''}]"]
+    kind = _known(src.get("format"), src.get("variant"), sep=", ")
+    lines = [_known(src.get("path"), f"[{kind}]" if kind else None, sep="  ")]
     if doc.get("kind") == "error":
         err = doc.get("error", {})
         lines.append(f"unreadable: {err.get('message')} [{err.get('code')}]")
         return "\n".join(lines)
     system = doc.get("system", {})
-    version = f" {system['os_version']}" if system.get("os_version") else ""
-    lines.append(f"system: {system.get('os')}{version} {system.get('cpu_arch')}")
+    what_system = _known(system.get("os"), system.get("os_version"), system.get("cpu_arch"))
+    lines.append(f"system: {what_system or '?'}")
     crash = doc.get("crash")
     if crash:
         what = crash.get("code_name") or crash.get("code")
-        sub = f" / {crash['subcode_name']}" if crash.get("subcode_name") else ""
-        at = f" at {crash['address']}" if crash.get("address") else ""
-        lines.append(f"crash: {crash.get('kind')} {what}{sub}{at} (thread {crash.get('thread_id')})")
+        thread_id = crash.get("thread_id")
+        lines.append("crash: " + _known(crash.get("kind"), what, _labelled("/", crash.get("subcode_name")),
+                                        _labelled("at", crash.get("address")),
+                                        None if thread_id is None else f"(thread {thread_id})"))
         if crash.get("message"):
             lines.append(f"message: {crash['message']}")
-        lines.append(f"signature: {crash.get('signature')}")
+        if crash.get("signature"):
+            lines.append(f"signature: {crash['signature']}")
     else:
         lines.append("crash: none recorded")
     thread = next((t for t in doc.get("threads", []) if t.get("crashed")), None)
@@ -68,7 +82,8 @@ def render(doc: dict[str, Any]) -> str:
     lines.append(f"modules: {len(modules)}")
     for module in modules[:MAX_MODULES_SHOWN]:
         ident = module.get("debug_id") or module.get("code_id") or ""
-        lines.append(f"  {module.get('base')}  {module.get('size') or 0:>10}  {module.get('name')}  {ident}")
+        base, name = module.get("base") or "?", module.get("name") or "?"
+        lines.append(f"  {base}  {module.get('size') or 0:>10}  {name}  {ident}")
     if len(modules) > MAX_MODULES_SHOWN:
         lines.append(f"  ... {len(modules) - MAX_MODULES_SHOWN} more")
     problems = [d for d in doc.get("diagnostics", []) if d.get("severity") != "info"]

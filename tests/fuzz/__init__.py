@@ -1,0 +1,1 @@
+"""Coverage-guided fuzz targets (atheris) for the four dump families; see ``tests/fuzz/README.md``."""
