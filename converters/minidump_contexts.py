@@ -1,6 +1,6 @@
 """CPU context records for minidump threads and exceptions, built from the model's registers.
 
-One table per layout (FORMATS.md §1.16): x86 CONTEXT (0x2CC), AMD64 CONTEXT (0x4D0), the
+One table per layout (docs/formats.md §1.16): x86 CONTEXT (0x2CC), AMD64 CONTEXT (0x4D0), the
 Windows / new-Breakpad ARM64 context (0x390) and Breakpad's 32-bit ARM context (0x170). Each
 field names the model register it carries, the group of ContextFlags it belongs to and its
 width. ContextFlags get the CPU bit plus the group bits of the fields actually filled, so a

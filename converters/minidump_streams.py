@@ -1,4 +1,4 @@
-"""Encoders of minidump records (FORMATS.md §1), each from model objects to ``bytes``.
+"""Encoders of minidump records (docs/formats.md §1), each from model objects to ``bytes``.
 
 Pure functions, no file access: the writer (``converters/minidump_writer.py``) places what
 they return and passes in the RVAs of the records they point to. All little-endian, packed to

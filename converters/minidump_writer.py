@@ -1,4 +1,4 @@
-"""Write a minidump (MDMP, FORMATS.md §1) from the :class:`~dumpkit.model.Dump` model.
+"""Write a minidump (MDMP, docs/formats.md §1) from the :class:`~dumpkit.model.Dump` model.
 
     writer = MinidumpWriter(dump)
     overhead = writer.overhead(len(ranges))          # bytes besides the memory itself

@@ -1,4 +1,4 @@
-"""Virtual -> physical translation over a physical address space (FORMATS.md section 3).
+"""Virtual -> physical translation over a physical address space (docs/formats.md section 3).
 
 * :class:`X64Paging` — x86-64 4-level (``levels=5`` for LA57), 2 MiB / 1 GiB pages;
 * :class:`X86PaePaging` — 32-bit PAE (PDPT of 4 entries, 2 MiB pages);
@@ -10,7 +10,7 @@
 A not-present entry raises :class:`NotCapturedError` with ``space="virtual"``; so does a
 page table that the dump does not hold. Windows *transition* PTEs (present bit clear,
 bit 11 set, bit 10 clear: the page is still in RAM on a standby/modified list) are read
-on x86/x64 leaf PTEs when ``transition=True`` (FORMATS 3.3); prototype and paged-out
+on x86/x64 leaf PTEs when ``transition=True`` (docs/formats.md 3.3); prototype and paged-out
 PTEs are not captured. L1TF-swizzled invalid PTEs are not un-swizzled.
 
 :class:`VirtualSpace` reads bytes through a translator and keeps small LRU caches of

@@ -19,7 +19,7 @@ doc: |
   elf_notes.ksy, which the kdump-compressed reader also uses for its note copy.
   PT_LOAD contents are never parsed here: `ofs_body` / `len_body_in_file` are exposed
   and readers read memory on demand.
-doc-ref: FORMATS.md sections 4 (ELF core files) and 5 (kdump /proc/vmcore, VMCOREINFO)
+doc-ref: docs/formats.md sections 4 (ELF core files) and 5 (kdump /proc/vmcore, VMCOREINFO)
 seq:
   - id: magic
     contents: [0x7f, "ELF"]
@@ -67,7 +67,7 @@ types:
           'byte_order::le': le
           'byte_order::be': be
     doc: Everything after e_ident, in the byte order EI_DATA names.
-    doc-ref: FORMATS.md 4.1 (Ehdr, Phdr)
+    doc-ref: docs/formats.md 4.1 (Ehdr, Phdr)
     seq:
       - id: object_type
         type: u2
@@ -160,7 +160,7 @@ types:
     types:
       section_header:
         doc: Only the fields PN_XNUM needs; section 0 of a core has no other use.
-        doc-ref: FORMATS.md 4.10 (PN_XNUM)
+        doc-ref: docs/formats.md 4.10 (PN_XNUM)
         seq:
           - id: ofs_name
             type: u4
@@ -204,7 +204,7 @@ types:
             -orig-id: sh_info
       program_header_32:
         doc: One Elf32_Phdr (32 bytes).
-        doc-ref: FORMATS.md 4.1 (Phdr)
+        doc-ref: docs/formats.md 4.1 (Phdr)
         seq:
           - id: type
             type: u4
@@ -245,7 +245,7 @@ types:
               with elf_notes.ksy.
       program_header_64:
         doc: One Elf64_Phdr (56 bytes; p_flags moves to offset 4).
-        doc-ref: FORMATS.md 4.1 (Phdr)
+        doc-ref: docs/formats.md 4.1 (Phdr)
         seq:
           - id: type
             type: u4

@@ -23,7 +23,7 @@ doc: |
   siginfo, auxv, NT_FILE) use `len_word`, the width of the ABI's `long`, which is
   decided by e_machine first and the ELF class second: a 32-bit ARM or i386 kernel dump
   may be written as ELF64, and x32 / MIPS n32 processes are ELF32 with 64-bit registers.
-doc-ref: FORMATS.md sections 4 (ELF core files) and 5 (kdump /proc/vmcore, VMCOREINFO)
+doc-ref: docs/formats.md sections 4 (ELF core files) and 5 (kdump /proc/vmcore, VMCOREINFO)
 params:
   - id: machine_id
     type: u2
@@ -59,7 +59,7 @@ types:
     doc: |
       One note record: name and descriptor each padded to 4 bytes (also in ELF64
       cores). Notes are keyed by (name, type): type numbers collide across names.
-    doc-ref: FORMATS.md 4.1, 4.2
+    doc-ref: docs/formats.md 4.1, 4.2
     params:
       - id: ofs_note
         type: u8
@@ -148,7 +148,7 @@ types:
         type: str
         encoding: ISO-8859-1
         if: _parent.name == "VMCOREINFO"
-        doc: KEY=value lines (FORMATS.md 5).
+        doc: KEY=value lines (docs/formats.md 5).
       netbsd_procinfo:
         pos: 0
         type: netbsd_procinfo
@@ -187,7 +187,7 @@ types:
       struct elf_prstatus: signal state, ids and times of one thread, then pr_reg
       (the architecture's elf_gregset_t) at `ofs_registers`. pr_fpvalid follows
       pr_reg after arch-dependent padding and is not read.
-    doc-ref: FORMATS.md 4.3
+    doc-ref: docs/formats.md 4.3
     seq:
       - id: si_signo
         type: s4
@@ -268,7 +268,7 @@ types:
         -orig-id: pr_reg
   gregs_x86_64:
     doc: struct user_regs_struct (x86_64; also x32 processes), 27 x u64.
-    doc-ref: FORMATS.md 4.3
+    doc-ref: docs/formats.md 4.3
     seq:
       - id: r15
         type: u8
@@ -326,7 +326,7 @@ types:
         type: u8
   gregs_i386:
     doc: struct user_regs_struct (i386), 17 x u32.
-    doc-ref: FORMATS.md 4.3
+    doc-ref: docs/formats.md 4.3
     seq:
       - id: ebx
         type: u4
@@ -370,7 +370,7 @@ types:
         -orig-id: xss
   gregs_aarch64:
     doc: struct user_pt_regs (aarch64); x29 is the frame pointer, x30 the link register.
-    doc-ref: FORMATS.md 4.3
+    doc-ref: docs/formats.md 4.3
     seq:
       - id: x
         type: u8
@@ -385,7 +385,7 @@ types:
         type: u8
   gregs_arm:
     doc: ARM (32-bit) elf_gregset_t; r13 is SP, r14 LR, r15 PC.
-    doc-ref: FORMATS.md 4.3
+    doc-ref: docs/formats.md 4.3
     seq:
       - id: r
         type: u4
@@ -574,7 +574,7 @@ types:
     doc: |
       struct elf_prpsinfo. pr_uid/pr_gid are 16-bit on i386, arm, m68k, s390 and x32
       (124-byte note) and 32-bit elsewhere (128-byte ILP32 note, 136-byte LP64 note).
-    doc-ref: FORMATS.md 4.4
+    doc-ref: docs/formats.md 4.4
     seq:
       - id: state
         type: s1
@@ -642,7 +642,7 @@ types:
       The user-space siginfo_t of the signal that killed the process (128 bytes).
       MIPS stores si_code before si_errno. The union starts at 0x10 with 8-byte
       longs, at 0x0C with 4-byte longs.
-    doc-ref: FORMATS.md 4.7
+    doc-ref: docs/formats.md 4.7
     seq:
       - id: signo
         type: s4
@@ -682,7 +682,7 @@ types:
         -orig-id: si_uid
   auxv:
     doc: The auxiliary vector, (a_type, a_val) pairs of ABI longs up to AT_NULL.
-    doc-ref: FORMATS.md 4.5
+    doc-ref: docs/formats.md 4.5
     seq:
       - id: entries
         type: auxv_entry
@@ -709,7 +709,7 @@ types:
       NT_FILE: count and page size, then `num_entries` (start, end, file page offset)
       triples, then as many NUL-terminated paths. A reader checks `num_entries`
       against the descriptor size before touching the lists.
-    doc-ref: FORMATS.md 4.6
+    doc-ref: docs/formats.md 4.6
     params:
       - id: len_word
         type: u1
@@ -911,7 +911,7 @@ types:
     doc: |
       XSAVE area (NT_X86_XSTATE): a 512-byte FXSAVE image, Linux's software words
       (XCR0 at 464) and the XSAVE header at 512.
-    doc-ref: FORMATS.md 4.8
+    doc-ref: docs/formats.md 4.8
     instances:
       xcr0:
         pos: 464

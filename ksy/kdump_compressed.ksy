@@ -29,7 +29,7 @@ doc: |
   The flattened form (`makedumpfile -F`, for streaming) starts with `flat_header` and
   carries the same file as (offset, size, data) records (`flat_record_header`), always
   big-endian, which the reader indexes before parsing the reassembled file.
-doc-ref: FORMATS.md section 6 (makedumpfile kdump-compressed format, flattened format)
+doc-ref: docs/formats.md section 6 (makedumpfile kdump-compressed format, flattened format)
 params:
   - id: is_be
     type: bool
@@ -103,7 +103,7 @@ instances:
 types:
   new_utsname:
     doc: struct new_utsname, six NUL-padded fields of 65 bytes.
-    doc-ref: FORMATS.md 6.1
+    doc-ref: docs/formats.md 6.1
     seq:
       - id: sysname
         type: strz
@@ -126,7 +126,7 @@ types:
         size: 65
   disk_dump_header_64:
     doc: disk_dump_header of a 64-bit target (0x1D0 bytes).
-    doc-ref: FORMATS.md 6.1
+    doc-ref: docs/formats.md 6.1
     seq:
       - id: magic
         size: 8
@@ -184,7 +184,7 @@ types:
         -orig-id: nr_cpus
   disk_dump_header_32:
     doc: disk_dump_header of a 32-bit target (0x1C4 bytes; 32-bit timeval).
-    doc-ref: FORMATS.md 6.1
+    doc-ref: docs/formats.md 6.1
     seq:
       - id: magic
         size: 8
@@ -239,7 +239,7 @@ types:
       kdump_sub_header of a 64-bit target (0x68 bytes at v6). Each group of fields is
       present only from the header version that introduced it, so an older (shorter)
       sub-header never reads past its end.
-    doc-ref: FORMATS.md 6.2 (64-bit column)
+    doc-ref: docs/formats.md 6.2 (64-bit column)
     seq:
       - id: phys_base
         type: u8
@@ -302,7 +302,7 @@ types:
         -orig-id: max_mapnr_64
   kdump_sub_header_ilp32_packed:
     doc: kdump_sub_header of a 32-bit target whose u64 is 4-aligned (i386; 0x50 bytes at v6).
-    doc-ref: FORMATS.md 6.2 (i386 column)
+    doc-ref: docs/formats.md 6.2 (i386 column)
     seq:
       - id: phys_base
         type: u4
@@ -361,7 +361,7 @@ types:
         -orig-id: max_mapnr_64
   kdump_sub_header_ilp32_padded:
     doc: kdump_sub_header of a 32-bit target whose u64 is 8-aligned (ARM and most others; 0x60 bytes at v6).
-    doc-ref: FORMATS.md 6.2 (arm32 column)
+    doc-ref: docs/formats.md 6.2 (arm32 column)
     seq:
       - id: phys_base
         type: u4
@@ -434,7 +434,7 @@ types:
     doc: |
       Where one dumped page is stored (24 bytes). Zero-filled pages usually share one
       descriptor target (the same offset for many PFNs).
-    doc-ref: FORMATS.md 6.4
+    doc-ref: docs/formats.md 6.4
     seq:
       - id: ofs_data
         type: s8
@@ -458,7 +458,7 @@ types:
     doc: |
       File header of the flattened form (4096 bytes, the rest zero). Records follow
       from offset 4096.
-    doc-ref: FORMATS.md 6.6
+    doc-ref: docs/formats.md 6.6
     seq:
       - id: magic
         contents: ["makedumpfile", 0, 0, 0, 0]
@@ -478,7 +478,7 @@ types:
     doc: |
       One record of the flattened stream: `len_data` bytes follow, to be placed at
       `ofs_target` of the reassembled file. offset = size = -1 ends the stream.
-    doc-ref: FORMATS.md 6.6
+    doc-ref: docs/formats.md 6.6
     seq:
       - id: ofs_target
         type: s8

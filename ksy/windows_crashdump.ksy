@@ -16,7 +16,7 @@ doc: |
 
   Page data, the bitmap bits and the triage memory blocks are never parsed here:
   their file offsets and sizes are exposed and the reader reads them on demand.
-doc-ref: FORMATS.md section 2 (DUMP_HEADER32/64, PHYSICAL_MEMORY_DESCRIPTOR, TRIAGE_DUMP, KDDEBUGGER_DATA64)
+doc-ref: docs/formats.md section 2 (DUMP_HEADER32/64, PHYSICAL_MEMORY_DESCRIPTOR, TRIAGE_DUMP, KDDEBUGGER_DATA64)
 seq:
   - id: magic
     contents: PAGE
@@ -84,7 +84,7 @@ instances:
 types:
   dump_header32:
     doc: DUMP_HEADER32, 0x1000 bytes.
-    doc-ref: FORMATS.md 2.1
+    doc-ref: docs/formats.md 2.1
     seq:
       - id: magic
         contents: PAGE
@@ -210,7 +210,7 @@ types:
         -orig-id: _reserved3
   dump_header64:
     doc: DUMP_HEADER64, 0x2000 bytes. Field order differs from the 32-bit header after Exception.
-    doc-ref: FORMATS.md 2.2
+    doc-ref: docs/formats.md 2.2
     seq:
       - id: magic
         contents: PAGE
@@ -335,7 +335,7 @@ types:
         -orig-id: _reserved0
   physical_memory_descriptor32:
     doc: PHYSICAL_MEMORY_DESCRIPTOR32 inside the header's 700-byte buffer.
-    doc-ref: FORMATS.md 2.3
+    doc-ref: docs/formats.md 2.3
     seq:
       - id: num_runs
         type: u4
@@ -352,7 +352,7 @@ types:
         if: num_runs <= 86
         doc: Absent when NumberOfRuns is PAGE fill or more than the buffer holds.
   physical_memory_run32:
-    doc-ref: FORMATS.md 2.3
+    doc-ref: docs/formats.md 2.3
     seq:
       - id: base_page
         type: u4
@@ -362,7 +362,7 @@ types:
         -orig-id: PageCount
   physical_memory_descriptor64:
     doc: PHYSICAL_MEMORY_DESCRIPTOR64 inside the header's 700-byte buffer.
-    doc-ref: FORMATS.md 2.3
+    doc-ref: docs/formats.md 2.3
     seq:
       - id: num_runs
         type: u4
@@ -381,7 +381,7 @@ types:
         if: num_runs <= 42
         doc: Absent when NumberOfRuns is PAGE fill or more than the buffer holds.
   physical_memory_run64:
-    doc-ref: FORMATS.md 2.3
+    doc-ref: docs/formats.md 2.3
     seq:
       - id: base_page
         type: u8
@@ -390,7 +390,7 @@ types:
         type: u8
         -orig-id: PageCount
   exception_record32:
-    doc-ref: FORMATS.md 2.4
+    doc-ref: docs/formats.md 2.4
     seq:
       - id: exception_code
         type: u4
@@ -413,7 +413,7 @@ types:
         repeat-expr: 15
         -orig-id: ExceptionInformation
   exception_record64:
-    doc-ref: FORMATS.md 2.4
+    doc-ref: docs/formats.md 2.4
     seq:
       - id: exception_code
         type: u4
@@ -440,7 +440,7 @@ types:
         -orig-id: ExceptionInformation
   context_x86:
     doc: x86 CONTEXT (0x2CC bytes used).
-    doc-ref: FORMATS.md 1.16
+    doc-ref: docs/formats.md 1.16
     seq:
       - id: context_flags
         type: u4
@@ -499,7 +499,7 @@ types:
         doc: FXSAVE image.
   floating_save_area:
     doc: x87 FLOATING_SAVE_AREA (112 bytes).
-    doc-ref: FORMATS.md 1.16
+    doc-ref: docs/formats.md 1.16
     seq:
       - id: control_word
         type: u4
@@ -522,7 +522,7 @@ types:
         -orig-id: Cr0NpxState
   context_amd64:
     doc: AMD64 CONTEXT (0x4D0 bytes).
-    doc-ref: FORMATS.md 1.16
+    doc-ref: docs/formats.md 1.16
     seq:
       - id: p1_home
         type: u8
@@ -626,7 +626,7 @@ types:
         type: u8
   xmm_save_area32:
     doc: FXSAVE image inside the AMD64 CONTEXT.
-    doc-ref: FORMATS.md 1.16
+    doc-ref: docs/formats.md 1.16
     seq:
       - id: control_word
         type: u2
@@ -666,7 +666,7 @@ types:
         size: 96
   context_arm64:
     doc: Windows ARM64 CONTEXT (0x390 bytes).
-    doc-ref: FORMATS.md 1.16
+    doc-ref: docs/formats.md 1.16
     seq:
       - id: context_flags
         type: u4
@@ -717,7 +717,7 @@ types:
       Bitmap header of kernel (SDMP) and full (FDMP) bitmap dumps. The bitmap follows at
       +0x38 (ceil(num_bits / 8) bytes); stored page k (k-th set bit) is at
       ofs_first_page + k * 0x1000.
-    doc-ref: FORMATS.md 2.6
+    doc-ref: docs/formats.md 2.6
     seq:
       - id: magic
         type: str
@@ -749,7 +749,7 @@ types:
         doc: Number of bits, i.e. PFNs covered.
   summary_dump_header32_legacy:
     doc: XP-era SUMMARY_DUMP32 at 0x1000 (unverified on real files).
-    doc-ref: FORMATS.md 2.6 (legacy)
+    doc-ref: docs/formats.md 2.6 (legacy)
     seq:
       - id: magic
         contents: SDMP
@@ -776,7 +776,7 @@ types:
         type: u4
   rdmp_header:
     doc: Range-dump header at 0x2000 (DumpType 8, 9, 0xA); page ranges are stored back to back.
-    doc-ref: FORMATS.md 2.7
+    doc-ref: docs/formats.md 2.7
     seq:
       - id: marker
         type: u4
@@ -808,7 +808,7 @@ types:
         doc: Range table; a zero PFN ends it (types 8/9); at most 0x4000 entries.
   rdmp_full_info:
     doc: The type-0xA view of rdmp_header bytes 0x20..0x30.
-    doc-ref: FORMATS.md 2.7
+    doc-ref: docs/formats.md 2.7
     seq:
       - id: num_ranges
         type: u4
@@ -822,7 +822,7 @@ types:
         -orig-id: TotalNumberOfPages
         doc: The range walk stops when the running page sum reaches it.
   rdmp_range:
-    doc-ref: FORMATS.md 2.7
+    doc-ref: docs/formats.md 2.7
     seq:
       - id: base_page
         type: u8
@@ -832,7 +832,7 @@ types:
         -orig-id: NumberOfPages
   triage_dump64:
     doc: TRIAGE_DUMP64 at 0x2000 of a small memory dump; all *_offset fields are file offsets.
-    doc-ref: FORMATS.md 2.8
+    doc-ref: docs/formats.md 2.8
     seq:
       - id: service_pack_build
         type: u4
@@ -958,7 +958,7 @@ types:
         doc: Copy of KDDEBUGGER_DATA64; its target VA is the header's KdDebuggerDataBlock.
   triage_dump32:
     doc: TRIAGE_DUMP32 at 0x1000 of a 32-bit small memory dump.
-    doc-ref: FORMATS.md 2.8
+    doc-ref: docs/formats.md 2.8
     seq:
       - id: service_pack_build
         type: u4
@@ -1067,7 +1067,7 @@ types:
         doc: Copy of KDDEBUGGER_DATA64; its target VA is the header's KdDebuggerDataBlock.
   dump_driver_entry64:
     doc: DUMP_DRIVER_ENTRY64 (stride 0x90); the embedded loader entry's string buffers are target VAs.
-    doc-ref: FORMATS.md 2.8
+    doc-ref: docs/formats.md 2.8
     seq:
       - id: ofs_driver_name
         type: u4
@@ -1092,7 +1092,7 @@ types:
         if: ofs_driver_name != 0 and ofs_driver_name + 4 <= _io.size
   dump_driver_entry32:
     doc: DUMP_DRIVER_ENTRY32 (stride 0x4C).
-    doc-ref: FORMATS.md 2.8
+    doc-ref: docs/formats.md 2.8
     seq:
       - id: ofs_driver_name
         type: u4
@@ -1108,7 +1108,7 @@ types:
         if: ofs_driver_name != 0 and ofs_driver_name + 4 <= _io.size
   dump_string:
     doc: DUMP_STRING of the string pool; the length counts UTF-16 characters (checked on a real dump).
-    doc-ref: FORMATS.md 2.8
+    doc-ref: docs/formats.md 2.8
     seq:
       - id: num_chars
         type: u4
@@ -1120,7 +1120,7 @@ types:
         -orig-id: Buffer
   unloaded_drivers64:
     doc: Count followed by DUMP_UNLOADED_DRIVERS64 entries.
-    doc-ref: FORMATS.md 2.8
+    doc-ref: docs/formats.md 2.8
     seq:
       - id: num_entries
         type: u8
@@ -1131,7 +1131,7 @@ types:
         repeat-expr: 'num_entries <= 0x400 ? num_entries : 0'
         doc: Empty when the count is implausible.
   dump_unloaded_driver64:
-    doc-ref: FORMATS.md 2.8
+    doc-ref: docs/formats.md 2.8
     seq:
       - id: name
         type: unicode_string64
@@ -1148,8 +1148,8 @@ types:
         type: u8
         -orig-id: EndAddress
   unloaded_drivers32:
-    doc: Count followed by DUMP_UNLOADED_DRIVERS32 entries (0x24 bytes each).
-    doc-ref: FORMATS.md 2.8
+    doc: Count followed by DUMP_UNLOADED_DRIVERS32 entries (0x28 bytes each, 8 + 24 + 4 + 4).
+    doc-ref: docs/formats.md 2.8
     seq:
       - id: num_entries
         type: u4
@@ -1159,7 +1159,7 @@ types:
         repeat-expr: 'num_entries <= 0x400 ? num_entries : 0'
         doc: Empty when the count is implausible.
   dump_unloaded_driver32:
-    doc-ref: FORMATS.md 2.8
+    doc-ref: docs/formats.md 2.8
     seq:
       - id: name
         type: unicode_string32
@@ -1176,7 +1176,7 @@ types:
         type: u4
         -orig-id: EndAddress
   dump_mm_storage64:
-    doc-ref: FORMATS.md 2.8
+    doc-ref: docs/formats.md 2.8
     seq:
       - id: version
         type: u4
@@ -1206,7 +1206,7 @@ types:
         type: u8
   triage_data_block64:
     doc: TRIAGE_DATA_BLOCK64 - a target VA range and where its bytes are in the file.
-    doc-ref: FORMATS.md 2.8
+    doc-ref: docs/formats.md 2.8
     seq:
       - id: address
         type: u8
@@ -1218,7 +1218,7 @@ types:
         type: u4
         -orig-id: Size
   triage_data_block32:
-    doc-ref: FORMATS.md 2.8
+    doc-ref: docs/formats.md 2.8
     seq:
       - id: address
         type: u4
@@ -1230,7 +1230,7 @@ types:
         type: u4
         -orig-id: Size
   unicode_string64:
-    doc-ref: FORMATS.md 2.10
+    doc-ref: docs/formats.md 2.10
     seq:
       - id: len_bytes
         type: u2
@@ -1244,7 +1244,7 @@ types:
         type: u8
         -orig-id: Buffer
   unicode_string32:
-    doc-ref: FORMATS.md 2.10
+    doc-ref: docs/formats.md 2.10
     seq:
       - id: len_bytes
         type: u2
@@ -1257,7 +1257,7 @@ types:
         -orig-id: Buffer
   kldr_data_table_entry64:
     doc: KLDR_DATA_TABLE_ENTRY (x64), the stable leading 0x88 bytes.
-    doc-ref: FORMATS.md 2.10
+    doc-ref: docs/formats.md 2.10
     seq:
       - id: flink
         type: u8
@@ -1306,7 +1306,7 @@ types:
         -orig-id: CheckSum
   kldr_data_table_entry32:
     doc: KLDR_DATA_TABLE_ENTRY32 (x86), the stable leading 0x44 bytes.
-    doc-ref: FORMATS.md 2.10
+    doc-ref: docs/formats.md 2.10
     seq:
       - id: flink
         type: u4
@@ -1353,7 +1353,7 @@ types:
     doc: |
       KDDEBUGGER_DATA64 ("KDBG"), same layout on 32- and 64-bit Windows. Fields at or past
       `len_block` (Header.Size) do not exist on that OS version; the reader checks.
-    doc-ref: FORMATS.md 2.9
+    doc-ref: docs/formats.md 2.9
     seq:
       - id: list_flink
         type: u8

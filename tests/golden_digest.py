@@ -1,4 +1,4 @@
-"""Golden digests of the corpus (STYLE.md practice 11): the facts that matter, per corpus file.
+"""Golden digests of the corpus (docs/practices.md practice 11): the facts that matter, per corpus file.
 
 One compact JSON digest per corpus file, committed under ``tests/golden/<folder>/<name>.json``
 and checked by ``tests/test_golden.py``; ``tools/update-golden`` (``make golden``) rewrites

@@ -1,4 +1,4 @@
-"""Outside readers of Windows kernel dumps, for agreement tests (STYLE.md §10).
+"""Outside readers of Windows kernel dumps, for agreement tests (docs/practices.md §10).
 
 * kdmp-parser (PyPI ``kdmp-parser``, C++ parser with Python bindings): 64-bit headers,
   DumpType 1/2/5/6/8/9/0xA physical pages, x64 translation. It rejects triage dumps and

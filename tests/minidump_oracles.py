@@ -35,10 +35,10 @@ __all__ = [
     "read_udmp",
 ]
 
-#: MINIDUMP_SYSTEM_INFO.ProcessorArchitecture -> dumpkit's cpu_arch vocabulary (FORMATS §1.8)
+#: MINIDUMP_SYSTEM_INFO.ProcessorArchitecture -> dumpkit's cpu_arch vocabulary (docs/formats.md §1.8)
 ARCH_NAMES = {0: "x86", 5: "arm", 9: "amd64", 12: "arm64", 0x8003: "arm64", 6: "ia64",
               0x8002: "ppc64", 0x8004: "mips64", 0x8006: "riscv64", 1: "mips", 3: "ppc"}
-#: MINIDUMP_SYSTEM_INFO.PlatformId -> dumpkit's os vocabulary (FORMATS §1.8)
+#: MINIDUMP_SYSTEM_INFO.PlatformId -> dumpkit's os vocabulary (docs/formats.md §1.8)
 OS_NAMES = {2: "windows", 0x8101: "macos", 0x8102: "ios", 0x8201: "linux", 0x8202: "solaris",
             0x8203: "android", 0x8206: "fuchsia"}
 
@@ -86,7 +86,7 @@ class Facts:
 
 
 def cv_debug_id(cv: bytes) -> str | None:
-    """Symbol-server debug id from CodeView bytes (FORMATS §1.5b); None if not recognised."""
+    """Symbol-server debug id from CodeView bytes (docs/formats.md §1.5b); None if not recognised."""
     if len(cv) >= 24 and cv[:4] == b"RSDS":
         age = struct.unpack_from("<I", cv, 20)[0]
         return uuid.UUID(bytes_le=bytes(cv[4:20])).hex.upper() + f"{age:X}"

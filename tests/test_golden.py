@@ -1,4 +1,5 @@
-"""Golden digests (STYLE.md practice 11): dumpkit's facts for every corpus file equal the committed ones.
+"""Golden digests (docs/practices.md practice 11): dumpkit's facts for every corpus file equal the
+committed ones.
 
 The digests live in ``tests/golden/<folder>/<name>.json`` (built by ``tests/golden_digest.py``).
 A mismatch shows a unified diff from the committed digest to the current one; when the change

@@ -1,4 +1,4 @@
-"""The layers of ../shared/DESIGN.md, checked on the import graph of the source (also imports
+"""The layers of CONTRIBUTING.md, checked on the import graph of the source (also imports
 inside functions), and the install: everything is ``dumpkit.*``, ``import pipeline`` is not ours."""
 from __future__ import annotations
 

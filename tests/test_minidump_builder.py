@@ -103,7 +103,7 @@ def linux_amd64_breakpad() -> MinidumpBuilder:
                                       'DISTRIB_DESCRIPTION="Ubuntu 22.04.3 LTS"\n')
          .linux_stream("cmd_line", b"/usr/bin/crasher\0--now\0")
          .linux_stream("maps", "55d0c0de0000-55d0c0de5000 r-xp 00000000 08:01 42 /usr/bin/crasher\n"))
-    # Breakpad rewrites streams it could not produce as type 0, size 0 (FORMATS §1.17)
+    # Breakpad rewrites streams it could not produce as type 0, size 0 (docs/formats.md §1.17)
     return b.stream(0, b"").stream(0, b"")
 
 
@@ -142,7 +142,7 @@ def full_memory_amd64() -> MinidumpBuilder:
 
 
 def padded_lists_x86() -> MinidumpBuilder:
-    """Thread/module/memory lists with 4 bytes of padding after their counts (FORMATS §1.17)."""
+    """Thread/module/memory lists with 4 bytes of padding after their counts (docs/formats.md §1.17)."""
     return (MinidumpBuilder(arch="x86", os="windows", pad_lists=True)
             .thread(0x1, regs={"eip": 0x401000, "esp": 0x12FF00}, stack=(0x12F000, _stack(14)))
             .thread(0x2, regs={"eip": 0x401100, "esp": 0x22FF00}, stack=(0x22F000, _stack(15)))
@@ -376,7 +376,7 @@ def test_builder_dumps_give_valid_documents(built: tuple[str, MinidumpBuilder, P
 
 
 def test_padded_lists_have_the_padding() -> None:
-    """The padded variant: count, 4 zero bytes, then the entries (FORMATS §1.17), for each list."""
+    """The padded variant: count, 4 zero bytes, then the entries (docs/formats.md §1.17), for each list."""
     data = padded_lists_x86().build()
     count = int.from_bytes(data[8:12], "little")
     streams = {}

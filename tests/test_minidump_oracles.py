@@ -6,7 +6,7 @@ see tests/minidump_oracles.py) we compare, like with like:
 * thread ids and count;
 * instruction and stack pointer per thread: both outside readers decode the THREAD-LIST
   context; ours gives the crashing thread the EXCEPTION context (``context_source ==
-  "exception"``, FORMATS §1.7), which is compared with the exception context as the ``minidump``
+  "exception"``, docs/formats.md §1.7), which is compared with the exception context as the ``minidump``
   package decodes it with its own CONTEXT structures (udmp-parser does not expose it);
 * module names, bases and sizes; versions; debug ids from udmp-parser's raw CodeView bytes;
 * exception thread, code and address; OS, OS version, CSD text, CPU architecture and count,
@@ -14,7 +14,7 @@ see tests/minidump_oracles.py) we compare, like with like:
 * bytes read at the start of every range the outside reader can read.
 
 A disagreement fails, unless it is listed in :data:`KNOWN` with the reason, after checking
-the bytes by hand against FORMATS.md that the OTHER reader is wrong there. An outside reader
+the bytes by hand against docs/formats.md that the OTHER reader is wrong there. An outside reader
 that cannot read a file skips that file with its reason. Agreement counts are printed at the
 end of the run (``conftest.SUMMARIES``).
 
@@ -54,7 +54,7 @@ KNOWN: dict[tuple[str, str, str], str] = {
         "minidump 0.0.24 ignores ThreadContext.DataSize (2 bytes here) and reads garbage",
 }
 # macOS Breakpad dumps pad the thread, module and memory lists: DataSize = 4 + 4 + n * entry and
-# the 4 bytes after the count are zero (FORMATS §1.17), e.g. symbolic_crash_macos.dmp ThreadList at
+# the 4 bytes after the count are zero (docs/formats.md §1.17), e.g. symbolic_crash_macos.dmp ThreadList at
 # 0x78: size 0x38, count 1, 00000000, then ThreadId 775. The minidump package reads the pad as the
 # start of the first entry: thread id 0, register and module garbage ('<STRING_DECODE_FAILED>'),
 # memory ranges at shifted addresses. (udmp-parser refuses these files.)

@@ -103,7 +103,7 @@ def make_dump(arch: str, os_name: str = "windows", *, stack_size: int = 0x10000)
 
 # ---------------------------------------------------------------------------- independent reader
 def read_streams(data: bytes) -> dict[int, bytes]:
-    """Stream type -> body, straight from the header and directory (FORMATS.md §1.1-1.2)."""
+    """Stream type -> body, straight from the header and directory (docs/formats.md §1.1-1.2)."""
     sig, version, count, rva = struct.unpack_from("<IIII", data, 0)
     assert sig == 0x504D444D and version & 0xFFFF == 0xA793
     out = {}

@@ -29,7 +29,7 @@ class ElfCore(KaitaiStruct):
     and readers read memory on demand.
     
     .. seealso::
-       FORMATS.md sections 4 (ELF core files) and 5 (kdump /proc/vmcore, VMCOREINFO)
+       docs/formats.md sections 4 (ELF core files) and 5 (kdump /proc/vmcore, VMCOREINFO)
     """
 
     class ByteOrder(IntEnum):
@@ -95,7 +95,7 @@ class ElfCore(KaitaiStruct):
         """Everything after e_ident, in the byte order EI_DATA names.
         
         .. seealso::
-           FORMATS.md 4.1 (Ehdr, Phdr)
+           docs/formats.md 4.1 (Ehdr, Phdr)
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(ElfCore.Body, self).__init__(_io)
@@ -231,7 +231,7 @@ class ElfCore(KaitaiStruct):
             """One Elf32_Phdr (32 bytes).
             
             .. seealso::
-               FORMATS.md 4.1 (Phdr)
+               docs/formats.md 4.1 (Phdr)
             """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(ElfCore.Body.ProgramHeader32, self).__init__(_io)
@@ -301,7 +301,7 @@ class ElfCore(KaitaiStruct):
             """One Elf64_Phdr (56 bytes; p_flags moves to offset 4).
             
             .. seealso::
-               FORMATS.md 4.1 (Phdr)
+               docs/formats.md 4.1 (Phdr)
             """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(ElfCore.Body.ProgramHeader64, self).__init__(_io)
@@ -371,7 +371,7 @@ class ElfCore(KaitaiStruct):
             """Only the fields PN_XNUM needs; section 0 of a core has no other use.
             
             .. seealso::
-               FORMATS.md 4.10 (PN_XNUM)
+               docs/formats.md 4.10 (PN_XNUM)
             """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(ElfCore.Body.SectionHeader, self).__init__(_io)

@@ -30,7 +30,7 @@ class ElfNotes(KaitaiStruct):
     may be written as ELF64, and x32 / MIPS n32 processes are ELF32 with 64-bit registers.
     
     .. seealso::
-       FORMATS.md sections 4 (ELF core files) and 5 (kdump /proc/vmcore, VMCOREINFO)
+       docs/formats.md sections 4 (ELF core files) and 5 (kdump /proc/vmcore, VMCOREINFO)
     """
 
     class LinuxNoteType(IntEnum):
@@ -116,7 +116,7 @@ class ElfNotes(KaitaiStruct):
         """The auxiliary vector, (a_type, a_val) pairs of ABI longs up to AT_NULL.
         
         .. seealso::
-           FORMATS.md 4.5
+           docs/formats.md 4.5
         """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(ElfNotes.Auxv, self).__init__(_io)
@@ -221,7 +221,7 @@ class ElfNotes(KaitaiStruct):
         """struct user_pt_regs (aarch64); x29 is the frame pointer, x30 the link register.
         
         .. seealso::
-           FORMATS.md 4.3
+           docs/formats.md 4.3
         """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(ElfNotes.GregsAarch64, self).__init__(_io)
@@ -268,7 +268,7 @@ class ElfNotes(KaitaiStruct):
         """ARM (32-bit) elf_gregset_t; r13 is SP, r14 LR, r15 PC.
         
         .. seealso::
-           FORMATS.md 4.3
+           docs/formats.md 4.3
         """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(ElfNotes.GregsArm, self).__init__(_io)
@@ -313,7 +313,7 @@ class ElfNotes(KaitaiStruct):
         """struct user_regs_struct (i386), 17 x u32.
         
         .. seealso::
-           FORMATS.md 4.3
+           docs/formats.md 4.3
         """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(ElfNotes.GregsI386, self).__init__(_io)
@@ -960,7 +960,7 @@ class ElfNotes(KaitaiStruct):
         """struct user_regs_struct (x86_64; also x32 processes), 27 x u64.
         
         .. seealso::
-           FORMATS.md 4.3
+           docs/formats.md 4.3
         """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(ElfNotes.GregsX8664, self).__init__(_io)
@@ -1129,7 +1129,7 @@ class ElfNotes(KaitaiStruct):
         against the descriptor size before touching the lists.
         
         .. seealso::
-           FORMATS.md 4.6
+           docs/formats.md 4.6
         """
         def __init__(self, len_word, _io, _parent=None, _root=None, _is_le=None):
             super(ElfNotes.MappedFiles, self).__init__(_io)
@@ -1421,7 +1421,7 @@ class ElfNotes(KaitaiStruct):
         cores). Notes are keyed by (name, type): type numbers collide across names.
         
         .. seealso::
-           FORMATS.md 4.1, 4.2
+           docs/formats.md 4.1, 4.2
         """
         def __init__(self, ofs_note, _io, _parent=None, _root=None, _is_le=None):
             super(ElfNotes.Note, self).__init__(_io)
@@ -1808,7 +1808,7 @@ class ElfNotes(KaitaiStruct):
 
         @property
         def vmcoreinfo(self):
-            """KEY=value lines (FORMATS.md 5)."""
+            """KEY=value lines (docs/formats.md 5)."""
             if hasattr(self, '_m_vmcoreinfo'):
                 return self._m_vmcoreinfo
 
@@ -1909,7 +1909,7 @@ class ElfNotes(KaitaiStruct):
         (124-byte note) and 32-bit elsewhere (128-byte ILP32 note, 136-byte LP64 note).
         
         .. seealso::
-           FORMATS.md 4.4
+           docs/formats.md 4.4
         """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(ElfNotes.Prpsinfo, self).__init__(_io)
@@ -2028,7 +2028,7 @@ class ElfNotes(KaitaiStruct):
         pr_reg after arch-dependent padding and is not read.
         
         .. seealso::
-           FORMATS.md 4.3
+           docs/formats.md 4.3
         """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(ElfNotes.Prstatus, self).__init__(_io)
@@ -2273,7 +2273,7 @@ class ElfNotes(KaitaiStruct):
         longs, at 0x0C with 4-byte longs.
         
         .. seealso::
-           FORMATS.md 4.7
+           docs/formats.md 4.7
         """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(ElfNotes.Siginfo, self).__init__(_io)
@@ -2471,7 +2471,7 @@ class ElfNotes(KaitaiStruct):
         (XCR0 at 464) and the XSAVE header at 512.
         
         .. seealso::
-           FORMATS.md 4.8
+           docs/formats.md 4.8
         """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(ElfNotes.X86Xstate, self).__init__(_io)

@@ -35,7 +35,7 @@ class KdumpCompressed(KaitaiStruct):
     big-endian, which the reader indexes before parsing the reassembled file.
     
     .. seealso::
-       FORMATS.md section 6 (makedumpfile kdump-compressed format, flattened format)
+       docs/formats.md section 6 (makedumpfile kdump-compressed format, flattened format)
     """
 
     class DumpFlags(IntEnum):
@@ -117,7 +117,7 @@ class KdumpCompressed(KaitaiStruct):
         """disk_dump_header of a 32-bit target (0x1C4 bytes; 32-bit timeval).
         
         .. seealso::
-           FORMATS.md 6.1
+           docs/formats.md 6.1
         """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(KdumpCompressed.DiskDumpHeader32, self).__init__(_io)
@@ -180,7 +180,7 @@ class KdumpCompressed(KaitaiStruct):
         """disk_dump_header of a 64-bit target (0x1D0 bytes).
         
         .. seealso::
-           FORMATS.md 6.1
+           docs/formats.md 6.1
         """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(KdumpCompressed.DiskDumpHeader64, self).__init__(_io)
@@ -244,7 +244,7 @@ class KdumpCompressed(KaitaiStruct):
         from offset 4096.
         
         .. seealso::
-           FORMATS.md 6.6
+           docs/formats.md 6.6
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(KdumpCompressed.FlatHeader, self).__init__(_io)
@@ -273,7 +273,7 @@ class KdumpCompressed(KaitaiStruct):
         `ofs_target` of the reassembled file. offset = size = -1 ends the stream.
         
         .. seealso::
-           FORMATS.md 6.6
+           docs/formats.md 6.6
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(KdumpCompressed.FlatRecordHeader, self).__init__(_io)
@@ -302,7 +302,7 @@ class KdumpCompressed(KaitaiStruct):
         """kdump_sub_header of a 32-bit target whose u64 is 4-aligned (i386; 0x50 bytes at v6).
         
         .. seealso::
-           FORMATS.md 6.2 (i386 column)
+           docs/formats.md 6.2 (i386 column)
         """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(KdumpCompressed.KdumpSubHeaderIlp32Packed, self).__init__(_io)
@@ -477,7 +477,7 @@ class KdumpCompressed(KaitaiStruct):
         """kdump_sub_header of a 32-bit target whose u64 is 8-aligned (ARM and most others; 0x60 bytes at v6).
         
         .. seealso::
-           FORMATS.md 6.2 (arm32 column)
+           docs/formats.md 6.2 (arm32 column)
         """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(KdumpCompressed.KdumpSubHeaderIlp32Padded, self).__init__(_io)
@@ -698,7 +698,7 @@ class KdumpCompressed(KaitaiStruct):
         sub-header never reads past its end.
         
         .. seealso::
-           FORMATS.md 6.2 (64-bit column)
+           docs/formats.md 6.2 (64-bit column)
         """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(KdumpCompressed.KdumpSubHeaderLp64, self).__init__(_io)
@@ -873,7 +873,7 @@ class KdumpCompressed(KaitaiStruct):
         """struct new_utsname, six NUL-padded fields of 65 bytes.
         
         .. seealso::
-           FORMATS.md 6.1
+           docs/formats.md 6.1
         """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(KdumpCompressed.NewUtsname, self).__init__(_io)
@@ -916,7 +916,7 @@ class KdumpCompressed(KaitaiStruct):
         descriptor target (the same offset for many PFNs).
         
         .. seealso::
-           FORMATS.md 6.4
+           docs/formats.md 6.4
         """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(KdumpCompressed.PageDesc, self).__init__(_io)

@@ -27,7 +27,7 @@ class WindowsCrashdump(KaitaiStruct):
     their file offsets and sizes are exposed and the reader reads them on demand.
     
     .. seealso::
-       FORMATS.md section 2 (DUMP_HEADER32/64, PHYSICAL_MEMORY_DESCRIPTOR, TRIAGE_DUMP, KDDEBUGGER_DATA64)
+       docs/formats.md section 2 (DUMP_HEADER32/64, PHYSICAL_MEMORY_DESCRIPTOR, TRIAGE_DUMP, KDDEBUGGER_DATA64)
     """
 
     class DumpType(IntEnum):
@@ -121,7 +121,7 @@ class WindowsCrashdump(KaitaiStruct):
         ofs_first_page + k * 0x1000.
         
         .. seealso::
-           FORMATS.md 2.6
+           docs/formats.md 2.6
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.BitmapDumpHeader, self).__init__(_io)
@@ -151,7 +151,7 @@ class WindowsCrashdump(KaitaiStruct):
         """AMD64 CONTEXT (0x4D0 bytes).
         
         .. seealso::
-           FORMATS.md 1.16
+           docs/formats.md 1.16
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.ContextAmd64, self).__init__(_io)
@@ -225,7 +225,7 @@ class WindowsCrashdump(KaitaiStruct):
         """Windows ARM64 CONTEXT (0x390 bytes).
         
         .. seealso::
-           FORMATS.md 1.16
+           docs/formats.md 1.16
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.ContextArm64, self).__init__(_io)
@@ -294,7 +294,7 @@ class WindowsCrashdump(KaitaiStruct):
         """x86 CONTEXT (0x2CC bytes used).
         
         .. seealso::
-           FORMATS.md 1.16
+           docs/formats.md 1.16
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.ContextX86, self).__init__(_io)
@@ -339,7 +339,7 @@ class WindowsCrashdump(KaitaiStruct):
         """DUMP_DRIVER_ENTRY32 (stride 0x4C).
         
         .. seealso::
-           FORMATS.md 2.8
+           docs/formats.md 2.8
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.DumpDriverEntry32, self).__init__(_io)
@@ -382,7 +382,7 @@ class WindowsCrashdump(KaitaiStruct):
         """DUMP_DRIVER_ENTRY64 (stride 0x90); the embedded loader entry's string buffers are target VAs.
         
         .. seealso::
-           FORMATS.md 2.8
+           docs/formats.md 2.8
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.DumpDriverEntry64, self).__init__(_io)
@@ -428,7 +428,7 @@ class WindowsCrashdump(KaitaiStruct):
         """DUMP_HEADER32, 0x1000 bytes.
         
         .. seealso::
-           FORMATS.md 2.1
+           docs/formats.md 2.1
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.DumpHeader32, self).__init__(_io)
@@ -512,7 +512,7 @@ class WindowsCrashdump(KaitaiStruct):
         """DUMP_HEADER64, 0x2000 bytes. Field order differs from the 32-bit header after Exception.
         
         .. seealso::
-           FORMATS.md 2.2
+           docs/formats.md 2.2
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.DumpHeader64, self).__init__(_io)
@@ -604,7 +604,7 @@ class WindowsCrashdump(KaitaiStruct):
     class DumpMmStorage64(KaitaiStruct):
         """
         .. seealso::
-           FORMATS.md 2.8
+           docs/formats.md 2.8
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.DumpMmStorage64, self).__init__(_io)
@@ -636,7 +636,7 @@ class WindowsCrashdump(KaitaiStruct):
         """DUMP_STRING of the string pool; the length counts UTF-16 characters (checked on a real dump).
         
         .. seealso::
-           FORMATS.md 2.8
+           docs/formats.md 2.8
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.DumpString, self).__init__(_io)
@@ -656,7 +656,7 @@ class WindowsCrashdump(KaitaiStruct):
     class DumpUnloadedDriver32(KaitaiStruct):
         """
         .. seealso::
-           FORMATS.md 2.8
+           docs/formats.md 2.8
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.DumpUnloadedDriver32, self).__init__(_io)
@@ -679,7 +679,7 @@ class WindowsCrashdump(KaitaiStruct):
     class DumpUnloadedDriver64(KaitaiStruct):
         """
         .. seealso::
-           FORMATS.md 2.8
+           docs/formats.md 2.8
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.DumpUnloadedDriver64, self).__init__(_io)
@@ -702,7 +702,7 @@ class WindowsCrashdump(KaitaiStruct):
     class ExceptionRecord32(KaitaiStruct):
         """
         .. seealso::
-           FORMATS.md 2.4
+           docs/formats.md 2.4
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.ExceptionRecord32, self).__init__(_io)
@@ -732,7 +732,7 @@ class WindowsCrashdump(KaitaiStruct):
     class ExceptionRecord64(KaitaiStruct):
         """
         .. seealso::
-           FORMATS.md 2.4
+           docs/formats.md 2.4
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.ExceptionRecord64, self).__init__(_io)
@@ -764,7 +764,7 @@ class WindowsCrashdump(KaitaiStruct):
         """x87 FLOATING_SAVE_AREA (112 bytes).
         
         .. seealso::
-           FORMATS.md 1.16
+           docs/formats.md 1.16
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.FloatingSaveArea, self).__init__(_io)
@@ -793,7 +793,7 @@ class WindowsCrashdump(KaitaiStruct):
         `len_block` (Header.Size) do not exist on that OS version; the reader checks.
         
         .. seealso::
-           FORMATS.md 2.9
+           docs/formats.md 2.9
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.KddebuggerData64, self).__init__(_io)
@@ -980,7 +980,7 @@ class WindowsCrashdump(KaitaiStruct):
         """KLDR_DATA_TABLE_ENTRY32 (x86), the stable leading 0x44 bytes.
         
         .. seealso::
-           FORMATS.md 2.10
+           docs/formats.md 2.10
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.KldrDataTableEntry32, self).__init__(_io)
@@ -1017,7 +1017,7 @@ class WindowsCrashdump(KaitaiStruct):
         """KLDR_DATA_TABLE_ENTRY (x64), the stable leading 0x88 bytes.
         
         .. seealso::
-           FORMATS.md 2.10
+           docs/formats.md 2.10
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.KldrDataTableEntry64, self).__init__(_io)
@@ -1056,7 +1056,7 @@ class WindowsCrashdump(KaitaiStruct):
         """PHYSICAL_MEMORY_DESCRIPTOR32 inside the header's 700-byte buffer.
         
         .. seealso::
-           FORMATS.md 2.3
+           docs/formats.md 2.3
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.PhysicalMemoryDescriptor32, self).__init__(_io)
@@ -1103,7 +1103,7 @@ class WindowsCrashdump(KaitaiStruct):
         """PHYSICAL_MEMORY_DESCRIPTOR64 inside the header's 700-byte buffer.
         
         .. seealso::
-           FORMATS.md 2.3
+           docs/formats.md 2.3
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.PhysicalMemoryDescriptor64, self).__init__(_io)
@@ -1150,7 +1150,7 @@ class WindowsCrashdump(KaitaiStruct):
     class PhysicalMemoryRun32(KaitaiStruct):
         """
         .. seealso::
-           FORMATS.md 2.3
+           docs/formats.md 2.3
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.PhysicalMemoryRun32, self).__init__(_io)
@@ -1170,7 +1170,7 @@ class WindowsCrashdump(KaitaiStruct):
     class PhysicalMemoryRun64(KaitaiStruct):
         """
         .. seealso::
-           FORMATS.md 2.3
+           docs/formats.md 2.3
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.PhysicalMemoryRun64, self).__init__(_io)
@@ -1191,7 +1191,7 @@ class WindowsCrashdump(KaitaiStruct):
         """The type-0xA view of rdmp_header bytes 0x20..0x30.
         
         .. seealso::
-           FORMATS.md 2.7
+           docs/formats.md 2.7
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.RdmpFullInfo, self).__init__(_io)
@@ -1214,7 +1214,7 @@ class WindowsCrashdump(KaitaiStruct):
         """Range-dump header at 0x2000 (DumpType 8, 9, 0xA); page ranges are stored back to back.
         
         .. seealso::
-           FORMATS.md 2.7
+           docs/formats.md 2.7
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.RdmpHeader, self).__init__(_io)
@@ -1256,7 +1256,7 @@ class WindowsCrashdump(KaitaiStruct):
     class RdmpRange(KaitaiStruct):
         """
         .. seealso::
-           FORMATS.md 2.7
+           docs/formats.md 2.7
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.RdmpRange, self).__init__(_io)
@@ -1277,7 +1277,7 @@ class WindowsCrashdump(KaitaiStruct):
         """XP-era SUMMARY_DUMP32 at 0x1000 (unverified on real files).
         
         .. seealso::
-           FORMATS.md 2.6 (legacy)
+           docs/formats.md 2.6 (legacy)
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.SummaryDumpHeader32Legacy, self).__init__(_io)
@@ -1307,7 +1307,7 @@ class WindowsCrashdump(KaitaiStruct):
     class TriageDataBlock32(KaitaiStruct):
         """
         .. seealso::
-           FORMATS.md 2.8
+           docs/formats.md 2.8
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.TriageDataBlock32, self).__init__(_io)
@@ -1329,7 +1329,7 @@ class WindowsCrashdump(KaitaiStruct):
         """TRIAGE_DATA_BLOCK64 - a target VA range and where its bytes are in the file.
         
         .. seealso::
-           FORMATS.md 2.8
+           docs/formats.md 2.8
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.TriageDataBlock64, self).__init__(_io)
@@ -1351,7 +1351,7 @@ class WindowsCrashdump(KaitaiStruct):
         """TRIAGE_DUMP32 at 0x1000 of a 32-bit small memory dump.
         
         .. seealso::
-           FORMATS.md 2.8
+           docs/formats.md 2.8
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.TriageDump32, self).__init__(_io)
@@ -1505,7 +1505,7 @@ class WindowsCrashdump(KaitaiStruct):
         """TRIAGE_DUMP64 at 0x2000 of a small memory dump; all *_offset fields are file offsets.
         
         .. seealso::
-           FORMATS.md 2.8
+           docs/formats.md 2.8
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.TriageDump64, self).__init__(_io)
@@ -1681,7 +1681,7 @@ class WindowsCrashdump(KaitaiStruct):
     class UnicodeString32(KaitaiStruct):
         """
         .. seealso::
-           FORMATS.md 2.10
+           docs/formats.md 2.10
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.UnicodeString32, self).__init__(_io)
@@ -1702,7 +1702,7 @@ class WindowsCrashdump(KaitaiStruct):
     class UnicodeString64(KaitaiStruct):
         """
         .. seealso::
-           FORMATS.md 2.10
+           docs/formats.md 2.10
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.UnicodeString64, self).__init__(_io)
@@ -1722,10 +1722,10 @@ class WindowsCrashdump(KaitaiStruct):
 
 
     class UnloadedDrivers32(KaitaiStruct):
-        """Count followed by DUMP_UNLOADED_DRIVERS32 entries (0x24 bytes each).
+        """Count followed by DUMP_UNLOADED_DRIVERS32 entries (0x28 bytes each, 8 + 24 + 4 + 4).
         
         .. seealso::
-           FORMATS.md 2.8
+           docs/formats.md 2.8
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.UnloadedDrivers32, self).__init__(_io)
@@ -1753,7 +1753,7 @@ class WindowsCrashdump(KaitaiStruct):
         """Count followed by DUMP_UNLOADED_DRIVERS64 entries.
         
         .. seealso::
-           FORMATS.md 2.8
+           docs/formats.md 2.8
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.UnloadedDrivers64, self).__init__(_io)
@@ -1781,7 +1781,7 @@ class WindowsCrashdump(KaitaiStruct):
         """FXSAVE image inside the AMD64 CONTEXT.
         
         .. seealso::
-           FORMATS.md 1.16
+           docs/formats.md 1.16
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(WindowsCrashdump.XmmSaveArea32, self).__init__(_io)

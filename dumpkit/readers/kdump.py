@@ -2,7 +2,7 @@
 their flattened stream form (``makedumpfile -F``).
 
 ``read(path)`` picks the target's byte order and word size from the header's sanity rules
-(FORMATS.md 6), parses the header and sub-header with the generated parser
+(docs/formats.md 6), parses the header and sub-header with the generated parser
 (``ksy/kdump_compressed.ksy``), decodes the note copy (per-CPU NT_PRSTATUS, VMCOREINFO)
 with the ELF note walker, and maps physical memory through the page bitmap
 (:mod:`kdump_pages`). A flattened file is indexed once (:mod:`kdump_flat`) and read as the
@@ -73,7 +73,7 @@ def _word_size_of(machine: str) -> int | None:
 
 
 def _sane(head: bytes, is_32: bool, is_be: bool) -> bool:
-    """libkdumpfile's rules (FORMATS.md 6) plus a plausible header_version."""
+    """libkdumpfile's rules (docs/formats.md 6) plus a plausible header_version."""
     order: Literal["little", "big"] = "big" if is_be else "little"
     at = 0x1A0 if is_32 else 0x1AC  # block_size; bitmap_blocks and max_mapnr follow sub_hdr_size
     if len(head) < at + 16:

@@ -2,7 +2,7 @@
 
 A flattened file is a 4096-byte header then records ``{offset, size}`` (big-endian i64)
 each followed by ``size`` bytes that belong at ``offset`` of the reassembled file
-(FORMATS.md 6.6). :func:`index_flattened` walks the record headers once, seeking past the
+(docs/formats.md 6.6). :func:`index_flattened` walks the record headers once, seeking past the
 data (never loading it), and returns a :class:`FlatView`: the reassembled file served
 through that index, with the same read interface as :class:`~dumpkit.memory.FileView`
 (``read``, ``read_upto``, ``size``, ``path``, ``close``, ``stream``), so the generated

@@ -1,6 +1,6 @@
 """Physical memory of a kdump-compressed dump: PFN -> 2nd-bitmap rank -> page_desc -> page.
 
-The 2nd bitmap has one bit per PFN, set when the page was dumped (FORMATS.md 6.3); the
+The 2nd bitmap has one bit per PFN, set when the page was dumped (docs/formats.md 6.3); the
 page descriptors (6.4) are stored in the order of the set bits, so the descriptor of PFN
 *p* is the number of set bits before *p*. The rank index (set bits before each 4096-PFN
 chunk) is built once, on the first page read, with bytes-level popcounts; a question that

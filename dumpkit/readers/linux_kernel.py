@@ -2,7 +2,7 @@
 
 * :func:`parse_vmcoreinfo` turns the VMCOREINFO note text into a :class:`VmcoreInfo`.
 * :class:`KernelTranslator` maps kernel virtual addresses to physical ones without page
-  tables (FORMATS.md 3.5): the kernel-image rule (VA - __START_KERNEL_map + phys_base on
+  tables (docs/formats.md 3.5): the kernel-image rule (VA - __START_KERNEL_map + phys_base on
   x86_64, VA - kimage_voffset on arm64) and the direct map (VA - PAGE_OFFSET + PHYS_OFFSET).
 * :func:`read_kernel_log` reads the kernel log from physical memory: the lockless printk
   ring buffer (5.10+), the record-based ``log_buf`` (3.5-5.9) or the plain-text
@@ -70,7 +70,7 @@ def _int(text: str, base: int) -> int:
 
 
 def parse_vmcoreinfo(text: str) -> VmcoreInfo:
-    """Parse ``KEY=value`` lines (FORMATS.md 5). Malformed lines are skipped."""
+    """Parse ``KEY=value`` lines (docs/formats.md 5). Malformed lines are skipped."""
     info = VmcoreInfo()
     kinds = {"SYMBOL": (info.symbols, 16), "SIZE": (info.sizes, 10), "OFFSET": (info.offsets, 10),
              "LENGTH": (info.lengths, 10), "NUMBER": (info.numbers, 10)}

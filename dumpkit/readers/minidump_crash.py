@@ -1,6 +1,6 @@
 """The minidump Exception stream -> :class:`~dumpkit.model.CrashInfo`.
 
-What the exception record's fields mean depends on who wrote the dump (FORMATS.md 1.7):
+What the exception record's fields mean depends on who wrote the dump (docs/formats.md 1.7):
 Windows writes an NTSTATUS code, flags, the faulting instruction's address and up to 15
 parameters; Breakpad/Crashpad on Linux and Android write the signal number, ``si_code`` and
 ``si_addr``; on macOS/iOS the Mach exception type and code.

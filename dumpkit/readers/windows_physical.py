@@ -1,4 +1,4 @@
-"""The physical address space of a kernel dump, chosen by DumpType (FORMATS.md 2.3-2.7).
+"""The physical address space of a kernel dump, chosen by DumpType (docs/formats.md 2.3-2.7).
 
 Header facts only are read here; for bitmap dumps the bitmap itself is left to
 :class:`~dumpkit.physical.BitmapSpace`, which indexes it on first use.

@@ -7,8 +7,8 @@ target VA ranges.
 
 Checked on a real Windows 10 x64 triage dump (corpus ``rizin_triage_x64.dmp``): DUMP_STRING
 lengths count UTF-16 characters, and the stack bytes cover
-``[TopOfStack, TopOfStack + SizeOfCallStack)`` (the context's Rsp lies inside; FORMATS.md's
-"[TopOfStack - size, TopOfStack)" guess is wrong for this sample).
+``[TopOfStack, TopOfStack + SizeOfCallStack)`` (the context's Rsp lies inside), as
+docs/formats.md 2.8 records; an earlier guess of ``[TopOfStack - size, TopOfStack)`` was wrong.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A builder of synthetic ELF core files (FORMATS.md §4-5), chainable:
+"""A builder of synthetic ELF core files (docs/formats.md §4-5), chainable:
 
     core = (ElfCoreBuilder(machine=62, is_64=True)
             .note("CORE", NT_PRSTATUS, prstatus(b, pid=7, signal=11, regs=[...]))

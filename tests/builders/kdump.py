@@ -1,4 +1,4 @@
-"""Synthetic makedumpfile kdump-compressed files (FORMATS.md 6) and their flattened form.
+"""Synthetic makedumpfile kdump-compressed files (docs/formats.md 6) and their flattened form.
 
 Plain :mod:`struct`; shares nothing with ``ksy/kdump_compressed.ksy`` or ``dumpkit/``, so a
 layout mistake on either side shows up as a test failure.

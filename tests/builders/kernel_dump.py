@@ -1,4 +1,4 @@
-"""Writers of synthetic Windows kernel crash dumps (FORMATS.md §2), from a :class:`KernelImage`.
+"""Writers of synthetic Windows kernel crash dumps (docs/formats.md §2), from a :class:`KernelImage`.
 
     img = KernelImage(arch="amd64"); img.build_kernel()
     write_complete(path, img)                 # DumpType 1, pages by runs
@@ -38,7 +38,7 @@ def _fill(size: int) -> bytearray:
 
 def header64(img: KernelImage, dump_type: int, bug: BugCheck, required: int,
              runs: list[tuple[int, int]] | None = None) -> bytearray:
-    """DUMP_HEADER64 (0x2000), FORMATS §2.2."""
+    """DUMP_HEADER64 (0x2000), docs/formats.md §2.2."""
     h = _fill(0x2000)
     h[0:8] = b"PAGEDU64"
     struct.pack_into("<IIQQQQ", h, 0x8, 0xF, img.build, img.dtb, 0xFFFFFA8000000000,
@@ -63,7 +63,7 @@ def header64(img: KernelImage, dump_type: int, bug: BugCheck, required: int,
 
 def header32(img: KernelImage, dump_type: int, bug: BugCheck, required: int,
              runs: list[tuple[int, int]] | None = None) -> bytearray:
-    """DUMP_HEADER32 (0x1000), FORMATS §2.1."""
+    """DUMP_HEADER32 (0x1000), docs/formats.md §2.1."""
     h = _fill(0x1000)
     h[0:8] = b"PAGEDUMP"
     struct.pack_into("<IIIIIIIII", h, 0x8, 0xF, img.build, img.dtb, 0x84000000, img.module_list_va,
@@ -120,7 +120,7 @@ def write_complete(path: Path, img: KernelImage, bug: BugCheck | None = None) ->
 
 def write_bitmap(path: Path, img: KernelImage, signature: str = "SDMP", bug: BugCheck | None = None,
                  present: list[tuple[int, int]] | None = None, claim_pages: int | None = None) -> None:
-    """Bitmap dump (FORMATS §2.6): ``present`` PFN intervals (default: the image's runs)."""
+    """Bitmap dump (docs/formats.md §2.6): ``present`` PFN intervals (default: the image's runs)."""
     bug = bug or BugCheck()
     present = sorted(present or img.runs)
     hsize = 0x2000 if img.ptr == 8 else 0x1000
@@ -151,7 +151,7 @@ def write_bitmap(path: Path, img: KernelImage, signature: str = "SDMP", bug: Bug
 
 
 def write_ranges(path: Path, img: KernelImage, dump_type: int = 8, bug: BugCheck | None = None) -> None:
-    """RDMP range dump (FORMATS §2.7), 64-bit only."""
+    """RDMP range dump (docs/formats.md §2.7), 64-bit only."""
     bug = bug or BugCheck()
     ranges = img.runs
     table = b"".join(struct.pack("<QQ", b, n) for b, n in ranges) + bytes(16)
@@ -169,7 +169,7 @@ def write_ranges(path: Path, img: KernelImage, dump_type: int = 8, bug: BugCheck
 
 
 def write_small(path: Path, img: KernelImage, bug: BugCheck | None = None, *, crash_cpu: int = 1) -> dict:
-    """Small memory (triage) dump, 64-bit (FORMATS §2.8). Returns the section offsets written."""
+    """Small memory (triage) dump, 64-bit (docs/formats.md §2.8). Returns the section offsets written."""
     bug = bug or BugCheck()
     body = bytearray()
     base = 0x2080

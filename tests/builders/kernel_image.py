@@ -1,6 +1,6 @@
 """A synthetic Windows kernel in synthetic physical memory, for kernel-dump tests.
 
-Written with :mod:`struct` from FORMATS.md §2.9-2.10 and §3 (shares nothing with ``ksy/`` or
+Written with :mod:`struct` from docs/formats.md §2.9-2.10 and §3 (shares nothing with ``ksy/`` or
 ``dumpkit/``). :class:`KernelImage` owns sparse physical pages, real page tables (x64
 4-level, x86 PAE, ARM64 4 KiB granule), and lays out: an ``nt`` image with a KDBG, the
 PsLoadedModuleList head and KiProcessorBlock; KLDR entries with names; PE headers with a
@@ -46,7 +46,7 @@ class BDriver:
 
 
 def amd64_context(regs: dict[str, int]) -> bytes:
-    """AMD64 CONTEXT (0x4D0) from FORMATS §1.16."""
+    """AMD64 CONTEXT (0x4D0) from docs/formats.md §1.16."""
     b = bytearray(0x4D0)
     struct.pack_into("<II", b, 0x30, 0x10001F, 0x1F80)
     struct.pack_into("<6H", b, 0x38, 0x10, 0x2B, 0x2B, 0x53, 0x2B, 0x18)
@@ -60,7 +60,7 @@ def amd64_context(regs: dict[str, int]) -> bytes:
 
 
 def x86_context(regs: dict[str, int]) -> bytes:
-    """x86 CONTEXT (0x2CC) from FORMATS §1.16."""
+    """x86 CONTEXT (0x2CC) from docs/formats.md §1.16."""
     b = bytearray(0x2CC)
     struct.pack_into("<I", b, 0, 0x1001F)
     struct.pack_into("<4I", b, 0x8C, 0x30, 0x23, 0x23, 0x23)
@@ -73,7 +73,7 @@ def x86_context(regs: dict[str, int]) -> bytes:
 
 
 def arm64_context(regs: dict[str, int]) -> bytes:
-    """Windows ARM64 CONTEXT (0x390) from FORMATS §1.16."""
+    """Windows ARM64 CONTEXT (0x390) from docs/formats.md §1.16."""
     b = bytearray(0x390)
     struct.pack_into("<II", b, 0, 0x40000F, regs.get("cpsr", 0x60000005))
     for i in range(29):
@@ -247,7 +247,7 @@ class KernelImage:
         return struct.pack("<HHI", len(data), len(data) + 2, va)
 
     def kldr_entry(self, drv: BDriver, flink: int, blink: int) -> bytes:
-        """KLDR_DATA_TABLE_ENTRY (FORMATS §2.10), enough of it for the reader."""
+        """KLDR_DATA_TABLE_ENTRY (docs/formats.md §2.10), enough of it for the reader."""
         full = self.unicode_string(drv.path, drv.full_name_mapped)
         base = self.unicode_string(drv.name)
         if self.ptr == 8:
@@ -327,7 +327,7 @@ class KernelImage:
                 "x0": 0xAA00 + cpu, "x5": 0x5, "fp": 0xFFFF800000010100, "lr": self.kbase + 0x10}
 
     def kdbg(self) -> bytes:
-        """KDDEBUGGER_DATA64 (FORMATS §2.9), size 0x3A0."""
+        """KDDEBUGGER_DATA64 (docs/formats.md §2.9), size 0x3A0."""
         b = bytearray(0x3A0)
         b[0:16] = self._kp(self.kdbg_va) * 2
         b[0x10:0x14] = b"KDBG" if not self.encoded_kdbg else b"\x13\x37\xbe\xef"

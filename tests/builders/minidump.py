@@ -1,4 +1,4 @@
-"""A chainable builder of synthetic minidumps, written with :mod:`struct` from FORMATS.md §1.
+"""A chainable builder of synthetic minidumps, written with :mod:`struct` from docs/formats.md §1.
 
     data = (MinidumpBuilder(arch="amd64", os="windows")
             .system_info(major=10, build=19041, csd="Service Pack 1")
@@ -8,7 +8,7 @@
             .memory(0x20000, b"abc")
             .build())
 
-Shares nothing with ``ksy/`` or ``dumpkit/`` (STYLE.md §9). The builder records what it was
+Shares nothing with ``ksy/`` or ``dumpkit/`` (docs/practices.md §9). The builder records what it was
 told in plain attributes (``threads``, ``modules``, ...) so tests can compare readers with it.
 
 Layout: header, directory, then referenced data (strings, contexts, CodeView records, memory

@@ -1,6 +1,6 @@
 """Fixed-layout minidump records for :mod:`builders.minidump`: CPU contexts, CodeView, strings.
 
-Every offset below is from FORMATS.md §1 (1.2 strings, 1.5 VS_FIXEDFILEINFO, 1.5b CodeView,
+Every offset below is from docs/formats.md §1 (1.2 strings, 1.5 VS_FIXEDFILEINFO, 1.5b CodeView,
 1.16 CPU contexts). Written with :mod:`struct` only; nothing here imports dumpkit.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Synthetic x86_64 kdump vmcores (FORMATS.md §5) with a kernel log to find.
+"""Synthetic x86_64 kdump vmcores (docs/formats.md §5) with a kernel log to find.
 
 ``lockless_log_vmcore`` lays out a 5.10+ printk ring buffer (struct printk_ringbuffer,
 prb_desc_ring, prb_data_ring, prb_desc, printk_info with 64-bit kernel offsets) in one
