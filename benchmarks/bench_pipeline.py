@@ -2,6 +2,7 @@
 """Throughput and memory of ``dumpkit normalize`` (the luigi batch), and what limits it.
 
     .venv/bin/python benchmarks/bench_pipeline.py [--small N] [--quick] [--skip-large] [--profile]
+        [--only 6 --rounds 2 --out-root /dev/shm/x --baseline ../main/.venv/bin/python]
 
 Sections (each prints a table; the machine has 2 cores):
 
@@ -15,6 +16,14 @@ Sections (each prints a table; the machine has 2 cores):
    pages needed.
 5. ``--profile``: cProfile of one in-process run over the small dumps, time split into
    discovery, reading (readers), normalizing, validating, writing, report, and luigi.
+6. Scaling with cores, in one run: ``--workers 1`` against ``--workers 2`` (alternated,
+   ``--rounds`` times each, best kept) on ``--scaling-small`` generated small minidumps and on
+   the mixed corpus (every corpus file, ``--copies`` times, each copy made distinct by a
+   trailer); docs/s, the 2-to-1 ratio, CPU seconds of all processes, the mean cost of one
+   document, discovery and report seconds. ``--baseline PYTHON`` runs the same cases with
+   another checkout's interpreter (before/after). Also printed: what creating one file costs
+   in the output folder's file system (a busy ext4 can make it milliseconds, then the disk,
+   not the cores, limits the batch: ``--out-root`` on a tmpfs takes it out of the measure).
 
 Each run is a fresh ``dumpkit normalize`` subprocess into an empty folder; "peak RSS" is the
 largest resident set of any process of the run (``wait4``), "docs/s" counts documents made.
@@ -74,17 +83,26 @@ def _run(cmd: list[str]) -> tuple[float, int, str]:
 
 def _normalize(inputs: list[Path], out: Path, workers: int, chunk: int = 0, extra: list[str] | None = None,
                ) -> tuple[float, int, int, dict]:
+    seconds, status, peak, _, report = _normalize_cpu(inputs, out, workers, chunk, extra)
+    return seconds, status, peak, report
+
+
+def _normalize_cpu(inputs: list[Path], out: Path, workers: int, chunk: int = 0,
+                   extra: list[str] | None = None, python: str = sys.executable,
+                   ) -> tuple[float, int, int, float, dict]:
+    """(seconds, exit status, peak RSS MiB, CPU seconds of every process of the run, report)."""
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "dumpkit", "normalize", *map(str, inputs), "--out", str(out),
+    cmd = [python, "-m", "dumpkit", "normalize", *map(str, inputs), "--out", str(out),
            "--workers", str(workers), "--chunk-size", str(chunk), "-q", *(extra or [])]
     # RUSAGE_CHILDREN is cumulative over a process's life: measure each run from a fresh shim
     shim = [sys.executable, "-c",
             "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)", *cmd]
+            "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+            "print(u.ru_maxrss, u.ru_utime + u.ru_stime); sys.exit(r.returncode)", *cmd]
     seconds, status, stdout = _run(shim)
-    peak = int(stdout.strip().splitlines()[-1]) // 1024 if stdout.strip() else 0
+    last = stdout.strip().splitlines()[-1].split() if stdout.strip() else ["0", "0"]
     report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
-    return seconds, status, peak, report
+    return seconds, status, int(last[0]) // 1024, float(last[1]), report
 
 
 def section_scheduler(sizes: list[int]) -> None:
@@ -226,6 +244,89 @@ def section_profile(folder: Path, work: Path) -> None:
             print("     " + line.strip()[:150])
 
 
+def _create_cost(folder: Path, n: int = 500) -> float:
+    """Microseconds to create (and write 2 KB to) one new file in ``folder``'s file system."""
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = Path(tempfile.mkdtemp(dir=folder, prefix="create-probe-"))
+    started = time.perf_counter()
+    for i in range(n):
+        (probe / f"f{i}").write_bytes(b"x" * 2048)
+    seconds = time.perf_counter() - started
+    shutil.rmtree(probe, ignore_errors=True)
+    return 1e6 * seconds / n
+
+
+def _mixed_corpus(work: Path, copies: int) -> Path | None:
+    """Every corpus file, ``copies`` times; each copy ends with a trailer of its own, so that
+    it is a new content (a new document), read the same way (readers ignore bytes past the
+    dump's structures). Compressed files and archives come once (a trailer would break them)."""
+    from tests.conftest import corpus_root
+
+    root = corpus_root()
+    if root is None:
+        return None
+    sources = sorted(p for p in root.rglob("*")
+                     if p.is_file() and p.name not in ("MANIFEST.tsv", "README.md"))
+    folder = work / f"mixed-{copies}-copies"
+    stamp = folder / ".complete"
+    if not stamp.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        for c in range(copies):
+            for src in sources:
+                if c and src.name.lower().endswith((".gz", ".bz2", ".xz", ".zst", ".zip", ".tar", ".tgz")):
+                    continue
+                dest = folder / f"copy{c:02d}" / src.relative_to(root)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_bytes(src.read_bytes() + f"\0dumpkit-bench-copy-{c:04d}\0".encode())
+        stamp.write_text(str(len(sources) * copies))
+    return folder
+
+
+def section_scaling(work: Path, out_root: Path, n_small: int, copies: int, rounds: int,
+                    baseline: str | None) -> None:
+    from tests.pipeline_samples import write_minidumps
+
+    print(f"\n6. scaling: --workers 1 against --workers 2, same run, best of {rounds} "
+          f"(alternated); outputs under {out_root}")
+    print(f"   creating one file in {out_root}: {_create_cost(out_root):,.0f} us "
+          f"(in {work}: {_create_cost(work):,.0f} us)")
+    small = work / f"small-{n_small}"
+    if not small.is_dir() or len(list(small.iterdir())) != n_small:
+        shutil.rmtree(small, ignore_errors=True)
+        write_minidumps(small, n_small)
+    sets = [(f"{n_small} small minidumps", small)]
+    mixed = _mixed_corpus(work, copies)
+    if mixed is None:
+        print("   mixed corpus skipped: no corpus (set DUMPKIT_CORPUS)")
+    else:
+        sets.append((f"mixed corpus x{copies}", mixed))
+    pythons = [("this tree", sys.executable)] + ([("baseline", baseline)] if baseline else [])
+    for label, folder in sets:
+        print(f"\n   {label} ({sum(1 for p in folder.rglob('*') if p.is_file() and p.name != '.complete'):,}"
+              " files)")
+        print(f"   {'':<10} {'workers':>7} {'seconds':>8} {'docs/s':>8} {'CPU s':>7} {'ms/doc':>7} "
+              f"{'discovery':>9} {'report':>7} {'peak RSS':>9}   all runs (s)")
+        for name, python in pythons:
+            runs: dict[int, list[tuple[float, float, int, dict]]] = {1: [], 2: []}
+            for _ in range(rounds):
+                for workers in (1, 2):
+                    seconds, _, peak, cpu, report = _normalize_cpu(
+                        [folder], out_root / "out-scaling", workers, python=python)
+                    runs[workers].append((seconds, cpu, peak, report))
+            best = {w: min(r, key=lambda x: x[0]) for w, r in runs.items()}
+            for workers in (1, 2):
+                seconds, cpu, peak, report = best[workers]
+                t = report.get("timings", {})
+                made = t.get("documents_made", 0)
+                per_doc = 1000 * t.get("normalize_s", 0.0) / made if made else 0.0
+                every = " ".join(f"{r[0]:.2f}" for r in runs[workers])
+                print(f"   {name:<10} {workers:>7} {seconds:>8.2f} {made / seconds:>8.1f} {cpu:>7.2f} "
+                      f"{per_doc:>7.3f} {t.get('discovery_s', 0):>9.2f} {t.get('report_s', 0):>7.2f} "
+                      f"{peak:>5} MiB   {every}")
+            print(f"   {name:<10} ratio 2 workers / 1 worker: {best[1][0] / best[2][0]:.2f}x")
+    shutil.rmtree(out_root / "out-scaling", ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -233,8 +334,15 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer cases")
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--only", default="1,2,3,4,5", help="sections to run, e.g. 2,3 (default: all)")
+    parser.add_argument("--only", default="1,2,3,4,5,6", help="sections to run, e.g. 2,3 (default: all)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "dumpkit-bench-pipeline")
+    parser.add_argument("--scaling-small", type=int, default=4000, help="small minidumps for section 6")
+    parser.add_argument("--copies", type=int, default=8, help="copies of the corpus for section 6")
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each case in section 6 (best kept)")
+    parser.add_argument("--out-root", type=Path, default=None,
+                        help="where section 6 writes its outputs (default: the work folder)")
+    parser.add_argument("--baseline", default=None,
+                        help="python of another checkout (../main/.venv/bin/python): section 6 runs it too")
     args = parser.parse_args()
     only = {int(x) for x in args.only.split(",") if x.strip()}
     args.work.mkdir(parents=True, exist_ok=True)
@@ -252,6 +360,9 @@ def main() -> int:
         section_large(args.work)
     if 5 in only and args.profile:
         section_profile(folder, args.work)
+    if 6 in only:
+        section_scaling(args.work, args.out_root or args.work, args.scaling_small, args.copies, args.rounds,
+                        args.baseline)
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 
