@@ -1,5 +1,12 @@
-"""The published files of a batch (``dumps.ndjson``, ``report.json``, ``report.html``) made
-from the documents on disk, and the pruning of what no longer belongs to the folder."""
+"""The published files of a batch (``dumps.ndjson``, ``tables/``, ``report.json``,
+``report.html``) merged from the parts its chunks wrote (``parts``), and the pruning of what no
+longer belongs to the folder.
+
+Publishing reads no document: it concatenates the chunks' NDJSON, merges their table parts
+and reads their summary rows twice (counts, then the top signatures' drill-down), one chunk at
+a time, so its cost per document is small and its memory does not grow with the batch (but
+for the set of document names kept, and the counts by name).
+"""
 from __future__ import annotations
 
 import contextlib
@@ -12,8 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 from dumpkit.pipeline.atomic import sweep_tmp
-from dumpkit.pipeline.batch.items import chunk_seconds, encode_document, existing_document, iter_items
 from dumpkit.pipeline.batch.layout import Layout
+from dumpkit.pipeline.batch.parts import ensure_part, read_rows
 from dumpkit.pipeline.faults import checkpoint
 
 __all__ = ["publish"]
@@ -21,35 +28,55 @@ __all__ = ["publish"]
 _DOC_NAME = re.compile(r"^(?:[0-9a-f]{64}|path-[0-9a-f]{64})\.json$")
 
 
+def _seconds(layout: Layout, batch: str, run: str, index: int) -> dict[str, float]:
+    """Seconds per key recorded by the marker of chunk ``index`` (timings only)."""
+    try:
+        with open(layout.done(batch, run, index), encoding="utf-8") as fh:
+            seconds: dict[str, float] = json.load(fh).get("seconds", {})
+            return seconds
+    except (OSError, ValueError):
+        return {}
+
+
 def publish(layout: Layout, batch: str, run: str, made_by: str, manifest: dict[str, Any],
-            openers: dict[str, Callable[[str], Any]], *, top: int = 25,
+            openers: dict[str, Callable[[str], Any]], *, top: int | None = None,
             shrink_max_size: int = 0) -> dict[str, Any]:
     """Write ``dumps.ndjson``, ``report.json`` and ``report.html`` (through ``openers``: name ->
-    the ``open`` of an atomic target) from the documents on disk; prune documents of no item
-    of this batch and the state of earlier batches and runs (one at a time per folder); clear
-    the spool and ``tmp/``. Returns the report."""
+    the ``open`` of an atomic target) and ``tables/`` from the chunks' parts; prune documents of
+    no item of this batch and the state of earlier batches and runs (one at a time per
+    folder); clear the spool and ``tmp/``. Returns the report."""
     from dumpkit.pipeline.batch.report import ReportBuilder
     from dumpkit.pipeline.batch.report_html import render_html
+    from dumpkit.pipeline.batch.tables import merge_tables
 
     started = time.perf_counter()
+    extra = {} if top is None else {"top": top}
     builder = ReportBuilder(batch=batch, inputs=manifest["inputs"], limits=manifest["limits"],
-                            summary=manifest, top=top)
-    seconds = chunk_seconds(layout, batch, run, manifest["chunks"])
+                            summary=manifest, **extra)
+    n_chunks = manifest["chunks"]
     keep: set[str] = set()
     dump_shas: list[str] = []
     with openers["ndjson"]("w") as nd:
-        for item in iter_items(layout, batch, manifest["chunks"]):
-            found = existing_document(layout, item["key"])
-            if found is None:
-                raise FileNotFoundError(f"document of {item['display']} ({item['key']}) is missing")
-            path, doc = found
-            keep.add(os.path.basename(path))
-            if doc["kind"] == "dump":
-                dump_shas.append(item["key"])
-            builder.add(item, doc, layout.relative(path))
-            builder.timing(item, seconds.get(item["key"]))
-            nd.write(encode_document(doc).decode("utf-8"))
+        for index in range(n_chunks):
+            ensure_part(layout, batch, run, index)
+            with open(layout.part(batch, run, index, "documents.ndjson"), encoding="utf-8",
+                      newline="") as part:
+                shutil.copyfileobj(part, nd, 1 << 20)
+            seconds = _seconds(layout, batch, run, index)
+            for row in read_rows(layout, batch, run, index):
+                keep.add(os.path.basename(row["document"]))
+                if row["kind"] == "dump":
+                    dump_shas.append(row["key"])
+                builder.add(row)
+                builder.timing(row, seconds.get(row["key"]))
     checkpoint("publish")
+    rows = merge_tables(lambda index, name: layout.part(batch, run, index, name), n_chunks,
+                        layout.table, layout.tmp)
+    builder.tables = {"folder": "tables/", "rows": rows}
+    builder.select()
+    for index in range(n_chunks):
+        for row in read_rows(layout, batch, run, index):
+            builder.detail(row)
     if shrink_max_size:
         from dumpkit.pipeline.batch.reduce import summary
 

@@ -42,8 +42,9 @@ from typing import Any
 import luigi
 
 from dumpkit.pipeline.batch.identity import batch_id, document_fingerprint, run_id
-from dumpkit.pipeline.batch.items import load_chunk, process_item
+from dumpkit.pipeline.batch.items import load_chunk, make_item
 from dumpkit.pipeline.batch.layout import Layout
+from dumpkit.pipeline.batch.parts import PartWriter
 from dumpkit.pipeline.batch.publish import publish
 from dumpkit.pipeline.batch.targets import BatchTarget
 from dumpkit.pipeline.inputs.archives import Limits, Spool
@@ -201,17 +202,25 @@ class NormalizeChunk(luigi.Task):
         return BatchTarget(layout.done(self.batch, self.run_key, self.index), layout.tmp)
 
     def run(self) -> None:
+        """The chunk's documents, then its part (``parts``: what publishing merges), then
+        its marker."""
         layout = Layout(self.out)
         processed: list[str] = []
         seconds: dict[str, float] = {}
         reused = 0
-        for item in load_chunk(layout, self.batch, self.index):
-            spent = process_item(layout, item, self.made_by, self.shrink_max_size)
-            if spent is None:
-                reused += 1
-            else:
-                processed.append(item["key"])
-                seconds[item["key"]] = round(spent, 6)
+        part = PartWriter(layout, self.batch, self.run_key, self.index)
+        try:
+            for item in load_chunk(layout, self.batch, self.index):
+                made = make_item(layout, item, self.made_by, self.shrink_max_size)
+                part.add(item["key"], made.doc, made.data, layout.relative(made.path))
+                if made.seconds is None:
+                    reused += 1
+                else:
+                    processed.append(item["key"])
+                    seconds[item["key"]] = round(made.seconds, 6)
+            part.finish()
+        finally:
+            part.close()
         marker = {"batch": self.batch, "index": self.index, "worker": f"{socket.gethostname()}:{os.getpid()}",
                   "processed": processed, "reused": reused, "seconds": seconds}
         with self.output().open("w") as fh:
