@@ -8,7 +8,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Debian packages the tests call: command -> package
-DEB_TOOLS := node:nodejs npm:npm gcc:gcc gdb:gdb eu-readelf:elfutils lldb:lldb makedumpfile:makedumpfile
+DEB_TOOLS := node:nodejs npm:npm gcc:gcc gdb:gdb eu-readelf:elfutils lldb:lldb makedumpfile:makedumpfile \
+             chromium:chromium chromedriver:chromium-driver
 # Debian packages without a command of their own (checked with dpkg)
 DEB_LIBS := python3-libkdumpfile
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import dumpkit
+from dumpkit.pipeline.batch.layout import Layout
 from dumpkit.pipeline.document.validate import DocumentInvalid, load_schema, validate
 from dumpkit.schemas import CURRENT
 
@@ -154,7 +155,7 @@ class ReportBuilder:
             return
         self.failures.append({"key": row["key"], "path": row["path"], "container": list(row["container"]),
                               "code": row["code"], "message": row["message"], "offset": row["offset"],
-                              "document": row["document"]})
+                              "document": Layout.document_name(row["key"], "error")})
 
     def select(self) -> None:
         """After every row went through :meth:`add`: pick the signatures to detail."""
@@ -214,7 +215,8 @@ class ReportBuilder:
                 "by_main_module": counts(detail.by["module"])[:BREAKDOWN_LISTED],
                 "frames": [{"module": m, "function": f, "offset": o} for m, f, o in detail.frames],
                 "dumps": [{"sha256": row["key"], "path": row["path"], "container": list(row["container"]),
-                           "created": row["created"], "reason": row["reason"], "document": row["document"]}
+                           "created": row["created"], "reason": row["reason"],
+                           "document": Layout.document_name(row["key"], "dump")}
                           for _, _, row in dumps],
                 "dumps_omitted": count - len(dumps),
             })
