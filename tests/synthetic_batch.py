@@ -14,7 +14,6 @@ read), for the benchmark's baseline.
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
@@ -68,10 +67,10 @@ def synthetic_documents(n: int) -> Iterator[tuple[str, dict[str, Any]]]:
     """(sha256, document) for i in 0..n-1, in key (sha256) order, as discovery orders items."""
     from dumpkit.pipeline.document.validate import validate
 
-    templates = _templates()
+    templates = [json.dumps(doc) for doc in _templates()]  # json.loads copies ~10x faster than deepcopy
     keys = sorted((hashlib.sha256(b"synthetic %d" % i).hexdigest(), i) for i in range(n))
     for sha, i in keys:
-        doc = copy.deepcopy(templates[i % len(templates)])
+        doc = json.loads(templates[i % len(templates)])
         src = doc["source"]
         src["sha256"] = sha
         name = HOSTILE[i % 2] if i % 1000 == 7 else f"crash-{i:07d}.dmp"
