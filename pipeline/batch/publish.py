@@ -2,10 +2,10 @@
 ``report.html``) merged from the parts its chunks wrote (``parts``), and the pruning of what no
 longer belongs to the folder.
 
-Publishing reads no document: it concatenates the chunks' NDJSON, merges their table parts
-and reads their summary rows twice (counts, then the top signatures' drill-down), one chunk at
-a time, so its cost per document is small and its memory does not grow with the batch (but
-for the set of document names kept, and the counts by name).
+Publishing reads no document: it concatenates the chunks' NDJSON, streams their table parts
+into Parquet and merges their summaries (counts, then the top signatures' drill-down), one
+chunk at a time, so its cost per document is small and its memory does not grow with the
+batch (but for the set of document names kept, and the counts by name).
 """
 from __future__ import annotations
 
@@ -20,22 +20,12 @@ from typing import Any
 
 from dumpkit.pipeline.atomic import sweep_tmp
 from dumpkit.pipeline.batch.layout import Layout
-from dumpkit.pipeline.batch.parts import ensure_part, read_rows
+from dumpkit.pipeline.batch.parts import ensure_part, read_part_json
 from dumpkit.pipeline.faults import checkpoint
 
 __all__ = ["publish"]
 
 _DOC_NAME = re.compile(r"^(?:[0-9a-f]{64}|path-[0-9a-f]{64})\.json$")
-
-
-def _seconds(layout: Layout, batch: str, run: str, index: int) -> dict[str, float]:
-    """Seconds per key recorded by the marker of chunk ``index`` (timings only)."""
-    try:
-        with open(layout.done(batch, run, index), encoding="utf-8") as fh:
-            seconds: dict[str, float] = json.load(fh).get("seconds", {})
-            return seconds
-    except (OSError, ValueError):
-        return {}
 
 
 def publish(layout: Layout, batch: str, run: str, made_by: str, manifest: dict[str, Any],
@@ -62,21 +52,19 @@ def publish(layout: Layout, batch: str, run: str, made_by: str, manifest: dict[s
             with open(layout.part(batch, run, index, "documents.ndjson"), encoding="utf-8",
                       newline="") as part:
                 shutil.copyfileobj(part, nd, 1 << 20)
-            seconds = _seconds(layout, batch, run, index)
-            for row in read_rows(layout, batch, run, index):
-                keep.add(row["key"] + ".json")
-                if row["kind"] == "dump":
-                    dump_shas.append(row["key"])
-                builder.add(row)
-                builder.timing(row, seconds.get(row["key"]))
+            counts = read_part_json(layout, batch, run, index, "counts.json")
+            keep.update(key + ".json" for key in counts["dump_keys"])
+            keep.update(key + ".json" for key in counts["error_keys"])
+            if shrink_max_size:
+                dump_shas.extend(counts["dump_keys"])
+            builder.add(counts)
     checkpoint("publish")
     rows = merge_tables(lambda index, name: layout.part(batch, run, index, name), n_chunks,
                         layout.table, layout.tmp)
     builder.tables = {"folder": "tables/", "rows": rows}
     builder.select()
     for index in range(n_chunks):
-        for row in read_rows(layout, batch, run, index):
-            builder.detail(row)
+        builder.detail(read_part_json(layout, batch, run, index, "signatures.json"))
     if shrink_max_size:
         from dumpkit.pipeline.batch.reduce import summary
 
@@ -90,7 +78,7 @@ def publish(layout: Layout, batch: str, run: str, made_by: str, manifest: dict[s
     _prune(layout, made_by, keep)
     from dumpkit.pipeline.batch.reduce import prune_minidumps
 
-    prune_minidumps(layout, set(dump_shas) if shrink_max_size else set())
+    prune_minidumps(layout, set(dump_shas))
     for other in os.listdir(os.path.join(layout.work, "batches")):  # state of earlier batches
         if other != batch:
             shutil.rmtree(os.path.join(layout.work, "batches", other), ignore_errors=True)

@@ -212,7 +212,7 @@ class NormalizeChunk(luigi.Task):
         try:
             for item in load_chunk(layout, self.batch, self.index):
                 made = make_item(layout, item, self.made_by, self.shrink_max_size)
-                part.add(item["key"], made.doc, made.data, layout.relative(made.path))
+                part.add(item["key"], made.doc, made.data, layout.relative(made.path), made.seconds)
                 if made.seconds is None:
                     reused += 1
                 else:
