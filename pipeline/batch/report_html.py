@@ -31,11 +31,12 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font
 .muted{color:#57606a}.chain{color:#57606a;font-size:.9em}
 .sigs{border-top:1px solid #d8dee4}
 details.sig{border-bottom:1px solid #eaeef2}
-details.sig>summary{display:grid;grid-template-columns:3em 1fr 6em 5em 10em 10em 8em;gap:.5em;
+details.sig>summary{display:grid;grid-template-columns:3em 1fr 5em 4.5em 11.5em 11.5em 7em;gap:.5em;
 padding:.3em .2em;cursor:pointer;align-items:start}
 details.sig>summary:hover{background:#f6f8fa}details.sig[open]>summary{background:#eef4ff}
-.sighead{display:grid;grid-template-columns:3em 1fr 6em 5em 10em 10em 8em;gap:.5em;padding:.3em .2em;
+.sighead{display:grid;grid-template-columns:3em 1fr 5em 4.5em 11.5em 11.5em 7em;gap:.5em;padding:.3em .2em;
 font-weight:600;background:#f6f8fa}
+.sigs span.n{text-align:right;font-variant-numeric:tabular-nums}.sigs span.mono{white-space:nowrap}
 .drill{padding:.5em 1em 1em 3.5em}.drill h4{margin:.8em 0 .2em}
 ol.frames{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em;margin:.2em 0}
 #filter{font:inherit;padding:.3em .5em;width:28em;max-width:100%}
@@ -56,6 +57,8 @@ _SCRIPT = """
   }
   box.addEventListener('input',apply);
   apply();
+  var wanted=location.hash&&document.getElementById(location.hash.slice(1));
+  if(wanted&&wanted.tagName==='DETAILS'){wanted.open=true;}
 })();
 """
 
