@@ -125,7 +125,8 @@ def main() -> None:
             for name in ("publish", "re-read"):
                 r = rows[n][name]
                 print(f"  {name:8s} {r['seconds']:8.2f} s wall {1e3 * r['seconds'] / n:7.3f} ms/doc, "
-                      f"{r['cpu']:8.2f} s CPU {1e3 * r['cpu'] / n:7.3f} ms/doc, peak RSS {r['rss_mb']:7.1f} MB")
+                      f"{r['cpu']:8.2f} s CPU {1e3 * r['cpu'] / n:7.3f} ms/doc, "
+                      f"peak RSS {r['rss_mb']:7.1f} MB")
             ratio = rows[n]["publish"]["seconds"] / rows[n]["re-read"]["seconds"]
             cpu_ratio = rows[n]["publish"]["cpu"] / rows[n]["re-read"]["cpu"]
             print(f"  publish / re-read: {ratio:.3f}x wall, {cpu_ratio:.3f}x CPU")
