@@ -143,8 +143,8 @@ class ReportBuilder:
                 "by_arch": counts(Counter(detail["by_arch"]))[:BREAKDOWN_LISTED],
                 "by_main_module": counts(Counter(detail["by_main_module"]))[:BREAKDOWN_LISTED],
                 "frames": [{"module": m, "function": f, "offset": o} for m, f, o in detail["frames"]],
-                "dumps": [{"sha256": key, "path": path, "container": list(container), "created": created,
-                           "reason": reason, "document": document}
+                "dumps": [{"sha256": key, "path": path, "container": list(container),
+                           "created": created or None, "reason": reason, "document": document}
                           for created, key, path, container, reason, document in detail["dumps"]],
                 "dumps_omitted": count - len(detail["dumps"]),
             })

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from operator import itemgetter
 from typing import Any
 
 __all__ = ["BREAKDOWN_LISTED", "COUNTS", "DUMPS_LISTED", "FRAMES_KEPT", "MAX_LISTED", "ChunkSummary",
@@ -32,6 +33,7 @@ COUNTS = ("format", "variant", "os", "os_version", "arch", "module", "crash_kind
           "reason", "fail_format")
 
 Doc = dict[str, Any]
+_NEWEST = itemgetter(0, 1)
 
 
 def os_version_name(os: str, version: str | None) -> str:
@@ -61,8 +63,9 @@ def _frames(doc: Doc) -> list[list[str | None]]:
 
 
 def newest(entries: list[list[Any]], more: list[list[Any]]) -> list[list[Any]]:
-    """The DUMPS_LISTED newest of two lists of ``[created, key, ...]`` (newest first)."""
-    return heapq.nlargest(DUMPS_LISTED, entries + more, key=lambda e: (e[0], e[1]))
+    """The DUMPS_LISTED newest of two lists of ``[created, key, ...]`` (newest first;
+    ``created`` is "" for a dump that records no time)."""
+    return sorted(entries + more, key=_NEWEST, reverse=True)[:DUMPS_LISTED]
 
 
 class ChunkSummary:
@@ -123,7 +126,7 @@ class ChunkSummary:
         c["crash"][crash["code_name"] or "unknown"] += 1
         sig, created = crash["signature"], src["created"]
         seen = self.sigs.get(sig)
-        entry = [created, key, src["path"], src["container"], crash["code_name"], document]
+        entry = [created or "", key, src["path"], src["container"], crash["code_name"], document]
         if seen is None:
             self.sigs[sig] = [1, created, created]
             self.detail[sig] = {
