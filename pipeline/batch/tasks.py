@@ -1,11 +1,12 @@
 """luigi tasks of ``dumpkit normalize``: discovery, documents by chunks of dumps, the report.
 
     NormalizeArchive (wrapper)
-      └─ BatchReport            dumps.ndjson, report.json, report.html
+      └─ BatchReport            dumps.ndjson, tables/, report.json, report.html
            │                    (+ work/batches/<batch>/runs/<run>/published.json)
            ├─ Discover          work/batches/<batch>/manifest/  (items in chunks, duplicates)
            │    └─ InputPath    each input file or directory (external)
-           └─ NormalizeChunk*N  docs/ and errors/ documents; .../runs/<run>/done/<i>.json
+           └─ NormalizeChunk*N  docs/ and errors/ documents; .../runs/<run>/parts/<i>/ (what
+                                publishing merges: parts.py), then .../runs/<run>/done/<i>.json
                 └─ ManifestReady (external: made by Discover)
 
 The *batch* names the inputs and their manifest; the *run* names what makes documents from
@@ -46,6 +47,7 @@ from dumpkit.pipeline.batch.items import load_chunk, make_item
 from dumpkit.pipeline.batch.layout import Layout
 from dumpkit.pipeline.batch.parts import PartWriter
 from dumpkit.pipeline.batch.publish import publish
+from dumpkit.pipeline.batch.tables import TABLES
 from dumpkit.pipeline.batch.targets import BatchTarget
 from dumpkit.pipeline.inputs.archives import Limits, Spool
 from dumpkit.pipeline.inputs.discover import discover
@@ -234,7 +236,7 @@ def read_manifest(layout: Layout, batch: str) -> dict[str, Any]:
 
 
 class BatchReport(_BatchTask):
-    """After every chunk: ``dumps.ndjson``, ``report.json``, ``report.html``."""
+    """After every chunk: ``dumps.ndjson``, ``tables/``, ``report.json``, ``report.html``."""
 
     def requires(self) -> Discover:
         return self.clone(Discover)
@@ -246,6 +248,7 @@ class BatchReport(_BatchTask):
             "report": BatchTarget(os.path.join(self.out, "report.json"), layout.tmp),
             "html": BatchTarget(os.path.join(self.out, "report.html"), layout.tmp),
             "published": BatchTarget(layout.published(self.batch, self.run_key), layout.tmp),
+            **{f"table_{name}": BatchTarget(layout.table(name), layout.tmp) for name in TABLES},
         }
 
     def complete(self) -> bool:
