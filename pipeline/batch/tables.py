@@ -18,7 +18,7 @@ a distributed one write the same bytes.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -104,8 +104,7 @@ class TableRows:
     """The rows of some documents, column by column, for every table."""
 
     def __init__(self) -> None:
-        self.columns: dict[str, dict[str, list[Any]]] = {
-            name: {field.name: [] for field in schema} for name, schema in SCHEMAS.items()}
+        self.rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in SCHEMAS}
 
     def add(self, key: str, doc: Doc, document: str) -> None:
         """One document (either kind) and its path relative to DIR."""
@@ -114,9 +113,8 @@ class TableRows:
         else:
             self._error(key, doc, document)
 
-    def _put(self, table: str, values: Iterable[Any]) -> None:
-        for column, value in zip(self.columns[table].values(), values, strict=True):
-            column.append(value)
+    def _put(self, table: str, values: tuple[Any, ...]) -> None:
+        self.rows[table].append(values)
 
     def _dump(self, doc: Doc, document: str) -> None:
         src, system, mem = doc["source"], doc["system"], doc["memory"]
@@ -143,8 +141,7 @@ class TableRows:
             mem["address_space"], mem["captured_ranges"], mem["captured_bytes"], _hex(mem["lowest"]),
             _hex(mem["highest"]), _hex(mem["largest_gap"]), mem["regions"],
             document, doc["schema_version"], doc["dumpkit_version"]))
-        frames = self.columns["frames"]
-        f_cols = list(frames.values())
+        frame_row = self.rows["frames"].append
         for t_index, thread in enumerate(doc["threads"]):
             tid, crashed, stack = thread["id"], thread["crashed"], thread["stack"]
             self._put("threads", (
@@ -153,11 +150,9 @@ class TableRows:
                 thread["context_source"], len(thread["frames"]),
                 [(name, int(value, 16)) for name, value in thread["registers"].items()]))
             for f_index, f in enumerate(thread["frames"]):
-                for column, value in zip(f_cols, (
-                        sha, tid, t_index, f_index, crashed, int(f["pc"], 16), _hex(f["sp"]), f["trust"],
-                        f["module"], _hex(f["module_offset"]), f["function"], _hex(f["function_offset"]),
-                        f["source_file"], f["source_line"]), strict=True):
-                    column.append(value)
+                frame_row((sha, tid, t_index, f_index, crashed, int(f["pc"], 16), _hex(f["sp"]), f["trust"],
+                           f["module"], _hex(f["module_offset"]), f["function"], _hex(f["function_offset"]),
+                           f["source_file"], f["source_line"]))
         index = 0
         for unloaded, group in ((False, modules), (True, doc["unloaded_modules"])):
             for m in group:
@@ -177,8 +172,10 @@ class TableRows:
             err["message"], err["structure"], _hex(err["offset"]), document, doc["dumpkit_version"]))
 
     def table(self, name: str) -> pa.Table:
-        schema = SCHEMAS[name]
-        return pa.table([pa.array(self.columns[name][f.name], type=f.type) for f in schema], schema=schema)
+        schema, rows = SCHEMAS[name], self.rows[name]
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
+        return pa.table([pa.array(column, type=f.type) for column, f in zip(columns, schema, strict=True)],
+                        schema=schema)
 
 
 #: a published row group holds at least this many bytes of rows (unless the table is smaller):
