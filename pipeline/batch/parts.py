@@ -25,6 +25,7 @@ from dumpkit.pipeline.atomic import tmp_name, write_atomic
 from dumpkit.pipeline.batch.layout import Layout
 from dumpkit.pipeline.batch.summary import ChunkSummary
 from dumpkit.pipeline.batch.tables import TABLES, TableRows, table_bytes
+from dumpkit.pipeline.faults import checkpoint
 
 __all__ = ["PART_FILES", "PartWriter", "ensure_part", "read_part_json"]
 
@@ -65,6 +66,7 @@ class PartWriter:
         target = where(self.batch, self.run, self.index, "documents.ndjson")
         os.makedirs(os.path.dirname(target), exist_ok=True)
         os.replace(self.ndjson, target)
+        checkpoint("part")
 
     def close(self) -> None:
         """Forget an unfinished part."""

@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dumpkit.pipeline.atomic import tmp_name
+from dumpkit.pipeline.faults import checkpoint
 
 __all__ = ["SCHEMAS", "TABLES", "TableRows", "merge_tables", "table_bytes"]
 
@@ -221,6 +222,7 @@ def merge_tables(part: Callable[[int, str], str], n_parts: int, final: Callable[
                         pending, size = [], 0
                 _flush(writer, pending)
             os.replace(tmp, target)
+            checkpoint("table")
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
