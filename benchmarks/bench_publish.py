@@ -12,9 +12,11 @@ clock starts; peak RSS from ``getrusage``):
   parse every document on disk and write its NDJSON line (the old report aggregation came
   on top, so the ratio understates the change).
 
-``--writers`` also compares the Parquet writers on the same Arrow tables (pyarrow, DuckDB).
+``--writers`` also compares the Parquet writers on the same Arrow tables (pyarrow, DuckDB);
+``--templates DIR`` varies the documents in DIR (e.g. a corpus batch's ``docs/``: documents of
+real sizes, ~12 frames and ~22 modules each) instead of the 12 small minidumps.
 
-    .venv/bin/python benchmarks/bench_publish.py [--sizes 10000 100000] [--writers]
+    .venv/bin/python benchmarks/bench_publish.py [--sizes 10000 100000] [--writers] [--templates DIR]
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ import sys
 sys.path.insert(0, {repo!r})
 from pathlib import Path
 from tests.synthetic_batch import make_synthetic
-make_synthetic(Path({out!r}), {n}, documents=True)
+make_synthetic(Path({out!r}), {n}, documents=True, templates_from={templates!r} and Path({templates!r}))
 """
 
 _PUBLISH = """
@@ -124,13 +126,16 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--writers", action="store_true", help="also compare pyarrow and DuckDB writers")
     ap.add_argument("--keep", action="store_true", help="keep the synthetic batches")
+    ap.add_argument("--templates", default="", help="a folder of dump documents to vary (e.g. the docs/ of "
+                                                    "a corpus batch) instead of 12 small minidumps")
     args = ap.parse_args()
     rows: dict[int, dict[str, dict[str, float]]] = {}
     for n in args.sizes:
         out = Path(tempfile.mkdtemp(prefix=f"dumpkit-publish-{n}-"))
         try:
             started = time.perf_counter()
-            subprocess.run([sys.executable, "-c", _MAKE.format(repo=str(REPO), out=str(out), n=n)],
+            make = _MAKE.format(repo=str(REPO), out=str(out), n=n, templates=args.templates)
+            subprocess.run([sys.executable, "-c", make],
                            cwd=REPO, check=True)
             print(f"{n:,} synthetic documents made in {time.perf_counter() - started:.1f} s ({out})")
             rows[n] = {"publish": _run(_PUBLISH.format(repo=str(REPO), out=str(out))),

@@ -63,11 +63,17 @@ def _signature(i: int) -> str:
     return f"app.exe!Module{k % 37}::Function{k}(int, char const*)"
 
 
-def synthetic_documents(n: int) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(sha256, document) for i in 0..n-1, in key (sha256) order, as discovery orders items."""
+def synthetic_documents(n: int, templates_from: Path | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(sha256, document) for i in 0..n-1, in key (sha256) order, as discovery orders items;
+    ``templates_from``: a folder of dump documents to vary instead of the 12 small minidumps
+    (e.g. the ``docs/`` of a corpus batch, for documents of real sizes)."""
     from dumpkit.pipeline.document.validate import validate
 
-    templates = [json.dumps(doc) for doc in _templates()]  # json.loads copies ~10x faster than deepcopy
+    if templates_from is None:
+        texts = [json.dumps(doc) for doc in _templates()]  # json.loads copies ~10x faster than deepcopy
+    else:
+        texts = [p.read_text(encoding="utf-8") for p in sorted(templates_from.glob("*.json"))]
+    templates = texts
     keys = sorted((hashlib.sha256(b"synthetic %d" % i).hexdigest(), i) for i in range(n))
     for sha, i in keys:
         doc = json.loads(templates[i % len(templates)])
@@ -87,14 +93,15 @@ def synthetic_documents(n: int) -> Iterator[tuple[str, dict[str, Any]]]:
         yield sha, doc
 
 
-def make_synthetic(out: Path, n: int, *, documents: bool = False) -> Layout:
+def make_synthetic(out: Path, n: int, *, documents: bool = False,
+                   templates_from: Path | None = None) -> Layout:
     """The state of a batch of ``n`` synthetic documents under ``out``, ready to publish."""
     layout = Layout(str(out))
     items: list[dict[str, Any]] = []
     index = 0
     part: PartWriter | None = None
     with ExitStack() as stack:
-        for sha, doc in synthetic_documents(n):
+        for sha, doc in synthetic_documents(n, templates_from):
             if part is None:
                 part = PartWriter(layout, BATCH, RUN, index)
                 stack.callback(part.close)
