@@ -8,8 +8,9 @@ IPC); :func:`merge_tables` streams the parts, in chunk order, into the published
 
 Why pyarrow rather than DuckDB's writer (``benchmarks/bench_publish.py --writers`` measures
 both on the same Arrow tables; 10,000 synthetic documents: pyarrow 1.7 s, DuckDB 4.5 s with
-one thread; 100,000: 3.1 s against 16.5 s, on a busy 2-core machine): the rows start as Python values in a chunk task, pyarrow builds
-typed columns from them directly, and writing needs no database. Parts are Arrow IPC, not
+one thread; 100,000: 3.1 s against 16.5 s, on a busy 2-core machine): the rows start as
+Python values in a chunk task, pyarrow builds typed columns from them directly, and writing
+needs no database. Parts are Arrow IPC, not
 Parquet: reading 40 Parquet parts back cost more than writing the merged file (per column
 chunk overhead: ~0.2 ms per document in all), IPC parts are memory-mapped. The files carry
 no write time and row groups are cut by the rows' bytes, so one clean run, a resumed one and
