@@ -9,6 +9,7 @@ import os
 import re
 import stat
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -171,3 +172,17 @@ def test_published_files_honour_the_umask(umask: int, tmp_path: Path) -> None:
     assert kinds == {"docs", "errors", "minidumps", "tables", "dumps.ndjson", "report.json", "report.html"}
     wanted = 0o666 & ~umask
     assert {name: oct(mode) for name, mode in modes.items() if mode != wanted} == {}
+
+
+@pytest.mark.parametrize("library", ["pandas", "polars"])
+def test_documented_dataframe_examples_run(library: str, batch: Path) -> None:
+    pytest.importorskip(library, reason=f"{library} not installed (pip install -e .[test])")
+    text = (REPO / "schemas" / "TABLES.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S) if f"import {library}" in b]
+    assert len(blocks) == 1
+    sha = ndjson(batch)[0]["source"]["sha256"]
+    done = subprocess.run([sys.executable, "-c", blocks[0].replace("<sha256>", sha)], cwd=batch,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    signatures = {d["crash"]["signature"] for d in ndjson(batch) if d["kind"] == "dump" and d["crash"]}
+    assert any(sig[:20] in done.stdout for sig in signatures), done.stdout
