@@ -24,9 +24,10 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 
 @contextlib.contextmanager
-def browser() -> Iterator[Any]:
-    """A Selenium driver of a headless Chromium with a new, empty profile; skips the test
-    when Chromium, its driver or Selenium is missing (``make test`` installs them)."""
+def browser(*, script: bool = True) -> Iterator[Any]:
+    """A Selenium driver of a headless Chromium with a new, empty profile (``script=False``:
+    with JavaScript off); skips the test when Chromium, its driver or Selenium is missing
+    (``make test`` installs them)."""
     for path in (CHROMIUM, CHROMEDRIVER):
         if shutil.which(path) is None:
             pytest.skip(f"{path} not found: install Debian's chromium and chromium-driver (make deps)")
@@ -39,6 +40,8 @@ def browser() -> Iterator[Any]:
     options.binary_location = CHROMIUM
     for flag in [*FLAGS, f"--user-data-dir={profile}"]:
         options.add_argument(flag)
+    if not script:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
         yield driver

@@ -187,3 +187,22 @@ def test_synthetic_100k_report_in_a_browser(driver: Any, tmp_path_factory: pytes
     SUMMARIES.append(f"report.html of {n:,} synthetic documents ({size / 1e6:.1f} MB): made in {made:.1f} s, "
                      f"published in {published:.1f} s, loaded in Chromium in {load_s:.2f} s, "
                      f"three filter+drill-downs in {drill_s:.2f} s")
+
+
+def test_the_page_without_script(tmp_path: Path) -> None:
+    """JavaScript off: the summary and the signatures are there, a signature still opens its
+    drill-down (``<details>``), and the filter box (which needs script) is not shown."""
+    layout = make_synthetic(tmp_path / "out", 600)
+    report = publish_synthetic(layout)
+    out = tmp_path / "out"
+    with browser(script=False) as plain, screenshot_on_failure(plain, tmp_path / "no-script.png"):
+        _open(plain, out)
+        body = plain.find_element(_by("TAG_NAME"), "body").text
+        assert "Top crash signatures" in body and f"{report['totals']['dumps']:,}" in body
+        assert not plain.find_element(_by("ID"), "filter").is_displayed()
+        sig = report["dumps"]["top_signatures"][0]
+        target = plain.find_element(_by("ID"), "sig-1")
+        assert target.find_element(_by("CSS_SELECTOR"), "code.signame").text == sig["signature"]
+        target.find_element(_by("TAG_NAME"), "summary").click()
+        links = [a.get_attribute("href") for a in target.find_elements(_by("CSS_SELECTOR"), "a.doc")]
+        assert links == [(out / d["document"]).as_uri() for d in sig["dumps"]]
