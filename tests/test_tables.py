@@ -186,3 +186,15 @@ def test_documented_dataframe_examples_run(library: str, batch: Path) -> None:
     assert done.returncode == 0, done.stderr
     signatures = {d["crash"]["signature"] for d in ndjson(batch) if d["kind"] == "dump" and d["crash"]}
     assert any(sig[:20] in done.stdout for sig in signatures), done.stdout
+
+
+def test_a_batch_of_nothing_has_empty_typed_tables(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    out = tmp_path / "out"
+    result = run_normalize([tmp_path / "in"], out)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["totals"]["documents"] == 0 and set(report["tables"]["rows"].values()) == {0}
+    for name, schema in SCHEMAS.items():
+        described = _sql(out, f"DESCRIBE SELECT * FROM 'tables/{name}.parquet'")
+        assert [r[0] for r in described] == schema.names

@@ -83,9 +83,10 @@ def publish(layout: Layout, batch: str, run: str, made_by: str, manifest: dict[s
         if other != batch:
             shutil.rmtree(os.path.join(layout.work, "batches", other), ignore_errors=True)
     runs = os.path.dirname(layout.run(batch, run))
-    for other in os.listdir(runs):  # and of earlier runs over this batch
-        if other != run:
-            shutil.rmtree(os.path.join(runs, other), ignore_errors=True)
+    with contextlib.suppress(FileNotFoundError):  # no runs/ at all: a batch of no files
+        for other in os.listdir(runs):  # and of earlier runs over this batch
+            if other != run:
+                shutil.rmtree(os.path.join(runs, other), ignore_errors=True)
     shutil.rmtree(layout.spool, ignore_errors=True)
     sweep_tmp(layout.tmp)
     return report
