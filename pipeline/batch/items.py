@@ -13,7 +13,7 @@ from dumpkit.pipeline.atomic import write_atomic
 from dumpkit.pipeline.batch.layout import Layout
 from dumpkit.pipeline.faults import checkpoint
 
-__all__ = ["Made", "chunk_seconds", "encode_document", "existing_document", "iter_items", "load_chunk",
+__all__ = ["Made", "encode_document", "existing_document", "iter_items", "load_chunk",
            "make_item", "process_item"]
 
 Doc = dict[str, Any]
@@ -28,18 +28,6 @@ def load_chunk(layout: Layout, batch: str, index: int) -> list[dict[str, Any]]:
 def iter_items(layout: Layout, batch: str, n_chunks: int) -> Iterator[dict[str, Any]]:
     for index in range(n_chunks):
         yield from load_chunk(layout, batch, index)
-
-
-def chunk_seconds(layout: Layout, batch: str, run: str, n_chunks: int) -> dict[str, float]:
-    """Seconds per key recorded by the chunk markers of ``run`` (timings only)."""
-    seconds: dict[str, float] = {}
-    for index in range(n_chunks):
-        try:
-            with open(layout.done(batch, run, index), encoding="utf-8") as fh:
-                seconds.update(json.load(fh).get("seconds", {}))
-        except (OSError, ValueError):
-            continue
-    return seconds
 
 
 def encode_document(doc: Doc) -> bytes:
