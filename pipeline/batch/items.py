@@ -13,8 +13,7 @@ from dumpkit.pipeline.atomic import write_atomic
 from dumpkit.pipeline.batch.layout import Layout
 from dumpkit.pipeline.faults import checkpoint
 
-__all__ = ["Made", "encode_document", "existing_document", "iter_items", "load_chunk",
-           "make_item", "process_item"]
+__all__ = ["Made", "encode_document", "existing_document", "iter_items", "load_chunk", "process_item"]
 
 Doc = dict[str, Any]
 
@@ -58,7 +57,7 @@ def _existing(layout: Layout, key: str) -> tuple[str, Doc, bytes] | None:
 
 
 class Made(NamedTuple):
-    """What :func:`make_item` leaves on disk for one item: its document, the file's bytes and
+    """What :func:`process_item` leaves on disk for one item: its document, the file's bytes and
     path, and the seconds spent (``None``: everything was on disk already)."""
 
     doc: Doc
@@ -76,13 +75,7 @@ def _refusal_document(item: dict[str, Any]) -> Doc:
                           container=item["container"])
 
 
-def process_item(layout: Layout, item: dict[str, Any], made_by: str,
-                 shrink_max_size: int = 0) -> float | None:
-    """:func:`make_item`'s seconds: spent making the item's outputs, ``None`` if all were on disk."""
-    return make_item(layout, item, made_by, shrink_max_size).seconds
-
-
-def make_item(layout: Layout, item: dict[str, Any], made_by: str, shrink_max_size: int = 0) -> Made:
+def process_item(layout: Layout, item: dict[str, Any], made_by: str, shrink_max_size: int = 0) -> Made:
     """Make the document of one manifest item (and, with ``shrink_max_size``, the reduced
     minidump of a dump), or find it on disk.
 

@@ -86,12 +86,7 @@ class Layout:
         return os.path.join(self.run(batch, run), "published.json")
 
     def document(self, key: str, kind: str) -> str:
-        return os.path.join(self.out, self.document_name(key, kind))
-
-    @staticmethod
-    def document_name(key: str, kind: str) -> str:
-        """The document of ``key`` relative to the output folder (``docs/<key>.json``...)."""
-        return ("docs/" if kind == "dump" else "errors/") + key + ".json"
+        return os.path.join(self.docs if kind == "dump" else self.errors, key + ".json")
 
     @property
     def made_root(self) -> str:

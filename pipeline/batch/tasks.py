@@ -43,7 +43,7 @@ from typing import Any
 import luigi
 
 from dumpkit.pipeline.batch.identity import batch_id, document_fingerprint, run_id
-from dumpkit.pipeline.batch.items import load_chunk, make_item
+from dumpkit.pipeline.batch.items import load_chunk, process_item
 from dumpkit.pipeline.batch.layout import Layout
 from dumpkit.pipeline.batch.parts import PartWriter
 from dumpkit.pipeline.batch.publish import publish
@@ -213,7 +213,7 @@ class NormalizeChunk(luigi.Task):
         part = PartWriter(layout, self.batch, self.run_key, self.index)
         try:
             for item in load_chunk(layout, self.batch, self.index):
-                made = make_item(layout, item, self.made_by, self.shrink_max_size)
+                made = process_item(layout, item, self.made_by, self.shrink_max_size)
                 part.add(item["key"], made.doc, made.data, layout.relative(made.path), made.seconds)
                 if made.seconds is None:
                     reused += 1
