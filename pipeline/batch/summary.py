@@ -99,8 +99,9 @@ class ChunkSummary:
         agg[0] += 1
         agg[1] += seconds
         agg[2] = max(agg[2], seconds)
-        self.slowest = heapq.nlargest(10, [*self.slowest, [seconds, key, src["path"], src["container"], fmt]],
-                                      key=lambda e: (e[0], e[1]))
+        if len(self.slowest) < 10 or seconds > self.slowest[-1][0]:  # kept largest first
+            entry = [seconds, key, src["path"], src["container"], fmt]
+            self.slowest = heapq.nlargest(10, [*self.slowest, entry], key=lambda e: (e[0], e[1]))
 
     def _dump(self, key: str, doc: Doc, document: str) -> None:
         self.n["dumps"] += 1
