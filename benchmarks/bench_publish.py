@@ -36,7 +36,8 @@ import sys
 sys.path.insert(0, {repo!r})
 from pathlib import Path
 from tests.synthetic_batch import make_synthetic
-make_synthetic(Path({out!r}), {n}, documents=True, templates_from={templates!r} and Path({templates!r}))
+templates = {templates!r}
+make_synthetic(Path({out!r}), {n}, documents=True, templates_from=Path(templates) if templates else None)
 """
 
 _PUBLISH = """
