@@ -13,7 +13,8 @@ STAMP := $(VENV)/.installed
 # Debian packages the tests call: command -> package
 DEB_TOOLS := node:nodejs npm:npm gcc:gcc gdb:gdb eu-readelf:elfutils lldb:lldb makedumpfile:makedumpfile \
   cabextract:cabextract gcab:gcab debuginfod:debuginfod clang:clang lld-link:lld llvm-pdbutil:llvm \
-  llvm-symbolizer:llvm addr2line:binutils
+  llvm-symbolizer:llvm addr2line:binutils \
+  chromium:chromium chromedriver:chromium-driver
 # Debian packages without a command of their own (checked with dpkg)
 DEB_LIBS := python3-libkdumpfile
 

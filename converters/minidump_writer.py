@@ -91,6 +91,13 @@ class WriteReport:
     threads_with_stack: int = 0
 
 
+def _umask_mode() -> int:
+    """0666 less the umask: the mode a plain ``open`` gives a new file."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _align(value: int, to: int) -> int:
     return (value + to - 1) // to * to
 
@@ -328,6 +335,7 @@ class MinidumpWriter:
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp",
                                    dir=os.path.dirname(os.path.abspath(target)))
         try:
+            os.fchmod(fd, _umask_mode())  # mkstemp's 0600 would ignore the user's umask
             with os.fdopen(fd, "wb") as out:
                 out.write(header)
                 out.write(bytes(dir_end - len(header)))

@@ -5,6 +5,10 @@ to a temporary file in ``<out>/work/tmp/`` and moved onto its name with ``os.rep
 (same file system: atomic). Output folders therefore only ever hold whole files, whatever
 moment a run is killed at; the leftovers in ``tmp/`` are removed by :func:`sweep_tmp`.
 Temporary names start with ``<host>.<pid>.`` so a sweep can tell a dead writer's file.
+
+Temporary files are made with mode 0600 (``mkstemp``); before they are renamed into place
+they get the mode a plain ``open`` would give (:func:`publish_mode`: 0666 less the umask), so
+published files are as readable as the user's umask says.
 """
 from __future__ import annotations
 
@@ -14,8 +18,9 @@ import shutil
 import socket
 import tempfile
 import time
+from functools import cache
 
-__all__ = ["sweep_tmp", "tmp_name", "tmp_prefix", "write_atomic"]
+__all__ = ["publish_mode", "sweep_tmp", "tmp_name", "tmp_prefix", "write_atomic"]
 
 _HOST = socket.gethostname().replace(".", "_")  # no dots: names are split on them
 
@@ -25,12 +30,24 @@ def tmp_prefix() -> str:
     return f"{_HOST}.{os.getpid()}."
 
 
+@cache
+def publish_mode() -> int:
+    """0666 less the process's umask (read once: reading it means setting it for a moment)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def tmp_name(tmp_dir: str, final: str) -> str:
-    """A new, empty temporary file in ``tmp_dir`` named after ``final``."""
+    """A new, empty temporary file in ``tmp_dir`` named after ``final``, with the
+    :func:`publish_mode`."""
     os.makedirs(tmp_dir, exist_ok=True)
     fd, path = tempfile.mkstemp(dir=tmp_dir, prefix=tmp_prefix(),
                                 suffix="." + os.path.basename(final)[:40])
-    os.close(fd)
+    try:
+        os.fchmod(fd, publish_mode())
+    finally:
+        os.close(fd)
     return path
 
 
@@ -42,6 +59,7 @@ def write_atomic(path: str, data: bytes, tmp_dir: str) -> None:
         os.makedirs(tmp_dir, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix=tmp_prefix(), suffix="." + os.path.basename(path)[:40])
     try:
+        os.fchmod(fd, publish_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         try:

@@ -3,7 +3,9 @@
 ``DUMPKIT_KILL_AT=<point>:<n>`` makes the process group of the *n*-th arrival at ``point``
 (counted per process) receive SIGKILL there, as a crash or an operator's ``kill -9`` would.
 Points: ``spool`` (a member was just spooled during discovery), ``document`` (a document was
-just written), ``publish`` (``dumps.ndjson`` is written, ``report.json`` not yet). Unset, a
+just written), ``part`` (a chunk's part is written, its marker not yet), ``publish``
+(``dumps.ndjson`` is written, ``report.json`` not yet), ``table`` (a table of ``tables/`` was
+just written). Unset, a
 checkpoint costs one dictionary lookup.
 """
 from __future__ import annotations

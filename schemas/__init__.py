@@ -14,7 +14,8 @@ SCHEMA_FILES: dict[tuple[str, int], str] = {
     ("dump", 2): "dump.v2.schema.json",
     ("dump", 1): "dump.v1.schema.json",
     ("error", 1): "error.schema.json",
-    ("report", 1): "report.schema.json",
+    ("report", 2): "report.schema.json",
+    ("report", 1): "report.v1.schema.json",
 }
 #: the version of each kind that dumpkit writes
-CURRENT: dict[str, int] = {"dump": 3, "error": 1, "report": 1}
+CURRENT: dict[str, int] = {"dump": 3, "error": 1, "report": 2}

@@ -74,13 +74,15 @@ def ndjson(out: Path) -> list[dict[str, Any]]:
 
 
 def snapshot(out: Path, *, batch: bool = True) -> dict[str, bytes]:
-    """Every output file (documents, reduced minidumps, NDJSON, report, page) with the timings
+    """Every output file (documents, reduced minidumps, NDJSON, tables, report, page) with the timings
     cut out (and the batch id, with ``batch=False``)."""
     files: dict[str, bytes] = {}
     for folder in ("docs", "errors", "minidumps"):
         for path in sorted((out / folder).glob("*")):
             files[f"{folder}/{path.name}"] = path.read_bytes()
     files["dumps.ndjson"] = (out / "dumps.ndjson").read_bytes()
+    for path in sorted((out / "tables").glob("*.parquet")):  # deterministic writes: same bytes
+        files[f"tables/{path.name}"] = path.read_bytes()
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     report.pop("timings")
     html = _TIMINGS.sub("", (out / "report.html").read_text(encoding="utf-8"))

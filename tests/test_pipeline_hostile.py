@@ -115,5 +115,6 @@ def test_hostile_archives_end_in_error_documents(tmp_path: Path) -> None:
     assert os.listdir(outside) == [] and os.listdir(cwd) == []
     assert not (tmp_path.parent / "escape.dmp").exists() and not (tmp_path / "escape2.dmp").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd", "hostile", "out", "outside"]
-    assert sorted(os.listdir(out)) == ["docs", "dumps.ndjson", "errors", "report.html", "report.json", "work"]
+    assert sorted(os.listdir(out)) == ["docs", "dumps.ndjson", "errors", "report.html", "report.json",
+                                       "tables", "work"]
     assert os.listdir(out / "work" / "tmp") == []

@@ -69,7 +69,8 @@ def _resumed(out: Path, archive: Path, workers: str = "1") -> dict[str, bytes]:
     return snapshot(out)
 
 
-@pytest.mark.parametrize("point", ["spool:40", "document:1", "document:120", "document:231", "publish:1"])
+@pytest.mark.parametrize("point", ["spool:40", "document:1", "document:120", "document:231", "part:2",
+                                   "publish:1", "table:3"])
 def test_killed_at_a_point_then_resumed(point: str, archive: Path, reference: dict[str, bytes],
                                         tmp_path: Path) -> None:
     out = tmp_path / "out"

@@ -7,14 +7,13 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from dumpkit.pipeline.atomic import write_atomic
 from dumpkit.pipeline.batch.layout import Layout
 from dumpkit.pipeline.faults import checkpoint
 
-__all__ = ["chunk_seconds", "encode_document", "existing_document", "iter_items", "load_chunk",
-           "process_item"]
+__all__ = ["Made", "encode_document", "existing_document", "iter_items", "load_chunk", "process_item"]
 
 Doc = dict[str, Any]
 
@@ -30,18 +29,6 @@ def iter_items(layout: Layout, batch: str, n_chunks: int) -> Iterator[dict[str, 
         yield from load_chunk(layout, batch, index)
 
 
-def chunk_seconds(layout: Layout, batch: str, run: str, n_chunks: int) -> dict[str, float]:
-    """Seconds per key recorded by the chunk markers of ``run`` (timings only)."""
-    seconds: dict[str, float] = {}
-    for index in range(n_chunks):
-        try:
-            with open(layout.done(batch, run, index), encoding="utf-8") as fh:
-                seconds.update(json.load(fh).get("seconds", {}))
-        except (OSError, ValueError):
-            continue
-    return seconds
-
-
 def encode_document(doc: Doc) -> bytes:
     """A document file's bytes: one line of compact JSON, exactly its line in dumps.ndjson
     (compact also keeps json's C encoder: ``indent`` would make writing ~10x slower)."""
@@ -50,16 +37,33 @@ def encode_document(doc: Doc) -> bytes:
 
 def existing_document(layout: Layout, key: str) -> tuple[str, Doc] | None:
     """The document of ``key`` already on disk (either kind), if any and readable."""
+    found = _existing(layout, key)
+    return None if found is None else (found[0], found[1])
+
+
+def _existing(layout: Layout, key: str) -> tuple[str, Doc, bytes] | None:
+    """:func:`existing_document` and the file's bytes."""
     for kind in ("dump", "error"):
         path = layout.document(key, kind)
         try:
-            with open(path, encoding="utf-8") as fh:
-                return path, json.load(fh)
+            with open(path, "rb") as fh:
+                data = fh.read()
+            return path, json.loads(data), data
         except FileNotFoundError:
             continue
         except (OSError, ValueError):
             return None  # damaged: make it again
     return None
+
+
+class Made(NamedTuple):
+    """What :func:`process_item` leaves on disk for one item: its document, the file's bytes and
+    path, and the seconds spent (``None``: everything was on disk already)."""
+
+    doc: Doc
+    data: bytes
+    path: str
+    seconds: float | None
 
 
 def _refusal_document(item: dict[str, Any]) -> Doc:
@@ -71,10 +75,9 @@ def _refusal_document(item: dict[str, Any]) -> Doc:
                           container=item["container"])
 
 
-def process_item(layout: Layout, item: dict[str, Any], made_by: str,
-                 shrink_max_size: int = 0) -> float | None:
+def process_item(layout: Layout, item: dict[str, Any], made_by: str, shrink_max_size: int = 0) -> Made:
     """Make the document of one manifest item (and, with ``shrink_max_size``, the reduced
-    minidump of a dump); seconds spent, or ``None`` if everything was on disk already.
+    minidump of a dump), or find it on disk.
 
     A document on disk is reused when ``made_by`` (``identity.document_fingerprint``: code,
     schemas, options) made it, as its marker ``work/made/<made_by>/<key>`` says; if the same
@@ -89,23 +92,25 @@ def process_item(layout: Layout, item: dict[str, Any], made_by: str,
         doc = _refusal_document(item)
         validate(doc)
         path = layout.document(key, "error")
-        if _same_file(path, encode_document(doc)):
+        data = encode_document(doc)
+        if _same_file(path, data):
             _mark(layout, made_by, key)
-            return None
+            return Made(doc, data, path, None)
         _unmark(layout, key)
-        write_atomic(path, encode_document(doc), layout.tmp)
+        write_atomic(path, data, layout.tmp)
         checkpoint("document")
         _mark(layout, made_by, key)
-        return time.perf_counter() - started
-    found = existing_document(layout, key)
+        return Made(doc, data, path, time.perf_counter() - started)
+    found = _existing(layout, key)
     made = False
     if found is not None and _reusable(layout, key, found[1], made_by):
-        path, doc = found
+        path, doc, data = found
         src = doc["source"]
         if src["path"] != item["display"] or src["container"] != item["container"]:
             src["path"], src["container"] = item["display"], list(item["container"])
             validate(doc)
-            write_atomic(path, encode_document(doc), layout.tmp)
+            data = encode_document(doc)
+            write_atomic(path, data, layout.tmp)
     else:
         _check_source(item)
         doc = document_for(item["path"], sha256=item["sha256"], container=list(item["container"]),
@@ -115,7 +120,8 @@ def process_item(layout: Layout, item: dict[str, Any], made_by: str,
             other = layout.document(key, kind)
             if kind != doc["kind"] and os.path.exists(other):
                 os.unlink(other)
-        write_atomic(layout.document(key, doc["kind"]), encode_document(doc), layout.tmp)
+        path, data = layout.document(key, doc["kind"]), encode_document(doc)
+        write_atomic(path, data, layout.tmp)
         checkpoint("document")
         _mark(layout, made_by, key)
         made = True
@@ -124,7 +130,7 @@ def process_item(layout: Layout, item: dict[str, Any], made_by: str,
 
         made = ensure_minidump(layout, key, item["path"], shrink_max_size,
                                lambda: _check_source(item)) or made
-    return time.perf_counter() - started if made else None
+    return Made(doc, data, path, time.perf_counter() - started if made else None)
 
 
 def _mark(layout: Layout, made_by: str, key: str) -> None:

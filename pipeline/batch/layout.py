@@ -6,9 +6,12 @@
                                 that looked like a dump, path-<hash of its place> otherwise
     dumps.ndjson                every document, one line each, in key order
     report.json, report.html    the batch report (schemas/report.schema.json) and its page
+    tables/<name>.parquet       typed tables: dumps, threads, frames, modules, diagnostics,
+                                errors (schemas/TABLES.md)
     minidumps/<sha256>.dmp      with --shrink: the reduced minidump of each dump
-    work/                       manifests, chunk markers, what made each document, shrink
-                                records, spooled members, tmp/, luigi.log
+    work/                       manifests, chunk markers and parts (what publishing merges),
+                                what made each document, shrink records, spooled members,
+                                tmp/, luigi.log
 
 :class:`Layout` is the one place that builds these paths.
 """
@@ -66,6 +69,18 @@ class Layout:
 
     def done(self, batch: str, run: str, index: int) -> str:
         return os.path.join(self.run(batch, run), "done", f"{index:05d}.json")
+
+    def part(self, batch: str, run: str, index: int, name: str) -> str:
+        """One file of a chunk's part (``parts.PART_FILES``): what publishing merges instead of
+        reading the chunk's documents again."""
+        return os.path.join(self.run(batch, run), "parts", f"{index:05d}", name)
+
+    @property
+    def tables(self) -> str:
+        return os.path.join(self.out, "tables")
+
+    def table(self, name: str) -> str:
+        return os.path.join(self.tables, name + ".parquet")
 
     def published(self, batch: str, run: str) -> str:
         return os.path.join(self.run(batch, run), "published.json")

@@ -1,5 +1,8 @@
-"""``report.html``: the batch report for people. One self-contained page (inline CSS, bars
-drawn with inline SVG), nothing fetched from the network; every value escaped.
+"""``report.html``: the batch report for people, crash-stats style. One self-contained page
+(inline CSS and script, bars drawn with inline SVG), nothing fetched from the network, every
+value escaped. The top signatures are ``<details>`` elements: each opens its drill-down (its
+breakdowns, frame stack and newest dumps) without any script; the script only adds the
+filter box. Lists are capped (``report.json``'s ``listed``) and the page says so.
 
 The timings section sits between ``<!--timings-->`` and ``<!--/timings-->`` so that two runs
 of the same batch can be compared with it cut out.
@@ -26,6 +29,37 @@ th{background:#f6f8fa;font-weight:600}td.n{text-align:right;font-variant-numeric
 td.bar{width:30%;min-width:5em}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.92em}
 .muted{color:#57606a}.chain{color:#57606a;font-size:.9em}
+.sigs{border-top:1px solid #d8dee4}
+details.sig{border-bottom:1px solid #eaeef2}
+details.sig>summary{display:grid;grid-template-columns:3em 1fr 5em 4.5em 11.5em 11.5em 7em;gap:.5em;
+padding:.3em .2em;cursor:pointer;align-items:start}
+details.sig>summary:hover{background:#f6f8fa}details.sig[open]>summary{background:#eef4ff}
+.sighead{display:grid;grid-template-columns:3em 1fr 5em 4.5em 11.5em 11.5em 7em;gap:.5em;padding:.3em .2em;
+font-weight:600;background:#f6f8fa}
+.sigs span.n{text-align:right;font-variant-numeric:tabular-nums}.sigs span.mono{white-space:nowrap}
+.drill{padding:.5em 1em 1em 3.5em}.drill h4{margin:.8em 0 .2em}
+ol.frames{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em;margin:.2em 0}
+#filter{font:inherit;padding:.3em .5em;width:28em;max-width:100%}
+"""
+
+_SCRIPT = """
+(function(){
+  var box=document.getElementById('filter'), count=document.getElementById('shown');
+  var sigs=Array.prototype.slice.call(document.querySelectorAll('details.sig'));
+  box.hidden=false;
+  function apply(){
+    var q=box.value.trim().toLowerCase(), n=0;
+    sigs.forEach(function(d){
+      var hit=!q||d.textContent.toLowerCase().indexOf(q)>=0;
+      d.hidden=!hit; if(hit){n++;}
+    });
+    count.textContent=q?(n+' of '+sigs.length+' signatures match'):'';
+  }
+  box.addEventListener('input',apply);
+  apply();
+  var wanted=location.hash&&document.getElementById(location.hash.slice(1));
+  if(wanted&&wanted.tagName==='DETAILS'){wanted.open=true;}
+})();
 """
 
 
@@ -68,15 +102,64 @@ def _cards(t: dict[str, Any]) -> str:
         f"<div class='card {cls}'><b>{n:,}</b>{escape(label)}</div>" for label, n, cls in cards) + "</div>"
 
 
-def _signatures(rows: list[dict[str, Any]]) -> str:
+def _small_counts(title: str, rows: list[dict[str, Any]]) -> str:
+    items = "".join(f"<li><code>{_wbr(r['name'])}</code> <span class=muted>{r['count']:,}</span></li>"
+                    for r in rows)
+    return f"<div><h4>{escape(title)}</h4><ul>{items}</ul></div>"
+
+
+def _frames(frames: list[dict[str, Any]]) -> str:
+    if not frames:
+        return "<p class=muted>no frames</p>"
+    items = "".join(
+        f"<li>{escape(f['module'] or '?')}!{escape(f['function'] or f['offset'])}"
+        + ("" if f["function"] is None else f" <span class=muted>{escape(f['offset'])}</span>") + "</li>"
+        for f in frames)
+    return f"<ol class=frames start=0>{items}</ol>"
+
+
+def _dumps(sig: dict[str, Any]) -> str:
+    body = "".join(
+        f"<tr><td>{_place(x['path'], x['container'])}</td>"
+        f"<td class=mono>{escape(x['created'] or 'unknown')}</td>"
+        f"<td><code>{escape(x['reason'] or '')}</code></td>"
+        f"<td><a class=doc href='{escape(x['document'])}'>document</a></td></tr>" for x in sig["dumps"])
+    more = (f"<p class=muted>the {len(sig['dumps']):,} newest are listed; {sig['dumps_omitted']:,} more: "
+            f"<code>tables/dumps.parquet</code> or dumps.ndjson</p>" if sig["dumps_omitted"] else "")
+    return ("<table><tr><th>dump (and its containers)</th><th>date</th><th>crash reason</th><th></th></tr>"
+            f"{body}</table>{more}")
+
+
+def _signatures(d: dict[str, Any], listed: dict[str, int]) -> str:
+    rows = d["top_signatures"]
     if not rows:
         return "<p class=muted>no crash signatures</p>"
     peak = max(r["count"] for r in rows)
-    body = "".join(
-        f"<tr><td><code>{_wbr(r['signature'])}</code><div class=chain>e.g. "
-        f"{_wbr(r['example']['path'])}</div></td><td class=n>{r['count']:,}</td>"
-        f"<td class=bar>{_bar(r['count'], peak, '#8250df')}</td></tr>" for r in rows)
-    return f"<table><tr><th>signature</th><th>dumps</th><th></th></tr>{body}</table>"
+    cap = (f"the top {len(rows):,} of {d['signatures']:,} signatures are listed, each with its "
+           f"{listed['dumps_per_signature']:,} newest dumps at most; every dump is in "
+           "<code>tables/dumps.parquet</code>" if d["signatures"] > len(rows) else
+           f"all {len(rows):,} signatures, each with its {listed['dumps_per_signature']:,} "
+           "newest dumps at most")
+    items = []
+    for rank, r in enumerate(rows, 1):
+        items.append(
+            f"<details class=sig id='sig-{rank}'><summary><span class=n>{rank}</span>"
+            f"<code class=signame>{_wbr(r['signature'])}</code><span class=n>{r['count']:,}</span>"
+            f"<span class=n>{100 * r['share']:.2f}%</span>"
+            f"<span class=mono>{escape(r['first_seen'] or '-')}</span>"
+            f"<span class=mono>{escape(r['last_seen'] or '-')}</span>{_bar(r['count'], peak, '#8250df')}"
+            "</summary><div class=drill><div class=grid>"
+            f"{_small_counts('OS and version', r['by_os'])}{_small_counts('CPU', r['by_arch'])}"
+            f"{_small_counts('main module', r['by_main_module'])}</div>"
+            f"<h4>frames of the crashing thread (in {escape(r['example']['path'])})</h4>"
+            f"{_frames(r['frames'])}"
+            f"<h4>dumps</h4>{_dumps(r)}</div></details>")
+    return (f"<p class=muted>{cap}. Open a signature for its dumps and frames.</p>"
+            "<p><input id=filter type=search hidden placeholder='filter: signature, module, path, OS…' "
+            "aria-label='filter signatures'> <span id=shown class=muted></span></p>"
+            "<div class=sigs><div class=sighead><span>#</span><span>signature</span><span>dumps</span>"
+            "<span>share</span><span>first seen</span><span>last seen</span><span></span></div>"
+            + "".join(items) + "</div>")
 
 
 def _failures(f: dict[str, Any]) -> str:
@@ -132,8 +215,10 @@ def render_html(report: dict[str, Any]) -> str:
     d, f = report["dumps"], report["failures"]
     inputs = "".join(f"<li><code>{escape(p)}</code></li>" for p in report["inputs"])
     grid = "".join([
-        _count_table("format", d["by_format"]), _count_table("operating system", d["by_os"]),
-        _count_table("architecture", d["by_arch"]), _count_table("crash", d["by_crash"], "#cf222e"),
+        _count_table("operating system and version", d["by_os_version"]),
+        _count_table("CPU", d["by_arch"]), _count_table("format", d["by_format"]),
+        _count_table("main module and version", d["by_main_module"]),
+        _count_table("crash", d["by_crash"], "#cf222e"),
         _count_table("crash kind", d["by_crash_kind"], "#cf222e"), _count_table("variant", d["by_variant"]),
         _count_table("diagnostics (dumps with each code)", d["diagnostics"], "#9a6700"),
     ])
@@ -146,10 +231,10 @@ def render_html(report: dict[str, Any]) -> str:
 <p class=sub>dumpkit {escape(report['dumpkit_version'])} · batch <code>{escape(report['batch'])}</code></p>
 <ul>{inputs}</ul>
 {_cards(report['totals'])}
+<h2>Top crash signatures <span class=muted>({d['signatures']:,} distinct)</span></h2>
+{_signatures(d, report['listed'])}
 <h2>Dumps</h2>
 <div class=grid>{grid}</div>
-<h2>Top crash signatures <span class=muted>({d['signatures']:,} distinct)</span></h2>
-{_signatures(d['top_signatures'])}
 <h2>Unreadable files</h2>
 <div class=grid>{fail_grid}</div>
 {_failures(f)}
@@ -161,7 +246,8 @@ def render_html(report: dict[str, Any]) -> str:
 {_timings(report['timings'])}
 <!--/timings-->
 <p class=muted>Documents: <a href="docs/">docs/</a> and <a href="errors/">errors/</a>; all of them,
-one per line: <a href="dumps.ndjson">dumps.ndjson</a>; this report as data:
-<a href="report.json">report.json</a>.</p>
+one per line: <a href="dumps.ndjson">dumps.ndjson</a>; typed tables: <a href="tables/">tables/</a>
+(Parquet); this report as data: <a href="report.json">report.json</a>.</p>
+<script>{_SCRIPT}</script>
 </body></html>
 """

@@ -1,11 +1,12 @@
 """luigi tasks of ``dumpkit normalize``: discovery, documents by chunks of dumps, the report.
 
     NormalizeArchive (wrapper)
-      └─ BatchReport            dumps.ndjson, report.json, report.html
+      └─ BatchReport            dumps.ndjson, tables/, report.json, report.html
            │                    (+ work/batches/<batch>/runs/<run>/published.json)
            ├─ Discover          work/batches/<batch>/manifest/  (items in chunks, duplicates)
            │    └─ InputPath    each input file or directory (external)
-           └─ NormalizeChunk*N  docs/ and errors/ documents; .../runs/<run>/done/<i>.json
+           └─ NormalizeChunk*N  docs/ and errors/ documents; .../runs/<run>/parts/<i>/ (what
+                                publishing merges: parts.py), then .../runs/<run>/done/<i>.json
                 └─ ManifestReady (external: made by Discover)
 
 The *batch* names the inputs and their manifest; the *run* names what makes documents from
@@ -44,7 +45,9 @@ import luigi
 from dumpkit.pipeline.batch.identity import batch_id, document_fingerprint, run_id
 from dumpkit.pipeline.batch.items import load_chunk, process_item
 from dumpkit.pipeline.batch.layout import Layout
+from dumpkit.pipeline.batch.parts import PartWriter
 from dumpkit.pipeline.batch.publish import publish
+from dumpkit.pipeline.batch.tables import TABLES
 from dumpkit.pipeline.batch.targets import BatchTarget
 from dumpkit.pipeline.inputs.archives import Limits, Spool
 from dumpkit.pipeline.inputs.discover import discover
@@ -201,17 +204,25 @@ class NormalizeChunk(luigi.Task):
         return BatchTarget(layout.done(self.batch, self.run_key, self.index), layout.tmp)
 
     def run(self) -> None:
+        """The chunk's documents, then its part (``parts``: what publishing merges), then
+        its marker."""
         layout = Layout(self.out)
         processed: list[str] = []
         seconds: dict[str, float] = {}
         reused = 0
-        for item in load_chunk(layout, self.batch, self.index):
-            spent = process_item(layout, item, self.made_by, self.shrink_max_size)
-            if spent is None:
-                reused += 1
-            else:
-                processed.append(item["key"])
-                seconds[item["key"]] = round(spent, 6)
+        part = PartWriter(layout, self.batch, self.run_key, self.index)
+        try:
+            for item in load_chunk(layout, self.batch, self.index):
+                made = process_item(layout, item, self.made_by, self.shrink_max_size)
+                part.add(item["key"], made.doc, made.data, layout.relative(made.path), made.seconds)
+                if made.seconds is None:
+                    reused += 1
+                else:
+                    processed.append(item["key"])
+                    seconds[item["key"]] = round(made.seconds, 6)
+            part.finish()
+        finally:
+            part.close()
         marker = {"batch": self.batch, "index": self.index, "worker": f"{socket.gethostname()}:{os.getpid()}",
                   "processed": processed, "reused": reused, "seconds": seconds}
         with self.output().open("w") as fh:
@@ -225,7 +236,7 @@ def read_manifest(layout: Layout, batch: str) -> dict[str, Any]:
 
 
 class BatchReport(_BatchTask):
-    """After every chunk: ``dumps.ndjson``, ``report.json``, ``report.html``."""
+    """After every chunk: ``dumps.ndjson``, ``tables/``, ``report.json``, ``report.html``."""
 
     def requires(self) -> Discover:
         return self.clone(Discover)
@@ -237,6 +248,7 @@ class BatchReport(_BatchTask):
             "report": BatchTarget(os.path.join(self.out, "report.json"), layout.tmp),
             "html": BatchTarget(os.path.join(self.out, "report.html"), layout.tmp),
             "published": BatchTarget(layout.published(self.batch, self.run_key), layout.tmp),
+            **{f"table_{name}": BatchTarget(layout.table(name), layout.tmp) for name in TABLES},
         }
 
     def complete(self) -> bool:
