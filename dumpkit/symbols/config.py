@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 __all__ = ["DEFAULT_MAX_DOWNLOAD", "SymbolConfig", "debuginfod_urls_from_env", "default_cache_dir"]
@@ -135,6 +135,16 @@ class SymbolConfig:
             facts["casing"] = self.casing
         blob = json.dumps(facts, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+    def to_json(self) -> str:
+        """The configuration as one JSON text (a luigi task parameter); :meth:`from_json` reads it."""
+        return json.dumps({name: getattr(self, name) for name in self.__dataclass_fields__}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> SymbolConfig:
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                                  for k, v in json.loads(text).items()}
+        return cls(**values)
 
     def remote_fingerprint(self) -> str:
         """16 hex digits naming the remote sources: the key of remembered misses."""

@@ -22,7 +22,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-__all__ = ["batch_id", "code_fingerprint", "document_fingerprint", "inputs_fingerprint", "run_id"]
+__all__ = ["batch_id", "code_fingerprint", "document_fingerprint", "inputs_fingerprint", "run_id",
+           "symbol_options"]
 
 #: libraries whose behaviour shapes a document's content
 _LIBRARIES = ("kaitaistruct", "pyelftools", "siggen", "symbolic")
@@ -100,6 +101,17 @@ def document_fingerprint(options: Mapping[str, Any] | None = None) -> str:
     """What makes a document: the code (:func:`code_fingerprint`) and the ``options`` that
     change its content (symbol sources...; JSON-able values)."""
     return _digest({"code": code_fingerprint("document"), "options": dict(options or {})})
+
+
+def symbol_options(symbols: str) -> dict[str, Any]:
+    """The document options of symbol sources given as ``SymbolConfig.to_json`` text (empty:
+    none): their fingerprint, so that other sources remake documents."""
+    if not symbols:
+        return {}
+    from dumpkit.symbols.config import SymbolConfig
+
+    config = SymbolConfig.from_json(symbols)
+    return {"symbols": config.fingerprint()} if config.enabled else {}
 
 
 def run_id(document: str, shrink_max_size: int = 0) -> str:

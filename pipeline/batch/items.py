@@ -7,11 +7,14 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dumpkit.pipeline.atomic import write_atomic
 from dumpkit.pipeline.batch.layout import Layout
 from dumpkit.pipeline.faults import checkpoint
+
+if TYPE_CHECKING:
+    from dumpkit.symbols.store import SymbolStore
 
 __all__ = ["Made", "encode_document", "existing_document", "iter_items", "load_chunk", "process_item"]
 
@@ -75,13 +78,16 @@ def _refusal_document(item: dict[str, Any]) -> Doc:
                           container=item["container"])
 
 
-def process_item(layout: Layout, item: dict[str, Any], made_by: str, shrink_max_size: int = 0) -> Made:
+def process_item(layout: Layout, item: dict[str, Any], made_by: str, shrink_max_size: int = 0,
+                 symbols: SymbolStore | None = None) -> Made:
     """Make the document of one manifest item (and, with ``shrink_max_size``, the reduced
     minidump of a dump), or find it on disk.
 
     A document on disk is reused when ``made_by`` (``identity.document_fingerprint``: code,
     schemas, options) made it, as its marker ``work/made/<made_by>/<key>`` says; if the same
     bytes now sit at another place, only ``source.path`` and ``source.container`` are rewritten.
+    ``symbols`` (one per worker process) names frames and gives CFI; ``made_by`` includes its
+    sources, so other sources remake the documents.
     """
     from dumpkit.pipeline.document.normalize import document_for
     from dumpkit.pipeline.document.validate import validate
@@ -114,7 +120,7 @@ def process_item(layout: Layout, item: dict[str, Any], made_by: str, shrink_max_
     else:
         _check_source(item)
         doc = document_for(item["path"], sha256=item["sha256"], container=list(item["container"]),
-                           display_path=item["display"])
+                           display_path=item["display"], symbols=symbols)
         _unmark(layout, key)  # before the document changes: no marker may claim the new one
         for kind in ("dump", "error"):  # a stale document of the other kind must not stay beside it
             other = layout.document(key, kind)

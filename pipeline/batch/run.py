@@ -28,9 +28,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dumpkit.pipeline.inputs.archives import Limits
+from dumpkit.pipeline.inputs.limits import Limits
+
+if TYPE_CHECKING:
+    from dumpkit.symbols.config import SymbolConfig
 
 __all__ = ["BatchError", "BatchOptions", "run_batch"]
 
@@ -53,6 +56,7 @@ class BatchOptions:
     chunk_size: int = 0
     rescan: bool = False
     quiet: bool = False
+    symbols: SymbolConfig | None = None  # symbol sources; None: no symbols
 
 
 class BatchError(Exception):
@@ -237,18 +241,19 @@ def run_batch(opts: BatchOptions) -> dict[str, Any]:
     ``KeyboardInterrupt`` (the batch resumes when run again)."""
     _check(opts)
     from dumpkit.pipeline.batch import tasks
-    from dumpkit.pipeline.batch.identity import document_fingerprint, inputs_fingerprint
+    from dumpkit.pipeline.batch.identity import document_fingerprint, inputs_fingerprint, symbol_options
     from dumpkit.pipeline.batch.items import iter_items
     from dumpkit.pipeline.batch.layout import Layout
     from dumpkit.pipeline.batch.warm import warm_up, warm_up_samples
 
     layout = Layout(os.path.abspath(opts.out))
     _setup_logging(layout.log)
-    made_by = document_fingerprint()
+    symbols = opts.symbols.to_json() if opts.symbols is not None and opts.symbols.enabled else ""
+    made_by = document_fingerprint(symbol_options(symbols))
     limits = opts.limits
     params = {"inputs": opts.inputs, "out": layout.out, "max_member_size": limits.max_member_size,
               "max_ratio": limits.max_ratio, "max_depth": limits.max_depth, "chunk_size": opts.chunk_size,
-              "shrink_max_size": opts.shrink_max_size, "made_by": made_by,
+              "shrink_max_size": opts.shrink_max_size, "made_by": made_by, "symbols": symbols,
               "fingerprint": inputs_fingerprint(opts.inputs, exclude=layout.out)}
     discover = tasks.Discover(**params)
     report_task = tasks.BatchReport(**params)

@@ -42,11 +42,12 @@ from typing import Any
 
 import luigi
 
-from dumpkit.pipeline.batch.identity import batch_id, document_fingerprint, run_id
+from dumpkit.pipeline.batch.identity import batch_id, document_fingerprint, run_id, symbol_options
 from dumpkit.pipeline.batch.items import load_chunk, process_item
 from dumpkit.pipeline.batch.layout import Layout
 from dumpkit.pipeline.batch.parts import PartWriter
 from dumpkit.pipeline.batch.publish import publish
+from dumpkit.pipeline.batch.symbols import symbol_store
 from dumpkit.pipeline.batch.tables import TABLES
 from dumpkit.pipeline.batch.targets import BatchTarget
 from dumpkit.pipeline.inputs.archives import Limits, Spool
@@ -112,6 +113,9 @@ class _BatchTask(luigi.Task):
     made_by = luigi.Parameter(default="", description="what makes the documents "
                                                       "(identity.document_fingerprint); empty: this code, "
                                                       "default options")
+    symbols = luigi.Parameter(default="", significant=False,
+                              description="symbol sources (SymbolConfig.to_json); empty: none. Its "
+                                          "fingerprint is part of made_by")
 
     @property
     def layout(self) -> Layout:
@@ -128,7 +132,7 @@ class _BatchTask(luigi.Task):
 
     @property
     def document_maker(self) -> str:
-        return self.made_by or document_fingerprint()
+        return self.made_by or document_fingerprint(symbol_options(self.symbols))
 
     @property
     def run_key(self) -> str:
@@ -195,6 +199,7 @@ class NormalizeChunk(luigi.Task):
     made_by = luigi.Parameter()
     index = luigi.IntParameter()
     shrink_max_size = luigi.IntParameter(default=0)
+    symbols = luigi.Parameter(default="", significant=False)
 
     def requires(self) -> ManifestReady:
         return ManifestReady(out=self.out, batch=self.batch)
@@ -211,9 +216,10 @@ class NormalizeChunk(luigi.Task):
         seconds: dict[str, float] = {}
         reused = 0
         part = PartWriter(layout, self.batch, self.run_key, self.index)
+        store = symbol_store(self.symbols)
         try:
             for item in load_chunk(layout, self.batch, self.index):
-                made = process_item(layout, item, self.made_by, self.shrink_max_size)
+                made = process_item(layout, item, self.made_by, self.shrink_max_size, store)
                 part.add(item["key"], made.doc, made.data, layout.relative(made.path), made.seconds)
                 if made.seconds is None:
                     reused += 1
@@ -265,7 +271,8 @@ class BatchReport(_BatchTask):
     def chunks(self) -> list[NormalizeChunk]:
         manifest = read_manifest(self.layout, self.batch)
         return [NormalizeChunk(out=self.out, batch=self.batch, run_key=self.run_key,
-                               made_by=self.document_maker, index=i, shrink_max_size=self.shrink_max_size)
+                               made_by=self.document_maker, index=i, shrink_max_size=self.shrink_max_size,
+                               symbols=self.symbols)
                 for i in range(manifest["chunks"])]
 
     def run(self) -> Iterator[list[NormalizeChunk]]:
