@@ -102,9 +102,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             print(f"dumpkit inspect: --{option} {folder}: no such directory", file=sys.stderr)
             return EXIT_USAGE
     if args.symbols or args.sysroot:
-        from dumpkit.unwind import SymbolStore
+        from dumpkit.symbols.config import SymbolConfig
+        from dumpkit.symbols.store import SymbolStore
 
-        store = SymbolStore(args.symbols, args.sysroot)
+        store = SymbolStore.from_config(SymbolConfig(dirs=(args.symbols,) if args.symbols else (),
+                                                     sysroot=args.sysroot, debuginfod=()))
     for path in args.files:
         if not os.path.isfile(path):
             print(f"dumpkit inspect: {path}: no such file", file=sys.stderr)
