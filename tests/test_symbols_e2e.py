@@ -1,0 +1,236 @@
+"""``dumpkit inspect`` (a subprocess) with symbols from servers the tests start, end to end.
+
+- a stdlib HTTP server in Breakpad layout (``.sym`` from ``dump_syms``) and one in Microsoft
+  symstore layout (the PDB as a CAB ``.pd_`` made by ``gcab``, the PE as is), around the
+  minidumps of ``tests.pe_programs``; rust-minidump's ``minidump-stackwalk --symbols-url`` over
+  the Breakpad server is the oracle, frame by frame (module offset, function, line, trust);
+- elfutils' ``debuginfod`` serving the debug file (and the stripped executable) of a stripped
+  binary cored with gdb; gdb's ``bt`` over the unstripped binary and the core is the oracle;
+- the same runs again with ``--offline`` once the servers are stopped: the cache alone gives
+  the same frames;
+- hostile servers (never answers, 500, a file of another build, a huge file): the document
+  gets one diagnostic naming each server and the reason, and ``inspect`` still finishes.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import SUMMARIES
+from tests.elf_fixtures import make_core
+from tests.elf_fixtures import tools_missing as elf_tools_missing
+from tests.pe_programs import MODULE_PATH, SOURCE, PeProgram
+from tests.symbol_servers import (
+    ErrorHandler,
+    HangHandler,
+    HugeDeclaredHandler,
+    StaticHandler,
+    make_cab,
+    need,
+    run_debuginfod,
+    serve,
+    symstore_dir,
+)
+from tests.test_symbols_native import CHAIN, _bare, _breakpad_dir, pe_programs
+from tests.unwind_oracles import stackwalk
+
+__all__ = ["pe_programs"]  # the session fixture, re-exported so pytest sees it here
+
+DUMPKIT = [str(Path(sys.executable).with_name("dumpkit"))]
+#: A hanging server costs the client's timeout (10 s) for each of its 3 attempts, with backoff,
+#: once per run (then it is not asked again): well under this.
+BUDGET = 120
+
+
+def inspect(dump: Path, *options: str) -> tuple[dict[str, Any], float]:
+    """The document ``dumpkit inspect`` prints, and how long it took (seconds)."""
+    start = time.monotonic()
+    proc = subprocess.run([*DUMPKIT, "inspect", *options, str(dump)], capture_output=True, text=True,
+                          timeout=BUDGET, check=False,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(dump.parent)})  # no DEBUGINFOD_URLS
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout), time.monotonic() - start
+
+
+def crashing_frames(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return next(t for t in doc["threads"] if t.get("crashed"))["frames"]
+
+
+def symbol_diagnostics(doc: dict[str, Any]) -> list[str]:
+    return [d["message"] for d in doc["diagnostics"] if d["code"] in ("bad_symbols", "build_id_mismatch")]
+
+
+def logical(frame: dict[str, Any]) -> list[tuple[str | None, int | None]]:
+    """A frame's functions innermost first (inline frames, then the physical one), with lines."""
+    return [(_bare(i["function"]), i["source_line"]) for i in frame["inlined"]] + [
+        (_bare(frame["function"]), frame["source_line"])]
+
+
+def stackwalk_url(dump: Path, url: str, cache: Path) -> list[dict[str, Any]]:
+    """rust-minidump's crashing-thread frames with symbols from ``url`` (its own cache)."""
+    proc = subprocess.run([str(stackwalk()), "--json", "--symbols-url", url, "--symbols-cache", str(cache),
+                           "--symbols-tmp", str(cache), str(dump)],
+                          capture_output=True, text=True, timeout=BUDGET, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return list(json.loads(proc.stdout)["crashing_thread"]["frames"])
+
+
+def agreement(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> tuple[dict[str, int], list[str]]:
+    """Per field, how many of rust-minidump's frames (those in a module) ours match, and the misses."""
+    fields = ("module_offset", "function", "line", "trust")
+    same = dict.fromkeys(fields, 0)
+    misses: list[str] = []
+    for index, their in enumerate(f for f in theirs if f.get("module")):
+        mine = ours[index] if index < len(ours) else {}
+        pairs = {"module_offset": (mine.get("module_offset"), their["module_offset"]),
+                 "function": (mine.get("function"), their["function"]),
+                 "line": (mine.get("source_line"), their["line"]),
+                 "trust": (mine.get("trust"), their["trust"])}
+        for name, (a, b) in pairs.items():
+            if name == "module_offset" and a is not None and b is not None:
+                a, b = int(a, 16), int(b, 16)
+            if a == b:
+                same[name] += 1
+            else:
+                misses.append(f"frame {index} {name}: dumpkit {a!r}, rust-minidump {b!r}")
+    return same, misses
+
+
+def ms_store(root: Path, program: PeProgram) -> Path:
+    """``root`` in Microsoft symstore layout: the PDB only as ``NAME.pd_`` (a cabinet), the PE as is."""
+    exe_name = MODULE_PATH.rsplit("\\", 1)[-1]
+    symstore_dir(root, program.exe, program.pdb, names={program.exe: exe_name})
+    pdb = next(root.glob(f"{program.pdb.name}/*/{program.pdb.name}"))
+    make_cab(pdb.with_suffix(".pd_"), pdb)
+    pdb.unlink()
+    return root
+
+
+# -- minidumps + PDBs: Breakpad and Microsoft symbol servers, rust-minidump as the oracle ------------
+
+
+@pytest.mark.parametrize("arch", ["amd64", "x86"])
+def test_symbol_servers_and_rust_minidump(pe_programs: dict[str, PeProgram], arch: str,
+                                          tmp_path: Path) -> None:
+    need("cabextract", "gcab")
+    program = pe_programs[arch]
+    breakpad = _breakpad_dir(tmp_path / "breakpad", [program.pdb])
+    microsoft = ms_store(tmp_path / "microsoft", program)
+    cache = tmp_path / "cache"
+    runs: dict[str, list[dict[str, Any]]] = {}
+    with serve(StaticHandler, breakpad) as (bp_url, bp_server), \
+            serve(StaticHandler, microsoft) as (ms_url, ms_server):
+        for label, url in (("breakpad", bp_url), ("microsoft", ms_url)):
+            doc, _ = inspect(program.dump, "--symbol-server", url, "--symbol-cache", str(cache / label))
+            assert not symbol_diagnostics(doc), symbol_diagnostics(doc)
+            runs[label] = crashing_frames(doc)
+        theirs = stackwalk_url(program.dump, bp_url, tmp_path / "rust-cache")
+        assert any(p.endswith(".pd_") for p in ms_server.log), ms_server.log  # the CAB was fetched
+        assert any(p.endswith(".sym") for p in bp_server.log), bp_server.log
+    for label, frames in runs.items():
+        names = [name for f in frames for name, _ in logical(f)]
+        assert names[:len(CHAIN)] == CHAIN, (label, names)
+        same, misses = agreement(frames, theirs)
+        total = sum(1 for f in theirs if f.get("module"))
+        SUMMARIES.append(f"symbols e2e {arch} dumpkit inspect --symbol-server ({label} layout) vs "
+                         f"minidump-stackwalk --symbols-url (Breakpad layout): "
+                         + ", ".join(f"{k} {v}/{total}" for k, v in same.items()))
+        assert not misses, (label, misses)
+    # the servers are gone: the cache alone gives the same frames
+    for label in runs:
+        doc, _ = inspect(program.dump, "--offline", "--symbol-server", "http://127.0.0.1:9/",
+                         "--symbol-cache", str(cache / label))
+        assert crashing_frames(doc) == runs[label], label
+        assert not symbol_diagnostics(doc), symbol_diagnostics(doc)
+
+
+# -- Linux: a stripped binary cored with gdb, its debug file from a real debuginfod ------------------
+
+
+def _build_id(path: Path) -> str:
+    notes = subprocess.run(["readelf", "-n", str(path)], capture_output=True, text=True, check=True,
+                           timeout=60)
+    match = re.search(r"Build ID: ([0-9a-f]+)", notes.stdout)
+    assert match
+    return match.group(1)
+
+
+def test_debuginfod_names_frames_of_a_stripped_core(tmp_path: Path) -> None:
+    reason = elf_tools_missing()
+    if reason:
+        pytest.skip(reason)
+    need("debuginfod", "objcopy", "strip")
+    exe = tmp_path / "inline_chain"
+    subprocess.run(["gcc", "-g", "-O2", "-Wl,--build-id", str(SOURCE), "-o", str(exe)], check=True,
+                   capture_output=True, timeout=120)
+    served = tmp_path / "served"
+    served.mkdir()
+    subprocess.run(["objcopy", "--only-keep-debug", str(exe), str(served / "inline_chain.debug")], check=True,
+                   timeout=60)
+    stripped = tmp_path / "run" / "inline_chain"
+    stripped.parent.mkdir()
+    subprocess.run(["strip", "-o", str(stripped), str(exe)], check=True, timeout=60)
+    shutil.copy(stripped, served / "inline_chain")
+    core = make_core(stripped, tmp_path / "inline_chain.core")
+    # the oracle: gdb over the unstripped binary and the core
+    bt = subprocess.run(["gdb", "-nx", "-batch", "-ex", "bt", str(exe), str(core)], capture_output=True,
+                        text=True, timeout=120, check=False).stdout
+    by_index = {m.group(1): m.group(2)  # (gdb prints frame #0 once more when it loads the core)
+                for m in re.finditer(r"^#(\d+)\s+(?:0x[0-9a-f]+ in )?(\S+) \(", bt, re.M)}
+    gdb_names = list(by_index.values())
+    assert gdb_names[:len(CHAIN) + 1] == [*CHAIN, "main"], bt
+    cache = tmp_path / "cache"
+    bare, _ = inspect(core, "--symbol-cache", str(cache))
+    assert not any(f["function"] for f in crashing_frames(bare)[:len(CHAIN)])
+    with run_debuginfod(served, tmp_path / "db.sqlite", expect_files=2) as url:
+        doc, _ = inspect(core, "--debuginfod", url, "--symbol-cache", str(cache))
+    assert not symbol_diagnostics(doc), symbol_diagnostics(doc)
+    frames = crashing_frames(doc)
+    names = [name for f in frames for name, _ in logical(f)]
+    start = names.index("crash_here")
+    agree = sum(a == b for a, b in zip(names[start:], gdb_names, strict=False))
+    SUMMARIES.append(f"symbols e2e ELF stripped core, dumpkit inspect --debuginfod vs gdb bt (unstripped): "
+                     f"{agree}/{len(gdb_names)} logical frames with the same function")
+    assert names[start:start + len(CHAIN) + 1] == [*CHAIN, "main"]
+    assert (cache / _build_id(exe) / "debuginfo").is_file()
+    # debuginfod is stopped: the cache alone
+    offline, _ = inspect(core, "--offline", "--debuginfod", url, "--symbol-cache", str(cache))
+    assert crashing_frames(offline) == frames
+    assert not symbol_diagnostics(offline)
+
+
+# -- hostile servers never fail inspect ----------------------------------------------------------------
+
+
+def test_hostile_servers_become_diagnostics(pe_programs: dict[str, PeProgram], tmp_path: Path) -> None:
+    program = pe_programs["amd64"]
+    other = pe_programs["x86"]
+    # "wrong id": the x86 build's files under the amd64 build's paths
+    wrong = tmp_path / "wrong"
+    exe_name = MODULE_PATH.rsplit("\\", 1)[-1]
+    good = symstore_dir(tmp_path / "good", program.exe, program.pdb, names={program.exe: exe_name})
+    for path in good.rglob("*"):
+        if path.is_file():
+            target = wrong / path.relative_to(good)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(other.pdb if path.suffix == ".pdb" else other.exe, target)
+    with serve(HangHandler) as (hang, _), serve(ErrorHandler) as (error, _), \
+            serve(StaticHandler, wrong) as (wrong_url, _), serve(HugeDeclaredHandler) as (huge, _):
+        options = [o for url in (hang, error, wrong_url, huge) for o in ("--symbol-server", url)]
+        doc, took = inspect(program.dump, *options, "--symbol-cache", str(tmp_path / "cache"))
+    messages = symbol_diagnostics(doc)
+    SUMMARIES.append(f"symbols e2e hostile servers: inspect finished in {took:.0f} s with "
+                     f"{len(messages)} symbol diagnostics")
+    expected = ((hang, "timed out"), (error, "HTTP 500"), (wrong_url, "has debug id"), (huge, "byte cap"))
+    for url, reason in expected:
+        assert any(m.startswith(url) and reason in m for m in messages), (url, reason, messages)
+    assert crashing_frames(doc)[0]["trust"] == "context"
+    assert not any(f["function"] for f in crashing_frames(doc))
