@@ -234,3 +234,51 @@ def test_hostile_servers_become_diagnostics(pe_programs: dict[str, PeProgram], t
         assert any(m.startswith(url) and reason in m for m in messages), (url, reason, messages)
     assert crashing_frames(doc)[0]["trust"] == "context"
     assert not any(f["function"] for f in crashing_frames(doc))
+
+
+# -- a Windows kernel dump: a driver named through the same symbol server ------------------------------
+
+
+def test_kernel_dump_driver_and_bugcheck_signature(pe_programs: dict[str, PeProgram], tmp_path: Path) -> None:
+    """A built complete kernel dump whose crashing CPU stopped in a driver whose PDB is the one
+    clang + lld-link made (its GUID and age, per llvm-pdbutil, written into the driver's RSDS
+    record): ``inspect --symbol-server`` (Microsoft layout, CAB) names the frame, and the bugcheck
+    signature reads ``module!function``; without symbols it is the driver and offset."""
+    import uuid
+
+    from tests.builders.kernel_dump import BugCheck, write_complete
+    from tests.builders.kernel_image import BDriver, KernelImage
+    from tests.symbol_servers import _pdb_id
+
+    need("cabextract", "gcab")
+    program = pe_programs["amd64"]
+    pdb_id = _pdb_id(program.pdb)
+    crash_rva = 0x1000  # crash_here (llvm-symbolizer, test_symbols_native)
+
+    class Image(KernelImage):
+        def cpu_registers(self, cpu: int) -> dict[str, int]:
+            regs = super().cpu_registers(cpu)
+            return {**regs, "rip": driver.base + crash_rva}
+
+    img = Image(arch="amd64")
+    img.add_standard_drivers(2)  # ntoskrnl.exe, hal.dll
+    driver = BDriver(name="myfault.sys", base=img.kbase + 0x800000, size=0x5000, timestamp=0x5F001234,
+                     pdb=program.pdb.name, guid=uuid.UUID(hex=pdb_id[:32]), age=int(pdb_id[32:], 16))
+    img.drivers.append(driver)
+    img.build_kernel()
+    dump = tmp_path / "kernel.dmp"
+    write_complete(dump, img, BugCheck(code=0xD1, params=[0, 2, 0, driver.base + crash_rva],
+                                       exception_code=None, exception_address=driver.base + crash_rva))
+    bare, _ = inspect(dump)
+    assert bare["crash"]["signature"] == f"myfault.sys@{crash_rva:#x}", bare["crash"]
+    store = ms_store(tmp_path / "microsoft", program)
+    with serve(StaticHandler, store) as (url, server):
+        doc, _ = inspect(dump, "--symbol-server", url, "--symbol-cache", str(tmp_path / "cache"))
+    assert any(p.endswith(".pd_") for p in server.log), server.log
+    module = next(m for m in doc["modules"] if m["name"] == "myfault.sys")
+    assert module["debug_id"] == pdb_id
+    frame = crashing_frames(doc)[0]
+    assert (frame["module"], _bare(frame["function"])) == ("myfault.sys", "crash_here"), frame
+    SUMMARIES.append(f"symbols e2e Windows kernel dump: driver frame {frame['module']}!{frame['function']}, "
+                     f"bugcheck signature {bare['crash']['signature']!r} -> {doc['crash']['signature']!r}")
+    assert doc["crash"]["signature"] == "myfault!crash_here"
