@@ -24,6 +24,10 @@ from typing import Any
 
 import pytest
 
+import dumpkit
+from dumpkit.symbols.config import SymbolConfig
+from dumpkit.symbols.store import SymbolStore
+from dumpkit.unwind import unwind_dump
 from tests.conftest import SUMMARIES
 from tests.elf_fixtures import make_core
 from tests.elf_fixtures import tools_missing as elf_tools_missing
@@ -282,3 +286,67 @@ def test_kernel_dump_driver_and_bugcheck_signature(pe_programs: dict[str, PeProg
     SUMMARIES.append(f"symbols e2e Windows kernel dump: driver frame {frame['module']}!{frame['function']}, "
                      f"bugcheck signature {bare['crash']['signature']!r} -> {doc['crash']['signature']!r}")
     assert doc["crash"]["signature"] == "myfault!crash_here"
+
+
+# -- a Linux vmcore: the kernel by VMCOREINFO BUILD-ID, its debug info from debuginfod -----------------
+
+_TOY_KERNEL = """
+__attribute__((noinline)) void panic_here(volatile int *p) { *p = 1; for (;;) { } }
+void _start(void) { panic_here(0); }
+"""
+_TEXT = 0xFFFFFFFF81000000  # x86-64 vmlinux: _text = _stext = the first PT_LOAD
+
+
+def test_vmcore_kernel_frame_named_through_debuginfod(tmp_path: Path) -> None:
+    """Not a real vmlinux (none is buildable here): a toy kernel ELF linked at x86-64's kernel text
+    address with a GNU build-id and DWARF, served by a real debuginfod; a vmcore whose VMCOREINFO
+    gives that BUILD-ID, SYMBOL(_stext) and a KASLR KERNELOFFSET, and whose CPU stopped in
+    ``panic_here``. The kernel becomes module ``vmlinux`` and its panic frame is named as
+    ``addr2line`` names the address in the toy kernel."""
+    from tests.builders.elf_core import NT_PRSTATUS, ElfCoreBuilder, prstatus
+
+    need("gcc", "nm", "addr2line", "debuginfod")
+    served = tmp_path / "served"
+    served.mkdir()
+    source = tmp_path / "kernel.c"
+    source.write_text(_TOY_KERNEL)
+    vmlinux = served / "vmlinux"
+    subprocess.run(["gcc", "-g", "-O2", "-nostdlib", "-static", "-no-pie", "-fno-pic", "-mcmodel=kernel",
+                    "-Wl,--build-id", f"-Wl,-Ttext-segment={_TEXT:#x}", "-o", str(vmlinux), str(source)],
+                   check=True, capture_output=True, timeout=120)
+    build_id = _build_id(vmlinux)
+    symbols = subprocess.run(["nm", str(vmlinux)], capture_output=True, text=True, check=True,
+                             timeout=60).stdout
+    panic = int(next(line.split()[0] for line in symbols.splitlines() if line.endswith(" panic_here")), 16)
+    offset = 0x2C00000  # KASLR
+    rip = panic + 4 + offset
+    want = subprocess.run(["addr2line", "-f", "-e", str(vmlinux), hex(rip - offset)], capture_output=True,
+                          text=True, check=True, timeout=60).stdout.split("\n")[0]
+    assert want == "panic_here"
+    regs = [0] * 27
+    regs[16], regs[19] = rip, 0xFFFFC90000004000
+    core = ElfCoreBuilder(machine=62, is_64=True)
+    core.note("CORE", NT_PRSTATUS, prstatus(core, pid=100, signal=0, regs=regs))
+    info = "\n".join(["OSRELEASE=6.1.0-toy", "PAGESIZE=4096", f"BUILD-ID={build_id}",
+                      f"SYMBOL(_stext)={_TEXT + offset:x}", f"KERNELOFFSET={offset:x}", ""])
+    core.note("VMCOREINFO", 0, info.encode())
+    core.load(_TEXT + offset, bytes(0x10000), paddr=0x1000000, flags=5)  # the kernel-text segment
+    vmcore = tmp_path / "vmcore"
+    vmcore.write_bytes(core.build())
+    bare, _ = inspect(vmcore)
+    kernel = next(m for m in bare["modules"] if m["name"] == "vmlinux")
+    assert (kernel["build_id"], int(kernel["base"], 16)) == (build_id, _TEXT + offset)
+    assert kernel["size"] == 0x10000
+    # vmcore documents mark no CPU as the panicking one (the readers do not know it yet), so
+    # inspect walks no stack: the CPUs' stacks are walked here through the library instead
+    with run_debuginfod(served, tmp_path / "db.sqlite", expect_files=1) as url:
+        config = SymbolConfig(debuginfod=(url,), cache_dir=str(tmp_path / "cache"))
+        with dumpkit.open(vmcore) as dump:
+            unwind_dump(dump, symbols=SymbolStore.from_config(config), threads="all")
+            frame = dump.threads[0].frames[0]
+            problems = [d.message for d in dump.diagnostics if d.code in ("bad_symbols", "build_id_mismatch")]
+    assert not problems, problems
+    assert (frame.trust, frame.module, frame.module_offset) == ("context", "vmlinux", rip - _TEXT - offset)
+    SUMMARIES.append(f"symbols e2e Linux vmcore (toy kernel, KASLR): CPU 0 frame 0 "
+                     f"{frame.module}!{frame.function} via debuginfod (addr2line: {want})")
+    assert frame.function == want

@@ -82,7 +82,10 @@ def object_problem(obj: Any, key: SymbolKey) -> str | None:
     found = str(obj.code_id or "").lower()
     if found != key.id.lower():
         return f"{'build-id' if want_format == 'elf' else 'code id'} {found or 'none'}"
-    if key.kind == "elf" and obj.kind == "dbg":
+    if key.kind == "elf" and obj.kind == "dbg" and "unwind" not in set(obj.features):
+        # symbolic calls every ELF executable without an interpreter "dbg" (static binaries, a
+        # vmlinux); a debug-only companion (objcopy --only-keep-debug) is the one whose code and
+        # .eh_frame are gone (NOBITS), so it has no unwind info
         return "a debug-only file, not the executable"
     if key.kind == "elf_debug" and "debug" not in set(obj.features):
         return "an ELF file without debug information"
