@@ -21,9 +21,12 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dumpkit.pipeline.inputs.limits import Limits
+
+if TYPE_CHECKING:  # symbols are imported only by the commands that walk stacks
+    from dumpkit.symbols.config import SymbolConfig
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "EXIT_UNREADABLE", "EXIT_USAGE", "format_size", "main",
            "parse_size", "roundtrip_differences"]
@@ -311,7 +314,7 @@ def _add_symbol_arguments(parser: argparse.ArgumentParser) -> None:
                        help="the target's files under their absolute paths (ELF symbols, DWARF CFI)")
 
 
-def _symbol_config(args: argparse.Namespace) -> Any:
+def _symbol_config(args: argparse.Namespace) -> SymbolConfig:
     """The ``SymbolConfig`` of :func:`_add_symbol_arguments`' options; ``ValueError`` with a
     one-line message for a missing directory or a bad URL."""
     from dumpkit.symbols.config import SymbolConfig
