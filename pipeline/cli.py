@@ -21,9 +21,12 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dumpkit.pipeline.inputs.limits import Limits
+
+if TYPE_CHECKING:  # symbols are imported only by the commands that walk stacks
+    from dumpkit.symbols.config import SymbolConfig
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "EXIT_UNREADABLE", "EXIT_USAGE", "format_size", "main",
            "parse_size", "roundtrip_differences"]
@@ -95,16 +98,16 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from dumpkit.pipeline.document.normalize import document_for, file_sha256
 
     status = EXIT_OK
+    try:
+        config = _symbol_config(args)
+    except ValueError as exc:
+        print(f"dumpkit inspect: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     store = None
-    for option in ("symbols", "sysroot"):
-        folder = getattr(args, option, None)
-        if folder is not None and not os.path.isdir(folder):
-            print(f"dumpkit inspect: --{option} {folder}: no such directory", file=sys.stderr)
-            return EXIT_USAGE
-    if args.symbols or args.sysroot:
-        from dumpkit.unwind import SymbolStore
+    if config.enabled or args.offline or args.symbol_cache is not None:
+        from dumpkit.symbols.store import SymbolStore
 
-        store = SymbolStore(args.symbols, args.sysroot)
+        store = SymbolStore.from_config(config)
     for path in args.files:
         if not os.path.isfile(path):
             print(f"dumpkit inspect: {path}: no such file", file=sys.stderr)
@@ -290,6 +293,43 @@ def _add_normalize_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line and no summary")
 
 
+def _add_symbol_arguments(parser: argparse.ArgumentParser) -> None:
+    """The symbol source options (``dumpkit.symbols``), shared by the commands that walk stacks;
+    :func:`_symbol_config` turns them into a ``SymbolConfig``."""
+    group = parser.add_argument_group(
+        "symbols", "where symbol files come from, tried in this order: --symbols dirs, --sysroot, the "
+                   "cache, --symbol-server, --debuginfod (the last two not with --offline)")
+    group.add_argument("--symbols", metavar="DIR", action="append", default=[],
+                       help="a symbol dir (repeatable): Breakpad NAME/ID/NAME.sym, Microsoft symstore "
+                            "NAME.pdb/GUIDAGE/NAME.pdb (and .pd_), build-id .build-id/xx/rest.debug")
+    group.add_argument("--symbol-server", metavar="URL", action="append", default=[],
+                       help="an HTTP(S) symbol server in Breakpad or Microsoft layout (repeatable)")
+    group.add_argument("--debuginfod", metavar="URL", action="append", default=None,
+                       help="a debuginfod server (repeatable; default: $DEBUGINFOD_URLS)")
+    group.add_argument("--symbol-cache", metavar="DIR", default=None,
+                       help="where fetched symbol files are kept (default: $XDG_CACHE_HOME/dumpkit/symbols)")
+    group.add_argument("--offline", action="store_true",
+                       help="no network: symbol dirs, the sysroot and the cache only")
+    group.add_argument("--sysroot", metavar="DIR", default=None,
+                       help="the target's files under their absolute paths (ELF symbols, DWARF CFI)")
+
+
+def _symbol_config(args: argparse.Namespace) -> SymbolConfig:
+    """The ``SymbolConfig`` of :func:`_add_symbol_arguments`' options; ``ValueError`` with a
+    one-line message for a missing directory or a bad URL."""
+    from dumpkit.symbols.config import SymbolConfig
+
+    for option, folder in [*(("--symbols", d) for d in args.symbols), ("--sysroot", args.sysroot)]:
+        if folder is not None and not os.path.isdir(folder):
+            raise ValueError(f"{option} {folder}: no such directory")
+    if args.symbol_cache is not None and os.path.exists(args.symbol_cache) \
+            and not os.path.isdir(args.symbol_cache):
+        raise ValueError(f"--symbol-cache {args.symbol_cache}: not a directory")
+    return SymbolConfig.from_options(symbols=args.symbols, symbol_servers=args.symbol_server,
+                                     debuginfod=args.debuginfod, symbol_cache=args.symbol_cache,
+                                     offline=args.offline, sysroot=args.sysroot)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command (argparse only: building it imports nothing heavy)."""
     parser = argparse.ArgumentParser(prog="dumpkit", description=DESCRIPTION,
@@ -306,10 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compact", action="store_true", help="one line per document (NDJSON)")
     p.add_argument("--sha256", action="store_true",
                    help="fill source.sha256 (reads the whole file; off by default for big dumps)")
-    p.add_argument("--symbols", metavar="DIR", default=None,
-                   help="Breakpad symbols: DIR/NAME/DEBUG_ID/NAME.sym (function names, CFI)")
-    p.add_argument("--sysroot", metavar="DIR", default=None,
-                   help="the target's files under their absolute paths (ELF symbols, DWARF CFI)")
+    _add_symbol_arguments(p)
     p.add_argument("--text", action="store_true",
                    help="a short human summary (crash, signature, crashing stack, modules)")
     p.set_defaults(func=cmd_inspect)

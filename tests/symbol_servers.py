@@ -8,7 +8,9 @@
 - :func:`serve`: a stdlib HTTP server in a thread over a handler class, stopped on exit;
   handlers for a static layout (with a request log) and hostile servers (hang, 500, trickle,
   endless body, huge declared size, non-HTTP garbage);
-- :func:`run_debuginfod`: elfutils ``debuginfod`` over a directory, on a free port, stopped on exit.
+- :func:`run_debuginfod`: elfutils ``debuginfod`` over a directory, on a free port, stopped on exit;
+- :func:`symstore_dir`: PDB and PE files laid out as Microsoft's ``symstore`` does, by the ids
+  ``llvm-pdbutil``/``llvm-readobj`` read; :func:`local_store`: a SymbolStore over local dirs.
 """
 from __future__ import annotations
 
@@ -26,10 +28,12 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-__all__ = ["Natives", "build_natives", "free_port", "make_cab", "need", "run_debuginfod", "serve"]
+__all__ = ["Natives", "build_natives", "free_port", "local_store", "make_cab", "need", "run_debuginfod",
+           "serve", "symstore_dir"]
 
 
 def need(*tools: str) -> None:
@@ -119,6 +123,32 @@ def build_natives(root: Path) -> Natives:
     assert natives.pdb_id["a"] != natives.pdb_id["b"]
     assert natives.code_id["a"] != natives.code_id["b"]
     return natives
+
+
+def symstore_dir(root: Path, *files: Path, names: dict[Path, str] | None = None) -> Path:
+    """``root`` holding ``files`` (PDBs and PEs) in the symstore layout, ``NAME.pdb/GUIDAGE/NAME.pdb``
+    and ``NAME.exe/TIMESTAMPSIZE/NAME.exe``, by the ids independent tools read (copies). NAME is
+    the file's name, or ``names[file]`` (the module's code file name, when it differs)."""
+    for path in files:
+        file_id = _pdb_id(path) if path.suffix.lower() == ".pdb" else _code_id(path)
+        name = (names or {}).get(path, path.name)
+        target = root / name / file_id / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    return root
+
+
+def local_store(*dirs: Path | str, sysroot: Path | str | None = None) -> Any:
+    """``SymbolStore.from_config`` over local symbol dirs and a sysroot only (no servers, no
+    debuginfod whatever ``DEBUGINFOD_URLS`` says; a cache of its own next to the first dir)."""
+    from dumpkit.symbols.config import SymbolConfig
+    from dumpkit.symbols.store import SymbolStore
+
+    first = Path(dirs[0] if dirs else sysroot or ".")
+    config = SymbolConfig(dirs=tuple(str(d) for d in dirs), debuginfod=(), offline=True,
+                          sysroot=str(sysroot) if sysroot is not None else None,
+                          cache_dir=str(first.parent / f".{first.name}-cache"))
+    return SymbolStore.from_config(config)
 
 
 def make_cab(cab: Path, *members: Path) -> Path:

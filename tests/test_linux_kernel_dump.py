@@ -53,3 +53,21 @@ def test_without_vmcoreinfo_a_diagnostic_names_where_it_was_looked_for() -> None
     fill_linux_kernel(dump, _NoMemory(), CoreNotes(), None, TARGET, vmcoreinfo_at="kdump_sub_header")
     assert [(d.code, d.structure) for d in dump.diagnostics] == [("no_vmcoreinfo", "kdump_sub_header")]
     assert dump.source.created is None and dump.threads == [] and dump.system.cpu_count is None
+
+
+def test_kernel_module_from_vmcoreinfo() -> None:
+    """The kernel is module ``vmlinux`` when VMCOREINFO gives its build-id and _stext (amd64)."""
+    from dumpkit.readers.linux_kernel import parse_vmcoreinfo
+    from dumpkit.readers.linux_kernel_module import DEFAULT_SIZE, kernel_module
+
+    info = parse_vmcoreinfo("BUILD-ID=" + "Ab" * 20 + "\nSYMBOL(_stext)=ffffffff83c00000\n")
+    module = kernel_module(info, "amd64", [(0xFFFFFFFF83C00000, 0x1000000, 0x2000000)])
+    assert module is not None
+    assert (module.name, module.base, module.size, module.build_id) == (
+        "vmlinux", 0xFFFFFFFF83C00000, 0x2000000, "ab" * 20)
+    assert module.debug_id == "ABABABABABABABABABABABABABABABAB0"  # Breakpad's id of that build-id
+    nohint = kernel_module(info, "amd64")
+    assert nohint is not None and nohint.size == DEFAULT_SIZE
+    assert kernel_module(info, "arm64") is None  # _stext is not the image start there
+    assert kernel_module(parse_vmcoreinfo("BUILD-ID=abcd\n"), "amd64") is None  # no _stext
+    assert kernel_module(parse_vmcoreinfo("BUILD-ID=xyz\nSYMBOL(_stext)=ffffffff81000000\n"), "amd64") is None

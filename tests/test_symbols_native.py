@@ -18,7 +18,6 @@ Agreement counts are printed in the pytest summary.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -34,8 +33,9 @@ from dumpkit.unwind import SymbolStore, unwind_dump
 from tests.conftest import SUMMARIES
 from tests.elf_fixtures import make_core
 from tests.elf_fixtures import tools_missing as elf_tools_missing
-from tests.pe_programs import SOURCE, PeProgram, build_pe_program
+from tests.pe_programs import MODULE_PATH, SOURCE, PeProgram, build_pe_program
 from tests.pe_programs import tools_missing as pe_tools_missing
+from tests.symbol_servers import local_store, symstore_dir
 from tests.unwind_oracles import dump_syms, stackwalk_json
 
 CHAIN = ["crash_here", "inner_inline", "outer_inline", "middle", "outer"]
@@ -124,6 +124,13 @@ def pe_programs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PeProgram
     return {arch: build_pe_program(root, arch) for arch in ("amd64", "x86")}
 
 
+def _pdb_store(program: PeProgram) -> Any:
+    """A store over the program's PE and PDB in a symstore-layout dir."""
+    exe_name = MODULE_PATH.rsplit("\\", 1)[-1]  # the dump's name for the module
+    return local_store(symstore_dir(program.pdb.parent / f"symstore-{program.arch}", program.exe, program.pdb,
+                                    names={program.exe: exe_name}))
+
+
 def _llvm_symbolizer(exe: Path, rvas: list[int]) -> list[list[tuple[str, int]]]:
     """llvm-symbolizer's inline chains (innermost first) for module-relative addresses."""
     if shutil.which("llvm-symbolizer") is None:
@@ -139,7 +146,7 @@ def _llvm_symbolizer(exe: Path, rvas: list[int]) -> list[list[tuple[str, int]]]:
 @pytest.mark.parametrize("arch", ["amd64", "x86"])
 def test_pdb_frames_agree_with_llvm_symbolizer(pe_programs: dict[str, PeProgram], arch: str) -> None:
     program = pe_programs[arch]
-    frames = _walk(program.dump, SymbolStore(files=(str(program.exe), str(program.pdb))))
+    frames = _walk(program.dump, _pdb_store(program))
     named = [f for f in frames if f.module_offset is not None]
     theirs = _llvm_symbolizer(program.exe, [f.module_offset or 0 for f in named])
     agree = sum(_logical(f) == [(name, line) for name, line in t] for f, t in zip(named, theirs, strict=True))
@@ -161,8 +168,8 @@ def test_pdb_frames_agree_with_rust_minidump(pe_programs: dict[str, PeProgram], 
     assert theirs is not None
     their_frames = theirs["crashing_thread"]["frames"]
     results = {}
-    for label, store in (("pdb", SymbolStore(files=(str(program.exe), str(program.pdb)))),
-                         ("sym", SymbolStore(str(syms)))):
+    for label, store in (("pdb", _pdb_store(program)),
+                         ("sym", local_store(syms))):
         tally = _against_rust(_walk(program.dump, store), their_frames)
         results[label] = tally
         SUMMARIES.append(f"symbols {arch} dumpkit with {label} vs rust-minidump with dump_syms .sym: "
@@ -178,7 +185,7 @@ def test_pdb_signature_uses_function_names(pe_programs: dict[str, PeProgram]) ->
     bare = document_for(str(program.dump))
     assert bare["crash"]["signature"].startswith("inline_chain.exe@0x")
     assert bare["crash"]["symbolicated_frames"]["with_function"] == 0
-    doc = document_for(str(program.dump), symbols=SymbolStore(files=(str(program.exe), str(program.pdb))))
+    doc = document_for(str(program.dump), symbols=_pdb_store(program))
     names = _llvm_symbolizer(program.exe, [0x1000])[0]
     # siggen stops at the first frame not on its prefix lists: the crashing function's name
     assert doc["crash"]["signature"] == names[0][0] == "crash_here"
@@ -207,7 +214,7 @@ def test_scan_rule_rejects_words_outside_known_functions(pe_programs: dict[str, 
         stack = StackMemory(dump.memory, 0, 0, 8) if dump.memory is not None else None
         assert stack is not None
         bare = Walk(spec, "windows", stack, modules, None, None)
-        store = SymbolStore(files=(str(program.exe), str(program.pdb)))
+        store = _pdb_store(program)
         with_symbols = Walk(spec, "windows", stack, modules, None, DumpSymbols(store, dump))
         candidate = program.base + 0x100F + 1  # a "return address" whose call site is 0x100f
         assert seems_return_address(bare, candidate)
@@ -273,7 +280,7 @@ def _addr2line(debug: Path, addresses: list[int]) -> list[list[tuple[str, int | 
 
 
 def test_split_debug_file_names_lines_inlines_match_addr2line(elf_program: ElfProgram) -> None:
-    store = SymbolStore(sysroot=str(elf_program.sysroot))
+    store = local_store(sysroot=elf_program.sysroot)
     frames = _walk(elf_program.core, store)
     ours = [f for f in frames if f.module == elf_program.exe.name]
     assert ours, [(f.module, f.function) for f in frames]
@@ -296,7 +303,7 @@ def test_split_debug_frames_match_gdb(elf_program: ElfProgram) -> None:
                           capture_output=True, text=True, timeout=120, check=False)
     backtrace = proc.stdout[proc.stdout.rfind("\n#0 ") + 1:]
     gdb_names = [m.group(1) for m in re.finditer(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\S+) \(", backtrace, re.M)]
-    frames = _walk(elf_program.core, SymbolStore(sysroot=str(elf_program.sysroot)))
+    frames = _walk(elf_program.core, local_store(sysroot=elf_program.sysroot))
     ours = [name for f in frames for name, _ in _logical(f)]
     start = ours.index("crash_here")
     agree = sum(a == b for a, b in zip(ours[start:], gdb_names, strict=False))
@@ -313,7 +320,7 @@ def test_elf_sym_file_frames_agree_with_rust_minidump(elf_program: ElfProgram, t
     theirs = stackwalk_json(mdmp, syms)
     assert theirs is not None
     their_frames = list(theirs["crashing_thread"]["frames"])
-    frames = _walk(mdmp, SymbolStore(str(syms)))
+    frames = _walk(mdmp, local_store(syms))
     # compare the frames in our executable, up to rust-minidump's first scanned frame
     first_scan = next((i for i, f in enumerate(their_frames) if f["trust"] == "scan"), len(their_frames))
     tally = _against_rust(frames[:first_scan], [f if f.get("module") == elf_program.exe.name else
@@ -342,7 +349,7 @@ class _FixedFinder:
 
 def _walk_with(dump_path: Path, finder: _FixedFinder) -> tuple[list[Frame], list[tuple[str, str]]]:
     with dumpkit.open(dump_path) as dump:
-        unwind_dump(dump, symbols=SymbolStore(finder=finder))
+        unwind_dump(dump, symbols=SymbolStore(finder))
         thread = dump.crashing_thread
         assert thread is not None
         return thread.frames, [(d.code, d.message) for d in dump.diagnostics]
@@ -383,9 +390,10 @@ def test_damaged_native_files_give_diagnostics(pe_programs: dict[str, PeProgram]
     assert all(f.function is None for f in frames)
 
 
-def test_local_finder_paths_stay_under_their_roots(tmp_path: Path) -> None:
+def test_symbol_paths_stay_under_their_roots(tmp_path: Path) -> None:
     from dumpkit.model import Module
-    from dumpkit.symbols.local import LocalFinder, sym_path
+    from dumpkit.symbols.keys import key_for
+    from dumpkit.symbols.sources import Sysroot
 
     root = str(tmp_path)
     hostile = [Module(base=0, size=1, path="C:\\x\\..\\..\\app.pdb", debug_file="..\\..\\evil.pdb",
@@ -395,9 +403,12 @@ def test_local_finder_paths_stay_under_their_roots(tmp_path: Path) -> None:
                       build_id="../../x"),
                Module(base=0, size=1, path="/" + "n" * 4096, debug_file="n" * 4096, debug_id="AB")]
     for module in hostile:
-        path = sym_path(root, module)
-        assert path is None or (Path(path).resolve().is_relative_to(tmp_path.resolve())
-                                and path.count(os.sep) == root.count(os.sep) + 3), path
-        for candidate in LocalFinder(None, root).sysroot_candidates(module):
-            assert ".." not in Path(candidate).parts and "\0" not in candidate, candidate
-            assert Path(candidate).resolve().is_relative_to(tmp_path.resolve())
+        key, _ = key_for(module, "breakpad")
+        if key is not None:
+            path = Path(root, *key.layouts()[0])
+            assert path.resolve().is_relative_to(tmp_path.resolve())
+            assert len(path.relative_to(root).parts) == 3
+        for kind in ("elf", "elf_debug"):
+            for candidate in Sysroot(root).candidates(module, kind):
+                assert ".." not in Path(candidate).parts and "\0" not in candidate, candidate
+                assert Path(candidate).resolve().is_relative_to(tmp_path.resolve())

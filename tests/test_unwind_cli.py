@@ -1,4 +1,5 @@
-"""``dumpkit inspect --text / --symbols / --sysroot`` (the unwinder's CLI surface)."""
+"""``dumpkit inspect --text`` and the symbol options (``--symbols``, ``--symbol-server``, ``--debuginfod``,
+``--symbol-cache``, ``--offline``, ``--sysroot``): the unwinder's CLI surface."""
 from __future__ import annotations
 
 import json
@@ -35,3 +36,44 @@ def test_json_has_frames_and_symbols_option(capsys: pytest.CaptureFixture[str], 
 
 def test_missing_symbols_directory_is_a_usage_error(tmp_path: Path) -> None:
     assert main(["inspect", "--symbols", str(tmp_path / "nope"), str(tmp_path)]) == 2
+
+
+def test_symbol_options_make_one_config(tmp_path: Path) -> None:
+    from dumpkit.pipeline.cli import _symbol_config, build_parser
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    args = build_parser().parse_args(
+        ["inspect", "--symbols", str(tmp_path / "a"), "--symbols", str(tmp_path / "b"),
+         "--symbol-server", "https://one.example/sym", "--symbol-server", "http://two.example/",
+         "--debuginfod", "https://debuginfod.example", "--symbol-cache", str(tmp_path / "cache"),
+         "--offline", "--sysroot", str(tmp_path), "x.dmp"])
+    config = _symbol_config(args)
+    assert config.dirs == (str(tmp_path / "a"), str(tmp_path / "b"))
+    assert config.servers == ("https://one.example/sym/", "http://two.example/")
+    assert config.debuginfod == ("https://debuginfod.example/",)
+    assert config.cache_dir == str(tmp_path / "cache")
+    assert (config.offline, config.sysroot) == (True, str(tmp_path))
+
+
+def test_debuginfod_defaults_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dumpkit.pipeline.cli import _symbol_config, build_parser
+
+    monkeypatch.setenv("DEBUGINFOD_URLS", "https://a.example https://b.example/x")
+    config = _symbol_config(build_parser().parse_args(["inspect", "x.dmp"]))
+    assert config.debuginfod == ("https://a.example/", "https://b.example/x/")
+    monkeypatch.setenv("DEBUGINFOD_URLS", "")
+    assert _symbol_config(build_parser().parse_args(["inspect", "x.dmp"])).debuginfod == ()
+
+
+@pytest.mark.parametrize("options", [["--symbol-server", "ftp://x.example/"], ["--debuginfod", "not a url"],
+                                     ["--symbol-server", "https://x.example/?q=1"],
+                                     ["--sysroot", "/nonexistent"], ["--symbols", "/nonexistent"]])
+def test_bad_symbol_option_is_a_one_line_usage_error(options: list[str], tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    dump = tmp_path / "x.dmp"
+    dump.write_bytes(b"MDMP")
+    assert main(["inspect", *options, str(dump)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1, captured.err
+    assert captured.err.startswith("dumpkit inspect: ")

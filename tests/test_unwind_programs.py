@@ -23,9 +23,10 @@ import pytest
 
 import dumpkit
 from dumpkit.model import Frame
-from dumpkit.unwind import SymbolStore, unwind_dump
+from dumpkit.unwind import unwind_dump
 from tests.conftest import SUMMARIES
 from tests.elf_fixtures import CrasherCore, crasher_cores, make_core, tools_missing
+from tests.symbol_servers import local_store
 from tests.unwind_oracles import compare_frames, dump_syms, stackwalk_json
 
 __all__ = ["crasher_cores"]  # the session fixture, re-exported so pytest sees it here
@@ -137,7 +138,7 @@ def symbols(programs: dict[tuple[str, bool], Program], tmp_path_factory: pytest.
 def test_sym_files_name_core_frames(programs: dict[tuple[str, bool], Program], symbols: Path,
                                     how: str, fp: bool) -> None:
     program = programs[(how, fp)]
-    frames = _walk(program.core, symbols=SymbolStore(str(symbols)))
+    frames = _walk(program.core, symbols=local_store(symbols))
     assert _chain_part([f.function or "" for f in frames]) == CHAIN
     crash = next(f for f in frames if f.function == "crash_now")
     assert crash.source_file is not None and crash.source_file.endswith("unwind_chain.c")
@@ -154,7 +155,7 @@ def test_shrunk_minidump_agrees_with_rust_minidump(programs: dict[tuple[str, boo
     theirs = stackwalk_json(mdmp, symbols)
     assert theirs is not None and theirs.get("crashing_thread")
     with dumpkit.open(mdmp) as dump:
-        unwind_dump(dump, symbols=SymbolStore(str(symbols)))
+        unwind_dump(dump, symbols=local_store(symbols))
         thread = dump.crashing_thread
         assert thread is not None
         result = compare_frames(dump, thread.frames, theirs["crashing_thread"]["frames"],

@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 from dumpkit.model import Module
-from dumpkit.unwind import MAX_FRAMES, SymbolStore, unwind_dump
+from dumpkit.unwind import MAX_FRAMES, unwind_dump
+from tests.symbol_servers import local_store
 from tests.unwind_builders import make_dump, words
 
 CODE = 0x400000
@@ -120,7 +121,7 @@ def test_corrupt_sym_files_become_diagnostics(tmp_path: Path) -> None:
         (folder / "app.sym").write_bytes(text)
         dump = make_dump(tmp_path, arch="amd64", regs={"rip": CODE + 0x10, "rsp": STACK, "rbp": 0},
                          segments={STACK: stack}, modules=[module])
-        assert _timed(dump, symbols=SymbolStore(str(tmp_path / "syms"))) < 1.0, index
+        assert _timed(dump, symbols=local_store(tmp_path / "syms")) < 1.0, index
         assert dump.threads[0].frames, index
         if index < 3:
             assert any(d.code == "bad_symbols" for d in dump.diagnostics), index

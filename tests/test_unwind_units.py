@@ -10,6 +10,7 @@ from dumpkit.symbols.breakpad import parse_sym
 from dumpkit.unwind import SymbolStore, unwind_dump
 from dumpkit.unwind.callsite import _arm64_call, _x86_call
 from dumpkit.unwind.postfix import eval_cfi_rules, eval_win_program, parse_cfi_rules
+from tests.symbol_servers import local_store
 from tests.unwind_builders import make_dump, words
 
 SYM = b"""MODULE Linux x86_64 0123456789ABCDEF0123456789ABCDEF0 app
@@ -70,7 +71,7 @@ def _store(tmp: Path, text: bytes) -> SymbolStore:
     folder = tmp / "syms" / "app" / "0123456789ABCDEF0123456789ABCDEF0"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "app.sym").write_bytes(text)
-    return SymbolStore(str(tmp / "syms"))
+    return local_store(tmp / "syms")
 
 
 def test_breakpad_cfi_walk_and_names(tmp_path: Path) -> None:
@@ -105,7 +106,7 @@ def test_stack_win_framedata_x86(tmp_path: Path) -> None:
     regs = {"eip": 0x401010, "esp": base, "ebp": base + 0x10}
     dump = make_dump(tmp_path, arch="x86", os="windows", regs=regs,
                      segments={base: bytes(stack)}, modules=[module])
-    unwind_dump(dump, symbols=SymbolStore(str(tmp_path / "syms")))
+    unwind_dump(dump, symbols=local_store(tmp_path / "syms"))
     frames = dump.threads[0].frames
     assert [(f.trust, f.function) for f in frames[:2]] == [("context", "f"), ("cfi", "g")]
 

@@ -2,8 +2,9 @@
 
 An ELF vmcore (:mod:`linux_vmcore`) and a makedumpfile file (:mod:`kdump`) differ in how
 they store notes and pages; what they say about the kernel is the same and is filled
-here, once: a panic, one thread per CPU from the NT_PRSTATUS notes, the VMCOREINFO facts
-and the kernel log tail with the panic message.
+here, once: a panic, one thread per CPU from the NT_PRSTATUS notes, the VMCOREINFO facts,
+the kernel as module ``vmlinux`` (:mod:`linux_kernel_module`) and the kernel log tail with
+the panic message.
 
 The ``created`` rule: the time the container records for the dump itself (the kdump
 header's timestamp) comes first; VMCOREINFO's CRASHTIME (the kernel's clock when it
@@ -25,6 +26,7 @@ from dumpkit.readers.linux_kernel import (
     VmcoreInfo,
     attach_kernel_log,
 )
+from dumpkit.readers.linux_kernel_module import kernel_module
 
 __all__ = ["DIRECT_MAP_BASE", "KernelTarget", "cpu_threads", "fill_linux_kernel"]
 
@@ -82,6 +84,9 @@ def fill_linux_kernel(dump: Dump, phys: AddressSpace, notes: CoreNotes, info: Vm
             dump.source.created = info.crash_time
     if info.build_id:
         dump.source.details["kernel_build_id"] = info.build_id
+    kernel = kernel_module(info, target.arch, hints)
+    if kernel is not None:
+        dump.modules.append(kernel)
     if info.kernel_offset is not None:
         dump.source.details["kernel_offset"] = f"{info.kernel_offset:#x}"
     translator = _translator(info, target.arch, hints, phys_base)

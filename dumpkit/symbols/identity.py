@@ -8,12 +8,14 @@ that is not such a file at all is rejected: the reason names what was found.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from dumpkit.symbols.keys import SymbolKey
 
-__all__ = ["check_identity"]
+__all__ = ["check_identity", "object_problem"]
 
 _MAX_HEADER = 64 * 1024
-_FORMATS = {"pdb": "pdb", "pe": "pe", "elf": "elf", "elf_debug": "elf"}
+_FORMATS = {"pdb": "pdb", "pe": "pe", "elf": "elf", "elf_debug": "elf", "breakpad": "breakpad"}
 
 
 def check_identity(path: str, key: SymbolKey) -> str | None:
@@ -40,7 +42,9 @@ def _check_sym(path: str, key: SymbolKey) -> str | None:
 
 
 def _normal_debug_id(debug_id: str) -> str:
-    return debug_id.replace("-", "").upper()
+    """symbolic's ``GUID-age`` as Breakpad writes it (symbolic leaves out an age of 0)."""
+    hexed = debug_id.replace("-", "").upper()
+    return hexed + "0" if len(hexed) == 32 else hexed
 
 
 def _check_native(path: str, key: SymbolKey) -> str | None:
@@ -57,26 +61,32 @@ def _check_native(path: str, key: SymbolKey) -> str | None:
         return f"cannot read: {exc.strerror or exc}"
     seen: list[str] = []
     for obj in objects:
-        if obj.file_format != want_format:
-            seen.append(f"a {obj.file_format} file")
-            continue
-        if key.kind == "pdb":
-            found = _normal_debug_id(str(obj.debug_id))
-            if found == key.id:
-                return None
-            seen.append(f"debug id {found}")
-        else:
-            found = str(obj.code_id or "").lower()
-            if found != key.id.lower():
-                seen.append(f"{'build-id' if want_format == 'elf' else 'code id'} {found or 'none'}")
-                continue
-            features = set(obj.features)
-            if key.kind == "elf" and obj.kind == "dbg":
-                seen.append("a debug-only file, not the executable")
-            elif key.kind == "elf_debug" and "debug" not in features:
-                seen.append("an ELF file without debug information")
-            else:
-                return None
+        problem = object_problem(obj, key)
+        if problem is None:
+            return None
+        seen.append(problem)
     if not seen:
         return f"not a {want_format.upper()} file"
     return f"has {', '.join(seen[:3])}, not {key.id}"
+
+
+def object_problem(obj: Any, key: SymbolKey) -> str | None:
+    """``None`` if symbolic's object ``obj`` (of ``Archive.iter_objects``) is ``key``'s, else what
+    it is instead (``"debug id X"``, ``"build-id Y"``, ``"a pe file"``, ...)."""
+    want_format = _FORMATS[key.kind]
+    if obj.file_format != want_format:
+        return f"a {obj.file_format} file"
+    if key.kind in ("pdb", "breakpad"):
+        found = _normal_debug_id(str(obj.debug_id))
+        return None if found == key.id else f"debug id {found}"
+    found = str(obj.code_id or "").lower()
+    if found != key.id.lower():
+        return f"{'build-id' if want_format == 'elf' else 'code id'} {found or 'none'}"
+    if key.kind == "elf" and obj.kind == "dbg" and "unwind" not in set(obj.features):
+        # symbolic calls every ELF executable without an interpreter "dbg" (static binaries, a
+        # vmlinux); a debug-only companion (objcopy --only-keep-debug) is the one whose code and
+        # .eh_frame are gone (NOBITS), so it has no unwind info
+        return "a debug-only file, not the executable"
+    if key.kind == "elf_debug" and "debug" not in set(obj.features):
+        return "an ELF file without debug information"
+    return None

@@ -12,7 +12,7 @@ from typing import Literal, Protocol
 
 from dumpkit.model import Module
 
-__all__ = ["FILE_KINDS", "FileKind", "Finder", "Located", "Lookup"]
+__all__ = ["FILE_KINDS", "FileKind", "Finder", "IdMismatch", "Located", "Lookup"]
 
 #: What a located file is:
 #: ``breakpad``   a Breakpad text symbol file (``NAME.sym``)
@@ -23,6 +23,12 @@ __all__ = ["FILE_KINDS", "FileKind", "Finder", "Located", "Lookup"]
 #: ``macho``      a Mach-O binary or dSYM companion by UUID
 FileKind = Literal["breakpad", "pdb", "pe", "elf", "elf_debug", "macho"]
 FILE_KINDS: tuple[FileKind, ...] = ("breakpad", "pdb", "pe", "elf", "elf_debug", "macho")
+
+
+class IdMismatch(str):
+    """A problem line: a file carries another id (PDB GUID+age, PE timestamp+size, ELF build-id)
+    than the module's, so it is not used. Documents report those naming a build-id as
+    ``build_id_mismatch``, others as ``bad_symbols``."""
 
 
 @dataclass(frozen=True, slots=True)

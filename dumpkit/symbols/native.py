@@ -24,9 +24,11 @@ from typing import Any
 
 from dumpkit.model import InlineFrame, Module
 from dumpkit.symbols.breakpad import SymFile, parse_sym
-from dumpkit.symbols.locate import FileKind
+from dumpkit.symbols.identity import object_problem
+from dumpkit.symbols.keys import key_for
+from dumpkit.symbols.locate import FileKind, IdMismatch
 
-__all__ = ["MAX_NATIVE_BYTES", "IdMismatch", "NativeFile", "Symbolized", "ids_match", "open_native"]
+__all__ = ["MAX_NATIVE_BYTES", "NativeFile", "Symbolized", "open_native"]
 
 #: Files bigger than this are not read (a diagnostic says so); PDBs of big products reach GBs.
 MAX_NATIVE_BYTES = 4 << 30
@@ -46,33 +48,9 @@ class Symbolized:
     inlined: tuple[InlineFrame, ...] = ()
 
 
-class IdMismatch(str):
-    """A problem text: the file's id (PDB GUID+age, build-id, PE timestamp+size) is not the module's."""
-
-
 def _why(exc: Exception) -> str:
     """symbolic's error text on one line (it chains causes over several)."""
     return " ".join(str(exc).split())
-
-
-def _norm_id(value: str | None) -> str:
-    return (value or "").replace("-", "").upper()
-
-
-def ids_match(module: Module, kind: FileKind, debug_id: str | None, code_id: str | None) -> bool | None:
-    """Whether an object's ids are the module's (``None`` when there is nothing to compare)."""
-    if kind in ("elf", "elf_debug"):
-        want = (module.build_id or "").lower()
-        have = (code_id or "").lower()
-        return None if not want or not have else want == have
-    if kind == "pe":
-        want, have = _norm_id(module.code_id), _norm_id(code_id)
-        return None if not want or not have else want == have
-    want, have = _norm_id(module.debug_id), _norm_id(debug_id)
-    if not want or not have:
-        return None
-    # Breakpad ids of ELF modules end in an age of 0; symbolic writes it, dumps may not.
-    return want == have or want.rstrip("0") == have.rstrip("0")
 
 
 class NativeFile:
@@ -171,18 +149,18 @@ def open_native(path: str, kind: FileKind, module: Module,
         objects = list(Archive.open(path).iter_objects())
     except Exception as exc:
         return None, f"{path}: not a usable {kind} file ({_why(exc)})"
+    # the object carrying the module's id (dumpkit.symbols.identity); without an id to
+    # compare (no key), the first object for the module's CPU
+    key, _ = key_for(module, kind)
     mismatch: str | None = None
     fallback = None
     for obj in objects:
-        match = ids_match(module, kind, obj.debug_id, obj.code_id)
-        if match is False:
-            what, have, want = (("build-id", obj.code_id, module.build_id) if kind in ("elf", "elf_debug")
-                                else ("code id", obj.code_id, module.code_id) if kind == "pe"
-                                else ("debug id", obj.debug_id, module.debug_id))
-            mismatch = IdMismatch(f"{path}: {what} {have} is not the module's {want}; not used")
+        if key is not None:
+            problem = object_problem(obj, key)
+            if problem is None:
+                return NativeFile(path, kind, obj), None
+            mismatch = IdMismatch(f"{path}: {problem} is not the module's {key.id}; not used")
             continue
-        if match is True:
-            return NativeFile(path, kind, obj), None
         if fallback is None and (arch is None or _same_arch(obj.arch, arch)):
             fallback = obj
     if fallback is not None:

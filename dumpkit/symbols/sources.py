@@ -29,7 +29,8 @@ from dumpkit.symbols.cache import SymbolCache
 from dumpkit.symbols.config import SymbolConfig
 from dumpkit.symbols.http import HttpClient
 from dumpkit.symbols.identity import check_identity
-from dumpkit.symbols.keys import SymbolKey
+from dumpkit.symbols.keys import SymbolKey, safe_component
+from dumpkit.symbols.locate import FileKind, IdMismatch
 
 __all__ = ["Answer", "Debuginfod", "LocalDir", "SymbolServer", "Sysroot"]
 
@@ -65,7 +66,7 @@ def _expand_into_cache(packed: str, key: SymbolKey, cache: SymbolCache, cfg: Sym
             fh.flush()
             reason = check_identity(tmp, key)
             if reason is not None:
-                return Answer(problems=[f"{origin}: {reason}; rejected"], error=True)
+                return Answer(problems=[IdMismatch(f"{origin}: {reason}; rejected")], error=True)
             return Answer(cache.commit(fh, tmp, key.cache_path()))
     except CabError as exc:
         return Answer(problems=[f"{origin}: {exc}; rejected"], error=True)
@@ -91,7 +92,7 @@ class LocalDir:
             if reason is None:
                 answer.path = path
                 return answer
-            answer.problems.append(f"{path}: {reason}; not used")
+            answer.problems.append(IdMismatch(f"{path}: {reason}; not used"))
         packed_rel = key.compressed()
         packed = _inside(self.root, packed_rel) if packed_rel else None
         if packed is not None and os.path.isfile(packed):
@@ -106,28 +107,48 @@ class LocalDir:
 
 
 class Sysroot:
-    """The target's file system: ELF files by the module's path, checked by build-id."""
+    """The target's file system: ELF files by the module's path or name, and debug files in its
+    ``.build-id`` trees (``SYSROOT/.build-id`` and ``SYSROOT/usr/lib/debug/.build-id``, where
+    distributions install them), each checked by build-id."""
 
     def __init__(self, root: str) -> None:
         self.root = os.path.abspath(root)
 
+    def candidates(self, module: Module, kind: FileKind) -> list[str]:
+        """Where the module's ``elf`` or ``elf_debug`` file may sit, inside the root, in order."""
+        rels: list[tuple[str, ...]] = []
+        bid = (module.build_id or "").lower()
+        by_id = len(bid) > 2 and all(c in "0123456789abcdef" for c in bid)
+        if kind == "elf":
+            path = (module.path or "").replace("\\", "/")
+            parts = tuple(p for p in path.split("/") if p)
+            if path.startswith("/") and parts and not any(p in ("..", ".") or "\0" in p for p in parts):
+                rels.append(parts)
+            name = safe_component(module.name)
+            if name is not None:
+                rels.append((name,))
+            if by_id:
+                rels.append(("usr", "lib", "debug", ".build-id", bid[:2], bid[2:]))
+        elif kind == "elf_debug" and by_id:
+            rels.append((".build-id", bid[:2], bid[2:] + ".debug"))
+            rels.append(("usr", "lib", "debug", ".build-id", bid[:2], bid[2:] + ".debug"))
+        out: list[str] = []
+        for rel in rels:
+            full = _inside(self.root, rel)
+            if full is not None and full not in out:
+                out.append(full)
+        return out
+
     def find(self, module: Module, key: SymbolKey) -> Answer:
         answer = Answer()
-        candidates: list[tuple[str, ...]] = []
-        if key.kind == "elf":
-            parts = tuple(module.path.replace("\\", "/").split("/"))
-            if module.path.startswith("/") and not any(p in ("..", ".") or "\0" in p for p in parts[1:]):
-                candidates.append(tuple(p for p in parts if p))
-        candidates.append(("usr", "lib", "debug", *key.layouts()[0]))
-        for rel in candidates:
-            path = _inside(self.root, rel) if rel else None
-            if path is None or not os.path.isfile(path):
+        for path in self.candidates(module, key.kind):
+            if not os.path.isfile(path):
                 continue
             reason = check_identity(path, key)
             if reason is None:
                 answer.path = path
                 return answer
-            answer.problems.append(f"{path}: {reason}; not used")
+            answer.problems.append(IdMismatch(f"{path}: {reason}; not used"))
         return answer
 
 
@@ -201,7 +222,7 @@ class _Remote:
     def _keep(self, url: str, key: SymbolKey, fh: BinaryIO, tmp: str) -> Answer:
         reason = check_identity(tmp, key)
         if reason is not None:
-            return Answer(problems=[f"{url}: {reason}; rejected"], error=True)
+            return Answer(problems=[IdMismatch(f"{url}: {reason}; rejected")], error=True)
         return Answer(self.cache.commit(fh, tmp, key.cache_path()))
 
 

@@ -1,7 +1,9 @@
 """What a run's symbol files say, per module: :class:`SymbolStore` and the per-dump :class:`DumpSymbols`.
 
-:class:`SymbolStore` is built once (``--symbols DIR``, ``--sysroot DIR``, or any
-:class:`~dumpkit.symbols.locate.Finder`) and may serve many dumps: every file is opened
+:class:`SymbolStore` is built once per run from a :class:`~dumpkit.symbols.config.SymbolConfig`
+(:meth:`SymbolStore.from_config`: symbol dirs, servers, debuginfod, the cache, ``--offline``,
+``--sysroot``, all through one :class:`~dumpkit.symbols.finder.SymbolFinder`; tests may give any
+other :class:`~dumpkit.symbols.locate.Finder`) and may serve many dumps: every file is opened
 and parsed once, cached by path. Per module it holds, when the finder has them:
 
 * the Breakpad ``.sym`` file (names, lines, ``STACK CFI``/``STACK WIN``), parsed by
@@ -9,9 +11,10 @@ and parsed once, cached by path. Per module it holds, when the finder has them:
 * native files read through symbolic (:mod:`dumpkit.symbols.native`): the PDB, the
   separate ELF debug file or the dSYM (names, lines, inline chains, x86 STACK WIN), and the
   executable itself (PE unwind info, ELF ``.eh_frame``, ``.symtab``);
-* the ELF file from the sysroot through pyelftools (:mod:`dumpkit.symbols.elf`): its
-  build-id is checked against the dump's, and its DWARF CFI and symbols are the fallback
-  when symbolic has no rows for an address.
+* the ELF file the finder found in the sysroot (its build-id checked by the finder) through
+  pyelftools (:mod:`dumpkit.symbols.elf`): its DWARF CFI and symbols are the fallback when
+  symbolic has no rows for an address. A module without a build-id gets the file at its
+  path in the sysroot, unchecked (there is nothing to check it by).
 
 :class:`DumpSymbols` is the per-dump view the walker uses; it remembers which modules had
 unusable symbol files so the dump gets one diagnostic for each.
@@ -23,14 +26,15 @@ from typing import TYPE_CHECKING
 
 from dumpkit.model import Dump, Module
 from dumpkit.symbols.breakpad import MAX_SYM_BYTES, SymFile, parse_sym
-from dumpkit.symbols.local import LocalFinder, sym_path
-from dumpkit.symbols.locate import FileKind, Finder
-from dumpkit.symbols.native import IdMismatch, NativeFile, Symbolized, open_native
+from dumpkit.symbols.config import SymbolConfig
+from dumpkit.symbols.locate import FileKind, Finder, IdMismatch
+from dumpkit.symbols.native import NativeFile, Symbolized, open_native
+from dumpkit.symbols.sources import Sysroot
 
 if TYPE_CHECKING:  # pyelftools is imported only when a sysroot is used
     from dumpkit.symbols.elf import ElfImage
 
-__all__ = ["NATIVE_KINDS", "DumpSymbols", "SymbolStore", "Symbolized", "sym_path"]
+__all__ = ["NATIVE_KINDS", "DumpSymbols", "SymbolStore", "Symbolized"]
 
 #: Files read through symbolic, in the order their names are preferred: debug files (full
 #: debug info: lines, inlines), then the Breakpad ``.sym`` file (symbolic reads its INLINE
@@ -39,23 +43,23 @@ __all__ = ["NATIVE_KINDS", "DumpSymbols", "SymbolStore", "Symbolized", "sym_path
 NATIVE_KINDS: tuple[FileKind, ...] = ("pdb", "elf_debug", "macho", "breakpad", "elf", "pe")
 
 
-class BuildIdMismatch(str):
-    """A sysroot file whose build-id is not the one the dump recorded for the module."""
-
-
 class SymbolStore:
     """Symbol files shared by every dump of a run (thread-unsafe; one per worker)."""
 
-    def __init__(self, symbols_dir: str | None = None, sysroot: str | None = None, *,
-                 finder: Finder | None = None, files: tuple[str, ...] = ()) -> None:
-        self.symbols_dir = symbols_dir
-        self.sysroot = sysroot
-        self.files = files
-        self.local = LocalFinder(symbols_dir, sysroot, files)
-        self.finder: Finder = finder if finder is not None else self.local
+    def __init__(self, finder: Finder, config: SymbolConfig | None = None) -> None:
+        self.finder = finder
+        self.config = config
+        self.sysroot: Sysroot | None = Sysroot(config.sysroot) if config and config.sysroot else None
         self._syms: dict[str, tuple[SymFile | None, str | None]] = {}
         self._natives: dict[tuple[str, str], tuple[NativeFile | None, str | None]] = {}
         self._elves: dict[str, tuple[ElfImage | None, str | None]] = {}
+
+    @classmethod
+    def from_config(cls, config: SymbolConfig) -> SymbolStore:
+        """The store of a run: every file through one SymbolFinder of ``config``."""
+        from dumpkit.symbols.finder import SymbolFinder
+
+        return cls(SymbolFinder(config), config)
 
     def sym_file(self, module: Module) -> tuple[SymFile | None, list[str]]:
         """The parsed ``.sym`` for ``module`` and the problems met."""
@@ -82,31 +86,34 @@ class SymbolStore:
             if key not in self._natives:
                 self._natives[key] = open_native(found.file.path, kind, module, arch)
             native, problem = self._natives[key]
-            if problem and not (isinstance(problem, IdMismatch) and kind == "elf"
-                                and found.file.origin == "sysroot"):
-                problems.append(problem)  # (a sysroot file's build-id is checked by elf_image)
+            if problem:
+                problems.append(problem)
             if native is not None and native not in out:
                 out.append(native)
         return out, problems
 
-    def elf_image(self, module: Module) -> tuple[ElfImage | None, str | None]:
-        if not self.sysroot or not module.path:
-            return None, None
-        for candidate in self.local.sysroot_candidates(module):
-            if candidate not in self._elves:
-                from dumpkit.symbols.elf import open_elf
+    def elf_image(self, module: Module) -> tuple[ElfImage | None, list[str]]:
+        """The module's ELF file in the sysroot, read by pyelftools, and the problems met."""
+        if self.sysroot is None:
+            return None, []
+        problems: list[str] = []
+        path = None
+        for kind in ("elf", "elf_debug"):
+            found = self.finder.find(module, kind)
+            problems.extend(found.problems)
+            if found.file is not None and found.file.origin == "sysroot":
+                path = found.file.path
+                break
+        if path is None and not module.build_id:
+            path = next((c for c in self.sysroot.candidates(module, "elf") if os.path.isfile(c)), None)
+        if path is None:
+            return None, problems
+        if path not in self._elves:
+            from dumpkit.symbols.elf import open_elf
 
-                self._elves[candidate] = open_elf(candidate)
-            image, problem = self._elves[candidate]
-            if image is None:
-                if problem is not None and os.path.exists(candidate):
-                    return None, problem
-                continue
-            if module.build_id and image.build_id and image.build_id != module.build_id.lower():
-                return None, BuildIdMismatch(f"{candidate}: build-id {image.build_id} does not match "
-                                             f"the dump's {module.build_id}; not used")
-            return image, None
-        return None, None
+            self._elves[path] = open_elf(path)
+        image, problem = self._elves[path]
+        return image, problems + ([problem] if problem else [])
 
     def close(self) -> None:
         for image, _ in self._elves.values():
@@ -151,8 +158,8 @@ class DumpSymbols:
     def _report(self, module: Module, problem: str | None) -> None:
         if problem and problem not in self._reported:
             self._reported.add(problem)
-            code = ("build_id_mismatch" if isinstance(problem, BuildIdMismatch)
-                    or (isinstance(problem, IdMismatch) and "build-id" in problem) else "bad_symbols")
+            code = ("build_id_mismatch" if isinstance(problem, IdMismatch) and "build-id" in problem
+                    else "bad_symbols")
             self.dump.diag(code, str(problem), structure=f"symbols:{module.name}")
 
     def check_sysroot(self) -> None:
@@ -189,8 +196,9 @@ class DumpSymbols:
     def elf(self, module: Module) -> ElfImage | None:
         key = id(module)
         if key not in self._elves:
-            image, problem = self.store.elf_image(module)
-            self._report(module, problem)
+            image, problems = self.store.elf_image(module)
+            for problem in problems:
+                self._report(module, problem)
             self._elves[key] = image
         return self._elves[key]
 

@@ -1,7 +1,9 @@
 """Stack unwinding over the :class:`~dumpkit.model.Dump` model: fills ``Thread.frames``.
 
+    from dumpkit.symbols.config import SymbolConfig
     from dumpkit.unwind import SymbolStore, unwind_dump
-    unwind_dump(dump, symbols=SymbolStore("symbols/"), threads="crashing")
+    store = SymbolStore.from_config(SymbolConfig(dirs=("symbols/",)))
+    unwind_dump(dump, symbols=store, threads="crashing")
 
 Methods, in order of trust (``Frame.trust``): the thread's context (frame 0); call frame
 information (Breakpad STACK records of ``.sym`` files and of native files read through
@@ -13,9 +15,12 @@ shared with rust-minidump.
 """
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from typing import Literal
 
 from dumpkit.model import PC_REGISTER, SP_REGISTER, Dump, Frame, Thread
+from dumpkit.symbols.config import SymbolConfig
 from dumpkit.symbols.store import DumpSymbols, SymbolStore
 from dumpkit.unwind.arch import spec_for
 from dumpkit.unwind.cfi import CfiSources
@@ -49,9 +54,9 @@ def unwind_dump(dump: Dump, *, symbols: SymbolStore | None = None, sysroot: str 
                 threads: Literal["crashing", "all"] | str = "crashing") -> None:
     """Walk the stacks of the crashing thread (or all threads) of ``dump`` in place.
 
-    ``symbols`` says what symbol files exist (``dumpkit.symbols.store``: a Breakpad dir, a
-    sysroot, explicit files or any ``Finder``); ``sysroot`` adds ELF files to ``symbols`` (or
-    makes a store of its own). Never raises
+    ``symbols`` says what symbol files exist (``dumpkit.symbols.store``, made by
+    ``SymbolStore.from_config``); ``sysroot`` sets the sysroot of ``symbols``' configuration
+    (or makes a local-only store of its own). Never raises
     for bad dump content or bad symbol files: problems become diagnostics.
     """
     targets = _targets(dump, threads)
@@ -65,10 +70,12 @@ def unwind_dump(dump: Dump, *, symbols: SymbolStore | None = None, sysroot: str 
             _context_frame_only(dump, thread)
         return
     own_store = None
-    if sysroot is not None and (symbols is None or symbols.sysroot != sysroot):
-        own_store = SymbolStore(symbols.symbols_dir if symbols else None, sysroot,
-                                finder=None if symbols is None or symbols.finder is symbols.local
-                                else symbols.finder, files=symbols.files if symbols else ())
+    if sysroot is not None and (symbols is None or symbols.config is None
+                                or symbols.config.sysroot != os.path.abspath(sysroot)):
+        base = symbols.config if symbols is not None and symbols.config is not None else None
+        config = (replace(base, sysroot=sysroot) if base is not None
+                  else SymbolConfig(sysroot=sysroot, debuginfod=()))
+        own_store = SymbolStore.from_config(config)
         symbols = own_store
     try:
         view = DumpSymbols(symbols, dump) if symbols is not None else None
