@@ -228,13 +228,18 @@ def cmd_shrink(args: argparse.Namespace) -> int:
 def cmd_normalize(args: argparse.Namespace) -> int:
     from dumpkit.pipeline.batch.run import BatchError, BatchOptions, run_batch
 
+    try:
+        symbols = _symbol_config(args)
+    except ValueError as exc:
+        print(f"dumpkit normalize: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     options = BatchOptions(
         inputs=args.inputs, out=args.out, workers=args.workers,
         shrink_max_size=args.shrink_max_size if args.shrink else 0,
         scheduler_host=args.scheduler_host, scheduler_port=args.scheduler_port,
         limits=Limits(max_member_size=args.max_member_size, max_ratio=args.max_ratio,
                       max_depth=args.max_depth),
-        chunk_size=args.chunk_size, rescan=args.rescan, quiet=args.quiet)
+        chunk_size=args.chunk_size, rescan=args.rescan, quiet=args.quiet, symbols=symbols)
     try:
         totals = run_batch(options)
     except BatchError as exc:
@@ -374,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "DIR. Rerun the same command to resume. Exit 0 all read, 1 some "
                                    "files unreadable, 2 usage or environment error.")
     _add_normalize_arguments(p)
+    _add_symbol_arguments(p)
     p.set_defaults(func=cmd_normalize)
     return parser
 
