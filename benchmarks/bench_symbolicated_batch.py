@@ -33,11 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests.elf_fixtures import CRASHER_SOURCE, HOW, make_core  # noqa: E402
-
-
-def _build_id(path: Path) -> str:
-    out = subprocess.run(["readelf", "-n", str(path)], capture_output=True, text=True, check=True).stdout
-    return next(line.split()[-1] for line in out.splitlines() if "Build ID" in line)
+from tests.symbol_servers import elf_build_id  # noqa: E402
 
 
 def prepare(work: Path, n_cores: int) -> tuple[Path, Path, Path, str]:
@@ -47,7 +43,7 @@ def prepare(work: Path, n_cores: int) -> tuple[Path, Path, Path, str]:
         subprocess.run(["gcc", "-g", "-O2", "-pthread", str(CRASHER_SOURCE), "-o", str(exe)], check=True)
         subprocess.run(["objcopy", "--only-keep-debug", str(exe), str(work / "crasher.debug")], check=True)
         subprocess.run(["objcopy", "--strip-all", str(exe)], check=True)
-    build_id = _build_id(exe)
+    build_id = elf_build_id(exe)
     cores.mkdir(exist_ok=True)
     ways = list(HOW)
     for i in range(n_cores):

@@ -32,8 +32,18 @@ from typing import Any
 
 import pytest
 
-__all__ = ["Natives", "build_natives", "free_port", "local_store", "make_cab", "need", "run_debuginfod",
-           "serve", "symstore_dir"]
+__all__ = [
+    "Natives",
+    "build_natives",
+    "elf_build_id",
+    "free_port",
+    "local_store",
+    "make_cab",
+    "need",
+    "run_debuginfod",
+    "serve",
+    "symstore_dir",
+]
 
 
 def need(*tools: str) -> None:
@@ -73,7 +83,8 @@ int mainCRTStartup(void) { return settle_account(2); }
 """
 
 
-def _build_id(path: Path) -> str:
+def elf_build_id(path: Path) -> str:
+    """The GNU build-id of the ELF file at ``path``, as binutils' readelf prints it (an oracle)."""
     match = re.search(r"Build ID: ([0-9a-f]+)", _run("readelf", "-n", path))
     assert match, path
     return match.group(1)
@@ -109,7 +120,7 @@ def build_natives(root: Path) -> Natives:
         natives.elf[variant] = vdir / "app"
         natives.elf[variant + ".debug"] = vdir / "app.debug"
         natives.elf[variant + ".stripped"] = vdir / "app.stripped"
-        natives.build_id[variant] = _build_id(vdir / "app")
+        natives.build_id[variant] = elf_build_id(vdir / "app")
         (vdir / "w.c").write_text(_WIN_SOURCE % factor)
         _run("clang", "--target=x86_64-pc-windows-msvc", "-g", "-gcodeview", "-O1", "-c", "w.c",
              "-o", "w.obj", cwd=vdir)

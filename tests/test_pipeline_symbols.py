@@ -16,11 +16,7 @@ import pytest
 
 from tests.elf_fixtures import HOW, build_crasher, make_core, tools_missing
 from tests.pipeline_run import ndjson, run_normalize
-
-
-def _build_id(path: Path) -> str:
-    out = subprocess.run(["readelf", "-n", str(path)], capture_output=True, text=True, check=True).stdout
-    return next(line.split()[-1] for line in out.splitlines() if "Build ID" in line)
+from tests.symbol_servers import elf_build_id
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +34,7 @@ def stripped(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     cores.mkdir()
     for how in HOW:
         make_core(exe, cores / f"crasher.{how}.core", how)
-    build_id = _build_id(exe)
+    build_id = elf_build_id(exe)
     syms = root / "syms"
     target = syms / ".build-id" / build_id[:2] / f"{build_id[2:]}.debug"
     target.parent.mkdir(parents=True)

@@ -37,6 +37,7 @@ from tests.symbol_servers import (
     HangHandler,
     HugeDeclaredHandler,
     StaticHandler,
+    elf_build_id,
     make_cab,
     need,
     run_debuginfod,
@@ -159,13 +160,6 @@ def test_symbol_servers_and_rust_minidump(pe_programs: dict[str, PeProgram], arc
 # -- Linux: a stripped binary cored with gdb, its debug file from a real debuginfod ------------------
 
 
-def _build_id(path: Path) -> str:
-    notes = subprocess.run(["readelf", "-n", str(path)], capture_output=True, text=True, check=True,
-                           timeout=60)
-    match = re.search(r"Build ID: ([0-9a-f]+)", notes.stdout)
-    assert match
-    return match.group(1)
-
 
 def test_debuginfod_names_frames_of_a_stripped_core(tmp_path: Path) -> None:
     reason = elf_tools_missing()
@@ -204,7 +198,7 @@ def test_debuginfod_names_frames_of_a_stripped_core(tmp_path: Path) -> None:
     SUMMARIES.append(f"symbols e2e ELF stripped core, dumpkit inspect --debuginfod vs gdb bt (unstripped): "
                      f"{agree}/{len(gdb_names)} logical frames with the same function")
     assert names[start:start + len(CHAIN) + 1] == [*CHAIN, "main"]
-    assert (cache / _build_id(exe) / "debuginfo").is_file()
+    assert (cache / elf_build_id(exe) / "debuginfo").is_file()
     # debuginfod is stopped: the cache alone
     offline, _ = inspect(core, "--offline", "--debuginfod", url, "--symbol-cache", str(cache))
     assert crashing_frames(offline) == frames
@@ -314,7 +308,7 @@ def test_vmcore_kernel_frame_named_through_debuginfod(tmp_path: Path) -> None:
     subprocess.run(["gcc", "-g", "-O2", "-nostdlib", "-static", "-no-pie", "-fno-pic", "-mcmodel=kernel",
                     "-Wl,--build-id", f"-Wl,-Ttext-segment={_TEXT:#x}", "-o", str(vmlinux), str(source)],
                    check=True, capture_output=True, timeout=120)
-    build_id = _build_id(vmlinux)
+    build_id = elf_build_id(vmlinux)
     symbols = subprocess.run(["nm", str(vmlinux)], capture_output=True, text=True, check=True,
                              timeout=60).stdout
     panic = int(next(line.split()[0] for line in symbols.splitlines() if line.endswith(" panic_here")), 16)

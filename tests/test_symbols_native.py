@@ -35,7 +35,7 @@ from tests.elf_fixtures import make_core
 from tests.elf_fixtures import tools_missing as elf_tools_missing
 from tests.pe_programs import MODULE_PATH, SOURCE, PeProgram, build_pe_program
 from tests.pe_programs import tools_missing as pe_tools_missing
-from tests.symbol_servers import local_store, symstore_dir
+from tests.symbol_servers import elf_build_id, local_store, symstore_dir
 from tests.unwind_oracles import dump_syms, stackwalk_json
 
 CHAIN = ["crash_here", "inner_inline", "outer_inline", "middle", "outer"]
@@ -243,7 +243,7 @@ def elf_program(tmp_path_factory: pytest.TempPathFactory) -> ElfProgram:
     subprocess.run(["gcc", "-g", "-O2", "-Wl,--build-id", str(SOURCE), "-o", str(exe)], check=True,
                    capture_output=True, timeout=120)
     core = make_core(exe, root / "inline_chain.core")
-    build_id = _build_id(exe)
+    build_id = elf_build_id(exe)
     sysroot = root / "sysroot"
     debug = sysroot / ".build-id" / build_id[:2] / f"{build_id[2:]}.debug"
     debug.parent.mkdir(parents=True)
@@ -253,12 +253,6 @@ def elf_program(tmp_path_factory: pytest.TempPathFactory) -> ElfProgram:
     subprocess.run(["objcopy", "--strip-all", str(exe), str(stripped)], check=True, timeout=60)
     return ElfProgram(exe, core, sysroot, debug)
 
-
-def _build_id(path: Path) -> str:
-    out = subprocess.run(["readelf", "-n", str(path)], capture_output=True, text=True, check=True).stdout
-    match = re.search(r"Build ID: ([0-9a-f]+)", out)
-    assert match
-    return match.group(1)
 
 
 def _addr2line(debug: Path, addresses: list[int]) -> list[list[tuple[str, int | None]]]:
