@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 from urllib.parse import quote
@@ -83,16 +83,9 @@ class LocalDir:
         self.cfg = cfg
 
     def find(self, key: SymbolKey) -> Answer:
-        answer = Answer()
-        for rel in key.layouts():
-            path = _inside(self.root, rel)
-            if path is None or not os.path.isfile(path):
-                continue
-            reason = check_identity(path, key)
-            if reason is None:
-                answer.path = path
-                return answer
-            answer.problems.append(IdMismatch(f"{path}: {reason}; not used"))
+        answer = _first_verified((_inside(self.root, rel) for rel in key.layouts()), key)
+        if answer.path is not None:
+            return answer
         packed_rel = key.compressed()
         packed = _inside(self.root, packed_rel) if packed_rel else None
         if packed is not None and os.path.isfile(packed):
@@ -140,16 +133,22 @@ class Sysroot:
         return out
 
     def find(self, module: Module, key: SymbolKey) -> Answer:
-        answer = Answer()
-        for path in self.candidates(module, key.kind):
-            if not os.path.isfile(path):
-                continue
-            reason = check_identity(path, key)
-            if reason is None:
-                answer.path = path
-                return answer
-            answer.problems.append(IdMismatch(f"{path}: {reason}; not used"))
-        return answer
+        return _first_verified(self.candidates(module, key.kind), key)
+
+
+def _first_verified(paths: Iterable[str | None], key: SymbolKey) -> Answer:
+    """The first existing file of ``paths`` that carries ``key``'s id; one problem per file of
+    another id met before it."""
+    answer = Answer()
+    for path in paths:
+        if path is None or not os.path.isfile(path):
+            continue
+        reason = check_identity(path, key)
+        if reason is None:
+            answer.path = path
+            return answer
+        answer.problems.append(IdMismatch(f"{path}: {reason}; not used"))
+    return answer
 
 
 class _Remote:
