@@ -22,7 +22,8 @@ unusable symbol files so the dump gets one diagnostic for each.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from dumpkit.model import Dump, Module
 from dumpkit.symbols.breakpad import MAX_SYM_BYTES, SymFile, parse_sym
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # pyelftools is imported only when a sysroot is used
     from dumpkit.symbols.elf import ElfImage
 
 __all__ = ["NATIVE_KINDS", "DumpSymbols", "SymbolStore", "Symbolized"]
+_T = TypeVar("_T")
 
 #: Files read through symbolic, in the order their names are preferred: debug files (full
 #: debug info: lines, inlines), then the Breakpad ``.sym`` file (symbolic reads its INLINE
@@ -171,22 +173,11 @@ class DumpSymbols:
                 self.elf(module)
 
     def sym(self, module: Module) -> SymFile | None:
-        key = id(module)
-        if key not in self._syms:
-            sym, problems = self.store.sym_file(module)
-            for problem in problems:
-                self._report(module, problem)
-            self._syms[key] = sym
-        return self._syms[key]
+        return self._once(self._syms, module, self.store.sym_file)
 
     def natives(self, module: Module) -> list[NativeFile]:
-        key = id(module)
-        if key not in self._natives:
-            files, problems = self.store.native_files(module, self.dump.system.cpu_arch)
-            for problem in problems:
-                self._report(module, problem)
-            self._natives[key] = files
-        return self._natives[key]
+        return self._once(self._natives, module,
+                          lambda m: self.store.native_files(m, self.dump.system.cpu_arch))
 
     def _native_problems(self, module: Module) -> None:
         for native in self.natives(module):
@@ -194,13 +185,19 @@ class DumpSymbols:
                 self._report(module, native.problems.pop(0))
 
     def elf(self, module: Module) -> ElfImage | None:
+        return self._once(self._elves, module, self.store.elf_image)
+
+    def _once(self, memo: dict[int, _T], module: Module,
+              fetch: Callable[[Module], tuple[_T, list[str]]]) -> _T:
+        """``fetch(module)``'s answer, asked once per module of this dump; its problems are
+        reported (once per module) as they come."""
         key = id(module)
-        if key not in self._elves:
-            image, problems = self.store.elf_image(module)
+        if key not in memo:
+            answer, problems = fetch(module)
             for problem in problems:
                 self._report(module, problem)
-            self._elves[key] = image
-        return self._elves[key]
+            memo[key] = answer
+        return memo[key]
 
     def stack_records(self, module: Module) -> list[SymFile]:
         """Breakpad STACK records for the module: its ``.sym`` file's, then its native files'."""

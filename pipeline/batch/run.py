@@ -290,8 +290,6 @@ def run_batch(opts: BatchOptions) -> dict[str, Any]:
         progress.documents(done, expected)
         ok, result = _until_complete(report_task, [*chunks, report_task], {**env, "workers": opts.workers},
                                      remote)
-    except KeyboardInterrupt:
-        raise
     except OSError as exc:  # the output folder went away under us
         logging.getLogger(__name__).exception("batch stopped")
         raise BatchError(f"{exc}; details in {layout.log}") from None
