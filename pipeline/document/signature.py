@@ -33,8 +33,8 @@ from typing import Any
 
 from dumpkit.model import Dump, Frame, Module
 
-__all__ = ["KERNEL_IRRELEVANT", "VDSO_NAMES", "frame_label", "short_signature", "stack_signature",
-           "symbolicated_frames"]
+__all__ = ["KERNEL_IRRELEVANT", "VDSO_NAMES", "frame_label", "short_signature", "siggen_input",
+           "stack_signature", "symbolicated_frames"]
 
 KERNEL_FORMATS = frozenset({"windows_kernel_dump", "linux_vmcore", "kdump_compressed",
                             "makedumpfile_flattened"})
@@ -144,6 +144,19 @@ def _is_kernel(dump: Dump) -> bool:
         dump.crash is not None and dump.crash.kind in ("bugcheck", "panic"))
 
 
+def siggen_input(dump: Dump, frames: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What siggen's generator is given for a user-mode dump: its crash data, Socorro-shaped,
+    with ``frames`` (default: the crashing thread's, as :func:`stack_signature` passes them)."""
+    if frames is None:
+        thread = dump.crashing_thread
+        frames = _frames(dump, thread.frames) if thread is not None else []
+    crash_data: dict[str, Any] = {"crashing_thread": 0, "os": _os_name(dump), "reason": _reason(dump),
+                                  "threads": [{"frames": frames}]}
+    if dump.crash is not None and dump.crash.message:
+        crash_data["abort_message"] = dump.crash.message
+    return crash_data
+
+
 def stack_signature(dump: Dump) -> str | None:
     """``crash.signature``: Socorro's signature of the crashing thread's frames, or ``None``
     when it has no frames."""
@@ -156,14 +169,10 @@ def stack_signature(dump: Dump) -> str | None:
     else:
         global _generator
         if _generator is None:
-            from siggen.generator import SignatureGenerator
+            from dumpkit.pipeline.document.signature_tool import generator
 
-            _generator = SignatureGenerator()
-        crash_data = {"crashing_thread": 0, "os": _os_name(dump), "reason": _reason(dump),
-                      "threads": [{"frames": frames}]}
-        if dump.crash is not None and dump.crash.message:
-            crash_data["abort_message"] = dump.crash.message
-        signature = _generator.generate(crash_data).signature
+            _generator = generator()
+        signature = _generator.generate(siggen_input(dump, frames)).signature
     if not signature or signature.startswith("EMPTY:"):
         return None
     return str(signature)
@@ -172,9 +181,9 @@ def stack_signature(dump: Dump) -> str | None:
 def _kernel_signature(frames: list[dict[str, Any]]) -> str:
     global _kernel_tool
     if _kernel_tool is None:
-        from siggen.rules import CSignatureTool
+        from dumpkit.pipeline.document.signature_tool import PlainNameTool
 
-        tool = CSignatureTool()
+        tool = PlainNameTool()
         # a named Windows kernel frame reads "module!function": the patterns match the function
         tool.irrelevant_signature_re = re.compile(
             r"(?:[^!@\s]+!)?(?:" + "|".join(f"(?:{p})" for p in KERNEL_IRRELEVANT) + ")")

@@ -1,0 +1,85 @@
+"""The signature generator's shortcut for plain frame names (pipeline/document/signature_tool.py)
+gives exactly what siggen's own tool gives: name by name, and signature by signature on the corpus."""
+from __future__ import annotations
+
+import logging
+import random
+
+import pytest
+from siggen.generator import SignatureGenerator
+from siggen.rules import CSignatureTool
+
+import dumpkit
+from dumpkit.errors import DumpkitError
+from dumpkit.pipeline.document.signature import KERNEL_FORMATS, siggen_input
+from dumpkit.pipeline.document.signature_tool import PLAIN_NAME, PlainNameTool, generator
+from dumpkit.unwind import unwind_dump
+from tests.conftest import corpus_files, corpus_id
+
+#: Names each of siggen's C/C++ rules acts on, and plain look-alikes.
+TRICKY = [
+    "ntdll.dll@0x1f2e3", "@0x7ffe0000", "RtlUserThreadStart", "std::rt::lang_start", "js_Interpret",
+    "js_Interpreter", "Foo::Bar const", "Foo::Barconst", "Foo::Bar const&", "Foo::Bar&&", "f&",
+    "static void * Allocator<MozJemallocBase>::malloc(unsigned __int64)", "a::operator()",
+    "a::operator<", "`anonymous namespace'::f", "(anonymous namespace)::g", "T::$_12::operator()",
+    "x::$_3::y", "f(int, char)", "f(int,char)", "g [clone .cold.222]", "h<int>", "IPC::ParamTraits<X>::Write",
+    "<unknown in foo.dll>", "a , b", "a *b", "?foo@@YAXXZ", "_ZN3foo3barEv", "foo+0x12", "~Dtor",
+    "core::ptr::drop_in_place<alloc::string::String>", "x const", "const", "a-b.c", "é::ü", " lead",
+    "trail ", "tab\there", "new\nline",
+]
+ALPHABET = "aZ_09@.:~?+-&*$,<>()[]{}`' \tconst"
+
+
+def _random_names(count: int) -> list[str]:
+    rng = random.Random(13)
+    return ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 24))) for _ in range(count)]
+
+
+def _outcome(tool: CSignatureTool, name: str, line: int | None) -> tuple[str, str]:
+    """The normalised name, or the exception siggen raises (it fails on e.g. a lone space)."""
+    try:
+        return "name", tool.normalize_cpp_function(name, line)
+    except Exception as exc:  # whatever siggen raises, ours must raise the same
+        return "raises", type(exc).__name__
+
+
+def test_plain_names_agree_with_siggen() -> None:
+    ours, theirs = PlainNameTool(), CSignatureTool()
+    names = TRICKY + _random_names(20_000)
+    plain = 0
+    for name in names:
+        for line in (None, 42):
+            assert _outcome(ours, name, line) == _outcome(theirs, name, line), repr(name)
+        plain += bool(PLAIN_NAME.fullmatch(name))
+    assert plain >= 20  # the shortcut was taken, not only the fallback
+
+
+def test_line_number_rule_still_applies() -> None:
+    assert PlainNameTool().normalize_cpp_function("js_Interpret", 7) == "js_Interpret:7"
+
+
+CORPUS = corpus_files("mdmp/*", "mdmp_from_yaml/*.dmp", "elfcore/*")
+
+
+@pytest.mark.skipif(not CORPUS, reason="corpus absent (set DUMPKIT_CORPUS or provide ../shared/corpus)")
+def test_corpus_signatures_agree_with_siggen() -> None:
+    ours, theirs = generator(), SignatureGenerator()
+    compared = 0
+    logging.disable(logging.CRITICAL)
+    try:
+        for path in CORPUS:
+            try:
+                with dumpkit.open(str(path)) as dump:
+                    if dump.source.format in KERNEL_FORMATS:
+                        continue
+                    unwind_dump(dump)
+                    data = siggen_input(dump)
+            except DumpkitError:
+                continue
+            if not data["threads"][0]["frames"]:
+                continue
+            assert ours.generate(data).signature == theirs.generate(data).signature, corpus_id(path)
+            compared += 1
+    finally:
+        logging.disable(logging.NOTSET)
+    assert compared >= 50, compared
