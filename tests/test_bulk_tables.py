@@ -1,9 +1,9 @@
 """The bulk tables (dumpkit/formats/bulk_tables.py) agree with the generated parsers.
 
 Every module list of every corpus minidump, and of a minidump the builder writes, is read
-twice: by the generated ``WindowsMinidump`` parser and by the bulk table
+twice: by the generated ``WindowsMinidump`` parser and by the bulk tables
 (``dumpkit.readers.minidump_bulk``); every field of the table and the ``module_name`` and
-``cv_info`` instances must be equal.
+``cv_info`` instances (values, or the errors raised) must be equal.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from dumpkit.formats.bulk_tables import WINDOWS_MINIDUMP_MODULE
 from dumpkit.formats.windows_minidump import WindowsMinidump
 from dumpkit.memory import FileView
 from dumpkit.readers.fast_stream import FastStream
-from dumpkit.readers.minidump_bulk import module_records
+from dumpkit.readers.minidump_bulk import codeview_record, field, module_rows, module_string, row_of
 from tests.builders.minidump import MinidumpBuilder
 from tests.builders.minidump_records import elf_build_id, nb10, rsds
 
@@ -31,17 +31,31 @@ def _get(obj: Any, path: str) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    """A parsed object as nested tuples of its fields (for comparing two parses)."""
-    if isinstance(value, MD.MinidumpString):
+    """A parsed object (the generated parser's, or the bulk reader's) as nested tuples of its
+    fields, for comparing two parses."""
+    if value is None:
+        return None
+    if hasattr(value, "len_buffer"):
         return ("string", value.len_buffer, value.buffer)
-    if isinstance(value, MD.CodeviewRecord):
+    if hasattr(value, "signature"):
         info = value.info
-        fields = {k: v for k, v in vars(info).items() if not k.startswith("_")} if info is not None else {}
+        fields: dict[str, Any] = {}
+        if info is not None:
+            names = (info._fields if hasattr(info, "_fields")
+                     else [k for k in vars(info) if not k.startswith("_")])
+            fields = {name: getattr(info, name) for name in names}
         guid = fields.pop("guid", None)
         if guid is not None:
             fields["guid"] = (guid.data1, guid.data2, guid.data3, guid.data4)
         return ("cv", value.signature, sorted(fields.items()))
     return value
+
+
+def _error(exc: Exception) -> tuple[str, ...]:
+    """An exception as comparable values (an absent attribute: its name, not the class's)."""
+    if isinstance(exc, AttributeError):
+        return ("error", "AttributeError", str(exc.name))
+    return ("error", type(exc).__name__, str(exc))
 
 
 def _compare(path: Path) -> int:
@@ -60,31 +74,35 @@ def _compare(path: Path) -> int:
             generated = entry.body.modules
         except Exception:  # a malformed list: the bulk reader must refuse it too (or agree on a prefix)
             return 0
-        records = module_records(root, view.read(entry.ofs_data, entry.len_data))
-        assert records is not None, f"{path}: bulk decoding refused a list the parser reads"
-        assert len(records) == len(generated)
-        for ours, theirs in zip(records, generated, strict=True):
-            for field in WINDOWS_MINIDUMP_MODULE[1]:
-                assert _get(ours, field) == _get(theirs, field), (path, field)
-            for instance in ("module_name", "cv_info"):
+        rows = module_rows(view.read(entry.ofs_data, entry.len_data))
+        assert rows is not None, f"{path}: bulk decoding refused a list the parser reads"
+        assert len(rows) == len(generated)
+        for row, theirs in zip(rows, generated, strict=True):
+            assert row == row_of(theirs), path
+            for f in WINDOWS_MINIDUMP_MODULE[1]:
+                assert row[field(f)] == _get(theirs, f), (path, f)
+            ours = {"module_name": lambda r=row: module_string(root, r[field("ofs_module_name")]),
+                    "cv_info": lambda r=row: codeview_record(root, r[field("cv_record.ofs_data")],
+                                                             r[field("cv_record.len_data")])}
+            for instance, read in ours.items():
                 want: tuple[object, ...]
                 got: tuple[object, ...]
                 try:
                     want = ("value", _plain(getattr(theirs, instance)))
                 except Exception as exc:
-                    want = ("error", type(exc).__name__, str(exc))
+                    want = _error(exc)
                 try:
-                    got = ("value", _plain(getattr(ours, instance)))
+                    got = ("value", _plain(read()))
                 except Exception as exc:
-                    got = ("error", type(exc).__name__, str(exc))
+                    got = _error(exc)
                 assert got == want, (path, instance)
-        return len(records)
+        return len(rows)
     finally:
         view.close()
 
 
 def test_module_table_has_the_spec_size() -> None:
-    fmt, paths = WINDOWS_MINIDUMP_MODULE
+    fmt, paths, _ = WINDOWS_MINIDUMP_MODULE
     assert struct.calcsize(fmt) == 108  # MINIDUMP_MODULE
     assert len(paths) == len(struct.unpack(fmt, bytes(108)))
 
@@ -107,3 +125,33 @@ def test_module_table_matches_the_parser_on_the_corpus(corpus_dir: Path) -> None
     assert files
     compared = sum(_compare(p) for p in files)
     assert compared > 1000  # the corpus holds thousands of module entries
+
+
+def test_heads_fall_back_to_the_parser_on_broken_records(tmp_path: Path) -> None:
+    """Every limit the bulk reader checks (the spec's bound on a string's length, the end of the
+    file, a CodeView record too short for its head): both readings agree, value or error."""
+    builder = MinidumpBuilder()
+    cvs = [rsds("12345678-1234-5678-9abc-def012345678", 1, "a.pdb")] * 4 + [
+        b"RSDS" + bytes(10), b"NB10" + bytes(6), b"LEpB", b"RSDS" + bytes(20) + b"no-terminator",
+        b"NB10" + bytes(12), b"\x01\x02\x03\x04" + bytes(30)]
+    for i, cv in enumerate(cvs):
+        builder.module(0x400000 + i * 0x10000, 0x1000, f"m{i}.dll", cv=cv)
+    data = bytearray(builder.build())
+    root = MD(FastStream(bytes(data)))
+    stream = next(e for e in root.directory if e.stream_type == MD.StreamTypes.module_list)
+    first = stream.ofs_data + (8 if stream.len_data - 4 - len(cvs) * 108 == 4 else 4)
+
+    def entry(i: int, field_offset: int) -> int:
+        return first + i * 108 + field_offset
+
+    def patch(at: int, value: int) -> None:
+        data[at:at + 4] = struct.pack("<I", value)
+
+    name_rva = [struct.unpack_from("<I", data, entry(i, 20))[0] for i in range(len(cvs))]
+    patch(entry(0, 20), len(data) - 2)            # the string's head runs past the end
+    patch(name_rva[1], 0x20000)                   # len_buffer above the spec's max
+    patch(name_rva[2], len(data))                 # the buffer runs past the end
+    patch(entry(3, 80), len(data) - 8)            # the CodeView record runs past the end
+    path = tmp_path / "broken.dmp"
+    path.write_bytes(bytes(data))
+    assert _compare(path) == len(cvs)

@@ -4,14 +4,16 @@
 # mypy: ignore-errors
 """Fixed-size records of ksy/*.ksy as ``struct`` layouts, for decoding arrays of them in bulk.
 
-Each table is ``(format, paths)``: one ``struct`` format for the whole record and, in the same
-order, the attribute path of each field in the generated parser's object (``"a.b"`` is field
-``b`` of the nested type in field ``a``). Made from the specs by tools/compile-ksy; checked
-against the generated parsers by tests/test_bulk_tables.py.
+Each table is ``(format, paths, limits)``: one ``struct`` format for the whole record (or, for a
+record with a variable tail, for its fixed-size leading fields), in the same order the attribute
+path of each field in the generated parser's object (``"a.b"`` is field ``b`` of the nested type
+in field ``a``), and the spec's ``valid`` bounds as ``{path: (min, max)}`` (``None``: no bound).
+Made from the specs by tools/compile-ksy; checked against the generated parsers by
+tests/test_bulk_tables.py.
 """
 
 
-#: windows_minidump.ksy type module
+#: windows_minidump.ksy type module: the whole record
 WINDOWS_MINIDUMP_MODULE = (
     '<QIIIIIIIIIIIIIIIIIIIIIQQ',
     (
@@ -40,4 +42,41 @@ WINDOWS_MINIDUMP_MODULE = (
         'reserved0',
         'reserved1',
     ),
+    {},
+)
+
+
+#: windows_minidump.ksy type minidump_string: its fixed-size leading fields
+WINDOWS_MINIDUMP_MINIDUMP_STRING_HEAD = (
+    '<I',
+    (
+        'len_buffer',
+    ),
+    {'len_buffer': (None, 65536)},
+)
+
+
+#: windows_minidump.ksy type cv_info_pdb70: its fixed-size leading fields
+WINDOWS_MINIDUMP_CV_INFO_PDB70_HEAD = (
+    '<IHH8sI',
+    (
+        'guid.data1',
+        'guid.data2',
+        'guid.data3',
+        'guid.data4',
+        'age',
+    ),
+    {},
+)
+
+
+#: windows_minidump.ksy type cv_info_pdb20: its fixed-size leading fields
+WINDOWS_MINIDUMP_CV_INFO_PDB20_HEAD = (
+    '<III',
+    (
+        'ofs_codeview',
+        'signature',
+        'age',
+    ),
+    {},
 )

@@ -15,9 +15,10 @@ from typing import Any
 from dumpkit.formats.windows_minidump import WindowsMinidump
 from dumpkit.ids import elf_debug_id, pe_code_id
 from dumpkit.model import Dump, Module
+from dumpkit.readers.minidump_bulk import codeview_record, field, module_string
 from dumpkit.readers.minidump_common import attempt, utf16
 
-__all__ = ["MAX_CV_RECORD", "module_from_entry", "unloaded_from_entry"]
+__all__ = ["MAX_CV_RECORD", "module_from_row", "unloaded_from_entry"]
 
 CV = WindowsMinidump.CvSignatures
 #: CodeView records larger than this are not read (an RSDS record is 24 bytes + a path).
@@ -25,29 +26,49 @@ MAX_CV_RECORD = 0x10000
 _VS_FFI_SIGNATURE = 0xFEEF04BD
 
 
-def module_from_entry(entry: Any, index: int, os: str, file_size: int, dump: Dump) -> Module:
-    """One MINIDUMP_MODULE; a bad name or CodeView record becomes a diagnostic, the rest stays."""
+_BASE, _SIZE, _CHECKSUM, _TIMESTAMP, _NAME = (
+    field("base_of_image"), field("len_image"), field("checksum"), field("time_date_stamp"),
+    field("ofs_module_name"))
+_VS_SIGNATURE, _VS_MS, _VS_LS = (
+    field("version_info.signature"), field("version_info.file_version_ms"),
+    field("version_info.file_version_ls"))
+_CV_SIZE, _CV_RVA = field("cv_record.len_data"), field("cv_record.ofs_data")
+
+
+def module_from_row(row: tuple[Any, ...], index: int, os: str, root: Any, dump: Dump) -> Module:
+    """One MINIDUMP_MODULE (a row of :func:`dumpkit.readers.minidump_bulk.module_rows`, or
+    :func:`~dumpkit.readers.minidump_bulk.row_of` an entry the parser read); a bad name or
+    CodeView record becomes a diagnostic, the rest stays."""
     where = f"ModuleListStream[{index}]"
-    module = Module(base=entry.base_of_image, size=entry.len_image,
-                    path=_name(entry, where, file_size, dump),
-                    timestamp=entry.time_date_stamp or None, checksum=entry.checksum or None)
-    info = entry.version_info
-    if info.signature == _VS_FFI_SIGNATURE:
-        ms, ls = info.file_version_ms, info.file_version_ls
+    file_size = root._io.size()
+    timestamp, image_size = row[_TIMESTAMP], row[_SIZE]
+    module = Module(base=row[_BASE], size=image_size, path=_row_name(row[_NAME], where, root, dump),
+                    timestamp=timestamp or None, checksum=row[_CHECKSUM] or None)
+    if row[_VS_SIGNATURE] == _VS_FFI_SIGNATURE:
+        ms, ls = row[_VS_MS], row[_VS_LS]
         module.version = f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}"
-    if os == "windows" and entry.time_date_stamp and entry.len_image:
-        module.code_id = pe_code_id(entry.time_date_stamp, entry.len_image)
-    cv_size, cv_rva = entry.cv_record.len_data, entry.cv_record.ofs_data
+    if os == "windows" and timestamp and image_size:
+        module.code_id = pe_code_id(timestamp, image_size)
+    cv_size, cv_rva = row[_CV_SIZE], row[_CV_RVA]
     if cv_size == 0:
         return module
     if cv_size < 4 or cv_size > MAX_CV_RECORD or cv_rva + cv_size > file_size:
         dump.diag("bad_codeview", f"CodeView record of {cv_size:#x} bytes at {cv_rva:#x} is unusable",
                   structure=f"{where}.CvRecord", offset=cv_rva)
         return module
-    record = attempt(dump, f"{where}.CvRecord", cv_rva, lambda: entry.cv_info)
+    record = attempt(dump, f"{where}.CvRecord", cv_rva, lambda: codeview_record(root, cv_rva, cv_size))
     if record is not None:
         _apply_codeview(module, record, os)
     return module
+
+
+def _row_name(rva: int, where: str, root: Any, dump: Dump) -> str:
+    if rva == 0 or rva + 4 > root._io.size():
+        dump.diag("bad_module_name", f"module name RVA {rva:#x} is outside the file",
+                  structure=f"{where}.ModuleNameRva", offset=rva)
+        return ""
+    string = attempt(dump, f"{where}.ModuleNameRva", rva, lambda: module_string(root, rva))
+    return utf16(string.buffer) if string is not None else ""
 
 
 def unloaded_from_entry(entry: Any, index: int, os: str, file_size: int, dump: Dump) -> Module:

@@ -23,12 +23,12 @@ from dumpkit.memory import FileView, Segment, SegmentSpace
 from dumpkit.model import Dump, ProcessInfo, SourceInfo, Thread
 from dumpkit.readers import minidump_extras, minidump_linux
 from dumpkit.readers.kaitai import guard, parse
-from dumpkit.readers.minidump_bulk import module_records
+from dumpkit.readers.minidump_bulk import module_rows, row_of
 from dumpkit.readers.minidump_common import ARCH_NAMES, OS_NAMES, UNIX_CSD_NAMES, attempt, peek_u32, utf16
 from dumpkit.readers.minidump_context import ContextError, read_registers
 from dumpkit.readers.minidump_crash import crash_from_exception
 from dumpkit.readers.minidump_memory import region_from_info, stacks_from_memory
-from dumpkit.readers.minidump_modules import module_from_entry, unloaded_from_entry
+from dumpkit.readers.minidump_modules import module_from_row, unloaded_from_entry
 from dumpkit.readers.windows_common import product_type
 
 __all__ = ["STREAM_NAMES", "read"]
@@ -348,10 +348,10 @@ class _Reader:
     # ------------------------------------------------------------------ modules, regions
     def _modules(self) -> None:
         size, dump = self.view.size, self.dump
-        entries = self._module_entries()
-        if entries is not None:
+        rows = self._module_rows()
+        if rows is not None:
             dump.modules = self._try(ST.module_list, lambda: [
-                module_from_entry(entry, i, self.os, size, dump) for i, entry in enumerate(entries)
+                module_from_row(row, i, self.os, self.root, dump) for i, row in enumerate(rows)
             ]) or []
         unloaded = self._body(ST.unloaded_module_list)
         if unloaded is not None and not self._too_many(ST.unloaded_module_list, unloaded.num_entries):
@@ -359,18 +359,18 @@ class _Reader:
                 unloaded_from_entry(entry, i, self.os, size, dump) for i, entry in enumerate(unloaded.entries)
             ]) or []
 
-    def _module_entries(self) -> list[Any] | None:
-        """ModuleList entries: decoded in bulk when the list is well formed, else by the parser."""
+    def _module_rows(self) -> list[tuple[Any, ...]] | None:
+        """ModuleList entries as rows: decoded in bulk when the list is well formed, else by the parser."""
         entry = self.streams.get(ST.module_list)
         if entry is None:
             return None
         count = peek_u32(self.view, entry.ofs_data)
         if count is not None and count <= MAX_LIST_ENTRIES:
-            records = module_records(self.root, self.view.read(entry.ofs_data, entry.len_data))
-            if records is not None:
-                return records
+            rows = module_rows(self.view.read(entry.ofs_data, entry.len_data))
+            if rows is not None:
+                return rows
         body = self._body(ST.module_list, count_at=0)
-        return None if body is None else list(body.modules)
+        return None if body is None else self._try(ST.module_list, lambda: [row_of(m) for m in body.modules])
 
     def _regions(self) -> None:
         body = self._body(ST.memory_info_list)
