@@ -5,10 +5,12 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+from dumpkit.memory import FileView, Segment, SegmentSpace
 from dumpkit.model import Module
 from dumpkit.symbols.breakpad import parse_sym
 from dumpkit.unwind import SymbolStore, unwind_dump
 from dumpkit.unwind.callsite import _arm64_call, _x86_call
+from dumpkit.unwind.memory import StackMemory
 from dumpkit.unwind.postfix import eval_cfi_rules, eval_win_program, parse_cfi_rules
 from tests.symbol_servers import local_store
 from tests.unwind_builders import make_dump, words
@@ -177,3 +179,25 @@ def test_call_site_encodings() -> None:
     assert not _x86_call(b"\x00\x00\xe9\x10\x20\x30\x40")  # jmp rel32
     assert not _x86_call(b"\x89\x45\xf8\x5d\xc3\x00\x90")
     assert _arm64_call(0x94000010) and _arm64_call(0xD63F0100) and not _arm64_call(0xD65F03C0)
+
+
+def test_stack_words_read_like_word_by_word(tmp_path: Path) -> None:
+    """``StackMemory.words`` (the scan's bulk read) gives what ``word`` gives one by one, up to
+    the first word that cannot be read: inside a chunk, across chunks, into a hole, past the end."""
+    data = bytes(range(256)) * 0x80  # 0x8000 bytes
+    path = tmp_path / "mem.bin"
+    path.write_bytes(data)
+    # captured: [0x1000, 0x5000) and [0x6000, 0x7000); the stack range is [0x1000, 0x7000)
+    space = SegmentSpace(FileView(path), [Segment(0x1000, 0x4000, 0, 0x4000),
+                                          Segment(0x6000, 0x1000, 0x5000, 0x1000)])
+    for width in (4, 8):
+        stack = StackMemory(space, 0x1000, 0x7000, width)
+        for start in (0xFF8, 0x1000, 0x1004, 0x3FF0, 0x3FFC, 0x4FF0, 0x5000, 0x6FF0, 0x6FFC, 0x7000):
+            for count in (0, 1, 3, 40, 160):
+                expected = []
+                for index in range(count):
+                    value = stack.word(start + index * width)
+                    if value is None:
+                        break
+                    expected.append(value)
+                assert stack.words(start, count) == expected, (width, hex(start), count)

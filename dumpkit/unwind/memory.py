@@ -8,6 +8,8 @@ words) must come from this range: a pointer elsewhere ends that method, not the 
 """
 from __future__ import annotations
 
+import struct
+
 from dumpkit.errors import DumpkitError
 from dumpkit.memory import AddressSpace, SegmentSpace
 
@@ -17,6 +19,7 @@ __all__ = ["MAX_STACK", "StackMemory", "read_code"]
 MAX_STACK = 8 << 20
 _CHUNK = 0x4000
 _PAGE = 0x1000
+_WORD = {4: struct.Struct("<I"), 8: struct.Struct("<Q")}
 
 
 class StackMemory:
@@ -82,6 +85,24 @@ class StackMemory:
             parts.append(chunk[lo:hi])
         data = b"".join(parts)
         return data if len(data) == size else None
+
+    def words(self, address: int, count: int) -> list[int]:
+        """Up to ``count`` consecutive pointer-sized values from ``address``: as many as can be
+        read before the first one that cannot (outside the stack or not captured)."""
+        width = self.width
+        if address < self.start or count <= 0:
+            return []
+        count = min(count, (self.end - address) // width)
+        data = self.read(address, count * width) if count > 0 else None
+        if data is not None:
+            return [value for (value,) in _WORD[width].iter_unpack(data)]
+        values = []  # a chunk is missing somewhere: word by word up to it
+        for index in range(count):
+            value = self.word(address + index * width)
+            if value is None:
+                break
+            values.append(value)
+        return values
 
     def word(self, address: int) -> int | None:
         """One little-endian pointer-sized value, or ``None`` outside the stack."""

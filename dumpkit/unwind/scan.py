@@ -59,13 +59,10 @@ def caller_by_scan(walk: Walk, callee: FrameState) -> dict[str, int] | None:
     sp, w = regs[spec.sp], spec.width
     last_fp = regs.get(spec.fp) if spec.fp else None
     count = SCAN_WORDS_CONTEXT if callee.trust == "context" else SCAN_WORDS
-    for i in range(count):
-        address = sp + i * w
-        value = stack.word(address)
-        if value is None:
-            return None
+    for i, value in enumerate(stack.words(sp, count)):  # the scan ends at the first unreadable word
         if not seems_return_address(walk, value):
             continue
+        address = sp + i * w
         caller_sp = address + w
         caller = {spec.pc: value, spec.sp: caller_sp}
         if spec.name in ("x86", "amd64") and i > 0 and spec.fp:
