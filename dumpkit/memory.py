@@ -129,6 +129,13 @@ class AddressSpace:
             return False
         return True
 
+    def read_or_none(self, address: int, size: int) -> bytes | None:
+        """:meth:`read`, or ``None`` where it would raise (callers that probe, like the unwinder)."""
+        try:
+            return self.read(address, size)
+        except DumpkitError:
+            return None
+
     def read_uint(self, address: int, width: int, byteorder: Literal["little", "big"] = "little") -> int:
         return int.from_bytes(self.read(address, width), byteorder)
 
@@ -180,20 +187,31 @@ class SegmentSpace(AddressSpace):
         return None
 
     def read(self, address: int, size: int) -> bytes:
+        data = self._gather(address, size)
+        if isinstance(data, bytes):
+            return data
+        raise NotCapturedError(*data, space=self.name)
+
+    def read_or_none(self, address: int, size: int) -> bytes | None:
+        data = self._gather(address, size)  # no exception built for a miss: the unwinder probes a lot
+        return data if isinstance(data, bytes) else None
+
+    def _gather(self, address: int, size: int) -> bytes | tuple[int, int]:
+        """The bytes, or ``(address, size)`` of the first part that is not captured."""
         chunks = []
         cursor, remaining = address, size
         while remaining > 0:
             seg = self.find(cursor)
             if seg is None:
-                raise NotCapturedError(cursor, remaining, space=self.name)
+                return cursor, remaining
             rel = cursor - seg.start
             in_file = seg.file_size - rel
             if in_file <= 0:
-                raise NotCapturedError(cursor, remaining, space=self.name)
+                return cursor, remaining
             take = min(remaining, seg.end - cursor, in_file)
             data = self.view.read_upto(seg.file_offset + rel, take)
             if len(data) < take:  # file truncated inside the segment
-                raise NotCapturedError(cursor + len(data), remaining - len(data), space=self.name)
+                return cursor + len(data), remaining - len(data)
             chunks.append(data)
             cursor += take
             remaining -= take

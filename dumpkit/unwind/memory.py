@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import struct
 
-from dumpkit.errors import DumpkitError
 from dumpkit.memory import AddressSpace, SegmentSpace
 
 __all__ = ["MAX_STACK", "StackMemory", "read_code"]
@@ -61,11 +60,7 @@ class StackMemory:
             return self._chunks[index]
         lo = max(self.start, index * _CHUNK)
         hi = min(self.end, (index + 1) * _CHUNK)
-        data: bytes | None
-        try:
-            data = self.space.read(lo, hi - lo) if hi > lo else None
-        except DumpkitError:
-            data = None
+        data = self.space.read_or_none(lo, hi - lo) if hi > lo else None
         self._chunks[index] = data
         return data
 
@@ -123,18 +118,11 @@ class StackMemory:
 
 
 def _captured(space: AddressSpace, address: int, size: int) -> bool:
-    try:
-        space.read(address, size)
-    except DumpkitError:
-        return False
-    return True
+    return space.read_or_none(address, size) is not None
 
 
 def read_code(space: AddressSpace | None, address: int, size: int) -> bytes | None:
     """Code (or any) bytes at ``address``, or ``None`` when not all were captured."""
     if space is None or address < 0:
         return None
-    try:
-        return space.read(address, size)
-    except DumpkitError:
-        return None
+    return space.read_or_none(address, size)
