@@ -20,6 +20,9 @@ class ModuleIndex:
         self.modules = mods
         self._bases = [m.base for m in mods]
         self._ends = [m.base + m.size for m in mods]
+        #: no module holds an address below ``lowest`` or at/above ``highest_end``
+        self.lowest = self._bases[0] if mods else 0
+        self.highest_end = max(self._ends, default=0)
         self._exec: dict[int, list[tuple[int, int]]] = {}
         self._has_perms = False
         regions = [r for r in dump.regions if r.permissions]
@@ -58,7 +61,3 @@ class ModuleIndex:
 
     def in_code(self, address: int) -> bool:
         return self.code_module(address) is not None
-
-    @property
-    def highest_end(self) -> int:
-        return max((m.base + m.size for m in self.modules), default=0)

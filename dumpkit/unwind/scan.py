@@ -59,8 +59,10 @@ def caller_by_scan(walk: Walk, callee: FrameState) -> dict[str, int] | None:
     sp, w = regs[spec.sp], spec.width
     last_fp = regs.get(spec.fp) if spec.fp else None
     count = SCAN_WORDS_CONTEXT if callee.trust == "context" else SCAN_WORDS
+    low, high = walk.modules.lowest, walk.modules.highest_end
     for i, value in enumerate(stack.words(sp, count)):  # the scan ends at the first unreadable word
-        if not seems_return_address(walk, value):
+        # value - 1 outside every module is no return address: skip the checks at once
+        if not low < value <= high or not seems_return_address(walk, value):
             continue
         address = sp + i * w
         caller_sp = address + w
