@@ -12,7 +12,7 @@ from siggen.rules import CSignatureTool
 import dumpkit
 from dumpkit.errors import DumpkitError
 from dumpkit.pipeline.document.signature import KERNEL_FORMATS, siggen_input
-from dumpkit.pipeline.document.signature_tool import PLAIN_NAME, PlainNameTool, generator
+from dumpkit.pipeline.document.signature_tool import PLAIN_NAME, PlainNameTool, generator, path_lookup
 from dumpkit.unwind import unwind_dump
 from tests.conftest import corpus_files, corpus_id
 
@@ -61,9 +61,40 @@ def test_line_number_rule_still_applies() -> None:
 CORPUS = corpus_files("mdmp/*", "mdmp_from_yaml/*.dmp", "elfcore/*")
 
 
+LOOKUPS = [
+    ({"threads": [{"frames": []}]}, "threads.0"), ({"threads": [{"frames": []}]}, "threads.1"),
+    ({"threads": []}, "threads.0"), ({}, "threads.0"), ({"threads": None}, "threads.0"),
+    ({"threads": {"0": 5}}, "threads.0"), ({"threads": ({"a": 1},)}, "threads.0"),
+    ({"exception": {"values": [{"stacktrace": {"frames": [1]}}]}}, "exception.values.0.stacktrace"),
+    ({"exception": {"values": [{}]}}, "exception.values.0.stacktrace"), ({"a": [1, 2]}, "a.-1"),
+    ({"a": {"b": 0}}, "a.b"), ({"a": "text"}, "a.0"), ({"a": [[1]]}, "a.0.0"), ({"a": 1}, "a"),
+]
+
+
+@pytest.mark.parametrize(("target", "spec"), LOOKUPS)
+def test_path_lookup_is_glom(target: dict[str, object], spec: str) -> None:
+    from glom import glom
+
+    options: list[dict[str, object]] = [{"default": {}}, {"default": None}, {}]
+    for kwargs in options:
+        try:
+            want: tuple[str, object] = ("value", glom(target, spec, **kwargs))
+        except Exception as exc:
+            want = ("raises", type(exc).__name__)
+        try:
+            got: tuple[str, object] = ("value", path_lookup(target, spec, **kwargs))
+        except Exception as exc:
+            got = ("raises", type(exc).__name__)
+        assert got == want
+
+
 @pytest.mark.skipif(not CORPUS, reason="corpus absent (set DUMPKIT_CORPUS or provide ../shared/corpus)")
-def test_corpus_signatures_agree_with_siggen() -> None:
-    ours, theirs = generator(), SignatureGenerator()
+def test_corpus_signatures_agree_with_siggen(monkeypatch: pytest.MonkeyPatch) -> None:
+    import siggen.rules
+    from glom import glom
+
+    ours = generator()  # installs path_lookup as siggen's glom
+    theirs = SignatureGenerator()
     compared = 0
     logging.disable(logging.CRITICAL)
     try:
@@ -78,7 +109,10 @@ def test_corpus_signatures_agree_with_siggen() -> None:
                 continue
             if not data["threads"][0]["frames"]:
                 continue
-            assert ours.generate(data).signature == theirs.generate(data).signature, corpus_id(path)
+            mine = ours.generate(data).signature
+            with monkeypatch.context() as patch:
+                patch.setattr(siggen.rules, "glom", glom)  # siggen as it ships
+                assert mine == theirs.generate(data).signature, corpus_id(path)
             compared += 1
     finally:
         logging.disable(logging.NOTSET)
