@@ -95,7 +95,8 @@ def maps_regions(raw: str) -> tuple[list[MemoryRegion], int]:
             continue
         fields = line.split(None, 5)
         try:
-            low, high = (int(x, 16) for x in fields[0].split("-", 1))
+            start, _, end = fields[0].partition("-")
+            low, high = int(start, 16), int(end, 16)
             perms = fields[1]
         except (ValueError, IndexError):
             bad += 1
@@ -104,8 +105,8 @@ def maps_regions(raw: str) -> tuple[list[MemoryRegion], int]:
             bad += 1
             continue
         path = fields[5].strip() if len(fields) > 5 else ""
-        regions.append(MemoryRegion(start=low, size=high - low, permissions=perms[:3],
-                                    path=path or None))
+        # positional: start, size, permissions, state, type, path (a region per line adds up)
+        regions.append(MemoryRegion(low, high - low, perms[:3], None, None, path or None))
     return regions, bad
 
 
