@@ -39,35 +39,36 @@ def module_from_row(row: tuple[Any, ...], index: int, os: str, root: Any, dump: 
     """One MINIDUMP_MODULE (a row of :func:`dumpkit.readers.minidump_bulk.module_rows`, or
     :func:`~dumpkit.readers.minidump_bulk.row_of` an entry the parser read); a bad name or
     CodeView record becomes a diagnostic, the rest stays."""
-    where = f"ModuleListStream[{index}]"
     file_size = root._io.size()
     timestamp, image_size = row[_TIMESTAMP], row[_SIZE]
-    module = Module(base=row[_BASE], size=image_size, path=_row_name(row[_NAME], where, root, dump),
-                    timestamp=timestamp or None, checksum=row[_CHECKSUM] or None)
+    version = code_id = None
     if row[_VS_SIGNATURE] == _VS_FFI_SIGNATURE:
         ms, ls = row[_VS_MS], row[_VS_LS]
-        module.version = f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}"
+        version = f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}"
     if os == "windows" and timestamp and image_size:
-        module.code_id = pe_code_id(timestamp, image_size)
+        code_id = pe_code_id(timestamp, image_size)
+    module = Module(row[_BASE], image_size, _row_name(row[_NAME], index, root, dump), version,
+                    timestamp or None, row[_CHECKSUM] or None, code_id)
     cv_size, cv_rva = row[_CV_SIZE], row[_CV_RVA]
     if cv_size == 0:
         return module
     if cv_size < 4 or cv_size > MAX_CV_RECORD or cv_rva + cv_size > file_size:
         dump.diag("bad_codeview", f"CodeView record of {cv_size:#x} bytes at {cv_rva:#x} is unusable",
-                  structure=f"{where}.CvRecord", offset=cv_rva)
+                  structure=f"ModuleListStream[{index}].CvRecord", offset=cv_rva)
         return module
-    record = attempt(dump, f"{where}.CvRecord", cv_rva, lambda: codeview_record(root, cv_rva, cv_size))
+    record = attempt(dump, f"ModuleListStream[{index}].CvRecord", cv_rva,
+                     lambda: codeview_record(root, cv_rva, cv_size))
     if record is not None:
         _apply_codeview(module, record, os)
     return module
 
 
-def _row_name(rva: int, where: str, root: Any, dump: Dump) -> str:
+def _row_name(rva: int, index: int, root: Any, dump: Dump) -> str:
     if rva == 0 or rva + 4 > root._io.size():
         dump.diag("bad_module_name", f"module name RVA {rva:#x} is outside the file",
-                  structure=f"{where}.ModuleNameRva", offset=rva)
+                  structure=f"ModuleListStream[{index}].ModuleNameRva", offset=rva)
         return ""
-    string = attempt(dump, f"{where}.ModuleNameRva", rva, lambda: module_string(root, rva))
+    string = attempt(dump, f"ModuleListStream[{index}].ModuleNameRva", rva, lambda: module_string(root, rva))
     return utf16(string.buffer) if string is not None else ""
 
 
