@@ -201,3 +201,33 @@ def test_stack_words_read_like_word_by_word(tmp_path: Path) -> None:
                         break
                     expected.append(value)
                 assert stack.words(start, count) == expected, (width, hex(start), count)
+
+
+def test_module_index_code_ranges_match_a_plain_search() -> None:
+    """``ModuleIndex.code_module`` (executable regions found by bisection) answers like a search
+    of every region, on random, overlapping module and region lists."""
+    import random
+
+    from dumpkit.model import Dump, MemoryRegion, SourceInfo
+    from dumpkit.unwind.modules import ModuleIndex
+
+    rng = random.Random(7)
+    for _ in range(200):
+        modules = [Module(base=rng.randrange(0, 0x10000, 0x100), size=rng.randrange(0, 0x3000, 0x80),
+                          path=f"m{i}") for i in range(rng.randint(1, 8))]
+        regions = [MemoryRegion(start=rng.randrange(0, 0x12000, 0x40), size=rng.randrange(0, 0x4000, 0x40),
+                                permissions=rng.choice(["r-x", "rw-", "r--", "rwx", ""]))
+                   for _ in range(rng.randint(0, 12))]
+        dump = Dump(source=SourceInfo(path="x", size=0, format="minidump"), modules=modules, regions=regions)
+        index = ModuleIndex(dump)
+        code = [r for r in regions if r.permissions and "x" in r.permissions]
+        for address in range(0, 0x13000, 0x40):
+            module = index.at(address)
+            expected = module
+            if module is not None and any(r.permissions for r in regions):
+                end = module.base + module.size
+                spans = [r for r in code if r.start < end and module.base < r.start + r.size]
+                if spans and not any(max(r.start, module.base) <= address < min(r.start + r.size, end)
+                                     for r in spans):
+                    expected = None
+            assert index.code_module(address) is expected, (hex(address), modules, regions)

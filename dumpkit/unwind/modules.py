@@ -7,7 +7,7 @@ in rust-minidump.
 """
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 from dumpkit.model import Dump, Module
 
@@ -28,11 +28,14 @@ class ModuleIndex:
         regions = [r for r in dump.regions if r.permissions]
         if regions and mods:
             self._has_perms = True
+            code = sorted((r.start, r.start + r.size) for r in regions if "x" in (r.permissions or ""))
+            starts = [lo for lo, _ in code]
+            longest = max((hi - lo for lo, hi in code), default=0)
             for index, module in enumerate(mods):
-                spans = [(max(r.start, module.base), min(r.start + r.size, module.base + module.size))
-                         for r in regions
-                         if "x" in (r.permissions or "") and r.start < module.base + module.size
-                         and module.base < r.start + r.size]
+                base, end = module.base, module.base + module.size
+                # the executable regions overlapping the module start within `longest` below it
+                first, last = bisect_left(starts, base - longest), bisect_left(starts, end)
+                spans = [(max(lo, base), min(hi, end)) for lo, hi in code[first:last] if base < hi]
                 if spans:
                     self._exec[index] = spans
 
