@@ -17,7 +17,14 @@ from dumpkit.formats.bulk_tables import WINDOWS_MINIDUMP_MODULE
 from dumpkit.formats.windows_minidump import WindowsMinidump
 from dumpkit.memory import FileView
 from dumpkit.readers.fast_stream import FastStream
-from dumpkit.readers.minidump_bulk import codeview_record, field, module_rows, module_string, row_of
+from dumpkit.readers.minidump_bulk import (
+    codeview_record,
+    codeview_values,
+    field,
+    module_rows,
+    module_string,
+    row_of,
+)
 from tests.builders.minidump import MinidumpBuilder
 from tests.builders.minidump_records import elf_build_id, nb10, rsds
 
@@ -28,27 +35,6 @@ def _get(obj: Any, path: str) -> Any:
     for name in path.split("."):
         obj = getattr(obj, name)
     return obj
-
-
-def _plain(value: Any) -> Any:
-    """A parsed object (the generated parser's, or the bulk reader's) as nested tuples of its
-    fields, for comparing two parses."""
-    if value is None:
-        return None
-    if hasattr(value, "len_buffer"):
-        return ("string", value.len_buffer, value.buffer)
-    if hasattr(value, "signature"):
-        info = value.info
-        fields: dict[str, Any] = {}
-        if info is not None:
-            names = (info._fields if hasattr(info, "_fields")
-                     else [k for k in vars(info) if not k.startswith("_")])
-            fields = {name: getattr(info, name) for name in names}
-        guid = fields.pop("guid", None)
-        if guid is not None:
-            fields["guid"] = (guid.data1, guid.data2, guid.data3, guid.data4)
-        return ("cv", value.signature, sorted(fields.items()))
-    return value
 
 
 def _error(exc: Exception) -> tuple[str, ...]:
@@ -81,18 +67,22 @@ def _compare(path: Path) -> int:
             assert row == row_of(theirs), path
             for f in WINDOWS_MINIDUMP_MODULE[1]:
                 assert row[field(f)] == _get(theirs, f), (path, f)
-            ours = {"module_name": lambda r=row: module_string(root, r[field("ofs_module_name")]),
-                    "cv_info": lambda r=row: codeview_record(root, r[field("cv_record.ofs_data")],
-                                                             r[field("cv_record.len_data")])}
-            for instance, read in ours.items():
+            reads = {
+                "module_name": (lambda r=row: module_string(root, r[field("ofs_module_name")]),
+                                lambda t=theirs: t.module_name.buffer),
+                "cv_info": (lambda r=row: codeview_record(root, r[field("cv_record.ofs_data")],
+                                                          r[field("cv_record.len_data")]),
+                            lambda t=theirs: None if t.cv_info is None else codeview_values(t.cv_info)),
+            }
+            for instance, (read_ours, read_theirs) in reads.items():
                 want: tuple[object, ...]
                 got: tuple[object, ...]
                 try:
-                    want = ("value", _plain(getattr(theirs, instance)))
+                    want = ("value", read_theirs())
                 except Exception as exc:
                     want = _error(exc)
                 try:
-                    got = ("value", _plain(read()))
+                    got = ("value", read_ours())
                 except Exception as exc:
                     got = _error(exc)
                 assert got == want, (path, instance)

@@ -5,19 +5,17 @@ The layouts come from ``dumpkit.formats.bulk_tables`` (made by tools/compile-ksy
 parser). A module is a row (a tuple of the table's fields, :func:`field` names the index);
 :func:`row_of` gives the same row for an entry the generated parser read, so one function
 turns either into a :class:`dumpkit.model.Module`. A module's name and CodeView record (the
-spec's ``module_name`` and ``cv_info`` instances) come with the same fields as the spec's,
-decoded from the fixed-size heads of MINIDUMP_STRING and the CodeView layouts plus the bytes
-that follow them. Whenever a record breaks a limit (a bound of the spec, the end of the file, a
+spec's ``module_name`` and ``cv_info`` instances) come as plain values, decoded from the
+fixed-size heads of MINIDUMP_STRING and the CodeView layouts (their tables' fields, in order)
+plus the bytes that follow them. Whenever a record breaks a limit (a bound of the spec, the end of the file, a
 record too short for its head), the generated parser reads it instead, so errors read the same
 either way. Only a well-formed list is decoded here; anything else goes through the parser.
 """
 from __future__ import annotations
 
 import struct
-from collections import namedtuple
-from collections.abc import Callable, Sequence
-from operator import itemgetter
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any
 
 from dumpkit.formats.bulk_tables import (
     WINDOWS_MINIDUMP_CV_INFO_PDB20_HEAD,
@@ -27,7 +25,8 @@ from dumpkit.formats.bulk_tables import (
 )
 from dumpkit.formats.windows_minidump import WindowsMinidump as MD
 
-__all__ = ["codeview_record", "field", "module_rows", "module_string", "row_of"]
+__all__ = ["PDB20_FIELDS", "PDB70_FIELDS", "codeview_record", "codeview_values", "field", "module_rows",
+           "module_string", "row_of"]
 
 _ENTRY = struct.Struct(WINDOWS_MINIDUMP_MODULE[0])
 _PATHS = WINDOWS_MINIDUMP_MODULE[1]
@@ -36,107 +35,80 @@ _CV_SIGNATURE = struct.Struct("<I")  # codeview_record.signature: the u4 that pi
 _CV_SIGNATURES = {member.value: member for member in MD.CvSignatures}
 
 
-def _shape(paths: Sequence[str], name: str, tail: tuple[str, ...] = ()) -> Callable[..., Any]:
-    """A maker of objects with the fields ``paths`` name (made once per table): called with a
-    row of values (and the values of the ``tail`` fields that follow the table), it returns a
-    named tuple whose nested structures (``guid.data1``, ...) are named tuples too."""
-    top: list[str] = []
-    nested: dict[str, list[tuple[str, int]]] = {}
-    for index, path in enumerate(paths):
-        head, _, rest = path.partition(".")
-        if "." in rest:
-            raise ImportError(f"bulk table path {path!r} nests more than once")
-        if head not in top:
-            top.append(head)
-        if rest:
-            nested.setdefault(head, []).append((rest, index))
-    cls = namedtuple(name, [*top, *tail])  # type: ignore[misc]
-    if not nested:  # the row is the fields, in order
-        return lambda row, *tail_values: cls._make(row + tail_values)
-    parts: list[Callable[[tuple[Any, ...]], Any]] = []
-    for top_name in top:
-        if top_name in nested:
-            group = namedtuple(top_name, [sub for sub, _ in nested[top_name]])  # type: ignore[misc]
-            pick = itemgetter(*[index for _, index in nested[top_name]])
-            parts.append(lambda row, g=group, p=pick: g._make(p(row)))  # type: ignore[misc]
-        else:
-            parts.append(itemgetter(paths.index(top_name)))
-
-    def make(row: tuple[Any, ...], *tail_values: Any) -> Any:
-        return cls(*[part(row) for part in parts], *tail_values)
-    return make
-
-
 class _Head:
-    """A bulk table of a record's fixed-size head: decode it, check the spec's bounds."""
+    """A bulk table of a record's fixed-size head: its ``struct``, paths and the spec's bounds."""
 
-    def __init__(self, table: tuple[str, tuple[str, ...], dict[str, tuple[int | None, int | None]]],
-                 name: str, tail: tuple[str, ...]) -> None:
-        fmt, paths, limits = table
+    def __init__(self, table: tuple[str, tuple[str, ...], dict[str, tuple[int | None, int | None]]]) -> None:
+        fmt, self.paths, limits = table
         self.struct = struct.Struct(fmt)
         self.size = self.struct.size
-        self.bounds = [(paths.index(path), low, high) for path, (low, high) in limits.items()]
-        self.make = _shape(paths, name, tail)
+        self.bounds = [(self.paths.index(path), low, high) for path, (low, high) in limits.items()]
 
     def decode(self, buf: Any, offset: int) -> tuple[Any, ...] | None:
         """The head's values at ``offset``, or ``None`` when a value is out of the spec's bounds."""
-        values = self.struct.unpack_from(buf, offset)
+        values: tuple[Any, ...] = self.struct.unpack_from(buf, offset)
         for index, low, high in self.bounds:
             value = values[index]
             if (low is not None and value < low) or (high is not None and value > high):
                 return None
         return values
 
-
-_STRING = _Head(WINDOWS_MINIDUMP_MINIDUMP_STRING_HEAD, "minidump_string", ("buffer",))
-_PDB70 = _Head(WINDOWS_MINIDUMP_CV_INFO_PDB70_HEAD, "cv_info_pdb70", ("pdb_file_name",))
-_PDB20 = _Head(WINDOWS_MINIDUMP_CV_INFO_PDB20_HEAD, "cv_info_pdb20", ("pdb_file_name",))
-
-
-class _ElfInfo(NamedTuple):
-    """cv_info_elf: the record is the build-id."""
-
-    build_id: bytes
-
-
-class _Codeview(NamedTuple):
-    """codeview_record of a layout the spec knows."""
-
-    signature: Any
-    info: Any
+    def values_of(self, obj: Any) -> tuple[Any, ...]:
+        """The same values read from an object of the generated parser."""
+        out = []
+        for path in self.paths:
+            value = obj
+            for name in path.split("."):
+                value = getattr(value, name)
+            out.append(value)
+        return tuple(out)
 
 
-class _UnknownCodeview(NamedTuple):
-    """codeview_record of a layout the spec does not know: like the parser's, it has no ``info``."""
+_STRING = _Head(WINDOWS_MINIDUMP_MINIDUMP_STRING_HEAD)
+_PDB70 = _Head(WINDOWS_MINIDUMP_CV_INFO_PDB70_HEAD)
+_PDB20 = _Head(WINDOWS_MINIDUMP_CV_INFO_PDB20_HEAD)
+PDB70_FIELDS = _PDB70.paths
+PDB20_FIELDS = _PDB20.paths
 
-    signature: Any
 
-
-def module_string(root: Any, offset: int) -> Any:
-    """The spec's ``module_name`` instance of a module: the MINIDUMP_STRING at ``offset`` of the
-    file (fields ``len_buffer``, ``buffer``); one that breaks a limit is read (and refused) by the
-    generated parser."""
+def module_string(root: Any, offset: int) -> bytes:
+    """The ``buffer`` of a module's name (the spec's ``module_name`` instance, a MINIDUMP_STRING
+    at ``offset`` of the file); one that breaks a limit is read (and refused) by the parser."""
     io = root._io
     buf, size = io._buf, io.size()
     if offset + _STRING.size <= size:
         head = _STRING.decode(buf, offset)
         if head is not None and offset + _STRING.size + head[0] <= size:
             start = offset + _STRING.size
-            return _STRING.make(head, buf[start:start + head[0]])
-    return _parsed(io, offset, lambda: MD.MinidumpString(io, None, root))
+            return bytes(buf[start:start + head[0]])
+    string = _parsed(io, offset, lambda: MD.MinidumpString(io, None, root))
+    return bytes(string.buffer)
 
 
-def codeview_record(root: Any, offset: int, length: int) -> Any:
-    """The spec's ``cv_info`` instance of a module: the CodeView record of ``length`` bytes at
-    ``offset`` (``None`` when shorter than 4 bytes); fields ``signature`` and, for a layout the
-    spec knows, ``info``."""
+def codeview_record(root: Any, offset: int, length: int) -> tuple[Any, ...] | None:
+    """A module's CodeView record (the spec's ``cv_info`` instance) of ``length`` bytes at
+    ``offset`` as values: ``(signature, *head, name)`` for the PDB layouts (the head's fields in
+    the order of :data:`PDB70_FIELDS` / :data:`PDB20_FIELDS`), ``(signature, build_id)`` for
+    ELF, ``(signature,)`` for a layout the spec does not know; ``None`` under 4 bytes."""
     if length < 4:
         return None
     io = root._io
-    value = _codeview(io._buf, io.size(), offset, length)
-    if value is None:
-        value = _parsed(io, offset, lambda: MD.CodeviewRecord(length, io, None, root))
-    return value
+    values = _codeview(io._buf, io.size(), offset, length)
+    if values is None:  # out of bounds: the parser reads it (and raises as it does)
+        values = codeview_values(_parsed(io, offset, lambda: MD.CodeviewRecord(length, io, None, root)))
+    return values
+
+
+def codeview_values(record: Any) -> tuple[Any, ...]:
+    """The values :func:`codeview_record` gives, from a record of the generated parser."""
+    signature = record.signature
+    if signature is MD.CvSignatures.pdb70:
+        return (signature, *_PDB70.values_of(record.info), record.info.pdb_file_name)
+    if signature is MD.CvSignatures.pdb20:
+        return (signature, *_PDB20.values_of(record.info), record.info.pdb_file_name)
+    if signature is MD.CvSignatures.elf_build_id:
+        return (signature, record.info.build_id)
+    return (signature,)
 
 
 def _parsed(io: Any, offset: int, parse: Callable[[], Any]) -> Any:
@@ -149,9 +121,9 @@ def _parsed(io: Any, offset: int, parse: Callable[[], Any]) -> Any:
         io.seek(pos)
 
 
-def _codeview(buf: Any, size: int, offset: int, length: int) -> Any | None:
-    """The CodeView record of ``length`` bytes at ``offset`` from the heads' tables, or ``None``
-    when it does not fit the file or is too short for its layout (the parser then reads it)."""
+def _codeview(buf: Any, size: int, offset: int, length: int) -> tuple[Any, ...] | None:
+    """:func:`codeview_record`'s values from the heads' tables, or ``None`` when the record does
+    not fit the file or is too short for its layout (the parser then reads it)."""
     if offset + length > size:
         return None
     raw = _CV_SIGNATURE.unpack_from(buf, offset)[0]
@@ -166,10 +138,10 @@ def _codeview(buf: Any, size: int, offset: int, length: int) -> Any | None:
             return None
         name = buf[start + head.size:offset + length]
         end = name.find(b"\0")  # the spec's terminator: the name ends at the first NUL
-        return _Codeview(signature, head.make(values, name if end < 0 else name[:end]))
+        return (signature, *values, name if end < 0 else name[:end])
     if signature is MD.CvSignatures.elf_build_id:
-        return _Codeview(signature, _ElfInfo(buf[start:offset + length]))
-    return _UnknownCodeview(signature)
+        return (signature, buf[start:offset + length])
+    return (signature,)
 
 
 def field(path: str) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 from dumpkit.formats.windows_minidump import WindowsMinidump
 from dumpkit.ids import elf_debug_id, pe_code_id
 from dumpkit.model import Dump, Module
-from dumpkit.readers.minidump_bulk import codeview_record, field, module_string
+from dumpkit.readers.minidump_bulk import PDB20_FIELDS, PDB70_FIELDS, codeview_record, field, module_string
 from dumpkit.readers.minidump_common import attempt, utf16
 
 __all__ = ["MAX_CV_RECORD", "module_from_row", "unloaded_from_entry"]
@@ -68,8 +68,8 @@ def _row_name(rva: int, index: int, root: Any, dump: Dump) -> str:
         dump.diag("bad_module_name", f"module name RVA {rva:#x} is outside the file",
                   structure=f"ModuleListStream[{index}].ModuleNameRva", offset=rva)
         return ""
-    string = attempt(dump, f"ModuleListStream[{index}].ModuleNameRva", rva, lambda: module_string(root, rva))
-    return utf16(string.buffer) if string is not None else ""
+    raw = attempt(dump, f"ModuleListStream[{index}].ModuleNameRva", rva, lambda: module_string(root, rva))
+    return utf16(raw) if raw is not None else ""
 
 
 def unloaded_from_entry(entry: Any, index: int, os: str, file_size: int, dump: Dump) -> Module:
@@ -92,22 +92,26 @@ def _name(entry: Any, where: str, file_size: int, dump: Dump) -> str:
     return utf16(string.buffer) if string is not None else ""
 
 
-def _apply_codeview(module: Module, record: Any, os: str) -> None:
-    sig = record.signature
+_P70_DATA1, _P70_DATA2, _P70_DATA3, _P70_DATA4, _P70_AGE = (
+    1 + PDB70_FIELDS.index(name) for name in ("guid.data1", "guid.data2", "guid.data3", "guid.data4", "age"))
+_P20_SIGNATURE, _P20_AGE = (1 + PDB20_FIELDS.index(name) for name in ("signature", "age"))
+
+
+def _apply_codeview(module: Module, record: tuple[Any, ...], os: str) -> None:
+    """Ids from a CodeView record's values (:func:`~dumpkit.readers.minidump_bulk.codeview_record`)."""
+    sig = record[0]
     if sig == CV.pdb70:
-        info = record.info
-        g = info.guid
-        guid = f"{g.data1:08X}{g.data2:04X}{g.data3:04X}{g.data4.hex().upper()}"
-        module.debug_id = f"{guid}{info.age:X}"
-        module.debug_file = info.pdb_file_name.decode("utf-8", errors="replace") or None
+        guid = (f"{record[_P70_DATA1]:08X}{record[_P70_DATA2]:04X}{record[_P70_DATA3]:04X}"
+                f"{record[_P70_DATA4].hex().upper()}")
+        module.debug_id = f"{guid}{record[_P70_AGE]:X}"
+        module.debug_file = record[-1].decode("utf-8", errors="replace") or None
         if os in ("macos", "ios"):  # Mach-O: the LC_UUID is stored as the RSDS GUID
             module.code_id = guid
     elif sig == CV.pdb20:
-        info = record.info
-        module.debug_id = f"{info.signature:08X}{info.age:X}"
-        module.debug_file = info.pdb_file_name.decode("utf-8", errors="replace") or None
+        module.debug_id = f"{record[_P20_SIGNATURE]:08X}{record[_P20_AGE]:X}"
+        module.debug_file = record[-1].decode("utf-8", errors="replace") or None
     elif sig == CV.elf_build_id:
-        build_id = record.info.build_id
+        build_id = record[1]
         if build_id:
             module.build_id = build_id.hex()
             module.code_id = module.build_id
