@@ -69,6 +69,13 @@ class StackMemory:
         if address < self.start or address + size > self.end or size <= 0:
             return None
         first, last = address // _CHUNK, (address + size - 1) // _CHUNK
+        if first == last:  # the common case: inside one chunk
+            chunk = self._chunks[first] if first in self._chunks else self._chunk(first)
+            if chunk is None:
+                return None
+            lo = address - max(self.start, first * _CHUNK)
+            data = chunk[lo:lo + size]
+            return data if len(data) == size else None
         parts = []
         for index in range(first, last + 1):
             chunk = self._chunk(index)
