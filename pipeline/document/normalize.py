@@ -11,7 +11,7 @@ import hashlib
 import logging
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dumpkit
 from dumpkit.errors import INTERNAL_ERROR, INTERNAL_ERROR_LOG_FLAG, DumpkitError
@@ -20,7 +20,10 @@ from dumpkit.pipeline.document import names
 from dumpkit.pipeline.document.signature import short_signature, stack_signature, symbolicated_frames
 from dumpkit.pipeline.document.validate import DocumentInvalid, validate
 from dumpkit.schemas import CURRENT
-from dumpkit.unwind import SymbolStore, unwind_dump
+from dumpkit.unwind import unwind_dump
+
+if TYPE_CHECKING:
+    from dumpkit.symbols.store import SymbolStore
 
 __all__ = [
     "document_for",
