@@ -1,13 +1,15 @@
 """The signature generator dumpkit builds (``signature._signature_generator``: siggen's default
-rules, the shutdown-hang rule sharing the stack rule) answers exactly as a plain
-``siggen.generator.SignatureGenerator()``: the same signature, notes, debug log and extra
-facts, on the crashing stacks of the corpus dumps and on built inputs that reach every rule."""
+rules, the shutdown-hang rule sharing the stack rule, the signature lists read without siggen's
+line-by-line compile check) answers exactly as a plain ``siggen.generator.SignatureGenerator()``:
+the same lists and patterns, and the same signature, notes, debug log and extra facts on the
+crashing stacks of the corpus dumps and on built inputs that reach every rule."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
 import pytest
+from siggen import rules, siglists_utils
 from siggen.generator import SignatureGenerator
 from siggen.rules import SignatureGenerationRule, SignatureRunWatchDog
 
@@ -44,6 +46,37 @@ def test_the_ruleset_is_siggens_with_one_stack_rule() -> None:
     # the watchdog carries what siggen's own __init__ gives it, nothing more or less
     plain_watchdog = next(rule for rule in plain if type(rule) is SignatureRunWatchDog)
     assert vars(watchdog).keys() == vars(plain_watchdog).keys()
+
+
+SIGLISTS = ("irrelevant_signature_re", "prefix_signature_re", "signatures_with_line_numbers_re",
+            "signature_sentinels", "trim_dll_signature_re")
+
+
+@pytest.mark.parametrize("name", SIGLISTS)
+def test_signature_lists_read_as_siggen_reads_them(name: str) -> None:
+    # siggen's own loader compiles every line as it goes: the lists are valid and the same
+    assert signature._read_siglist(name) == siglists_utils.get_signature_list_content(name)
+
+
+def test_the_stack_rule_holds_siggens_patterns() -> None:
+    ours = next(r for r in signature._signature_generator().pipeline if type(r) is SignatureGenerationRule)
+    plain = SignatureGenerationRule()
+    assert rules.get_signature_list_content is siglists_utils.get_signature_list_content  # put back
+    mine, theirs = vars(ours.c_signature_tool), vars(plain.c_signature_tool)
+    assert mine.keys() == theirs.keys()
+    for key, value in theirs.items():
+        assert mine[key] == value, key  # compiled patterns compare by pattern text and flags
+
+
+def test_the_kernel_tool_keeps_siggens_other_patterns() -> None:
+    signature._kernel_signature([{"function": "KeBugCheckEx", "module": "ntoskrnl.exe", "inlines": []}])
+    tool = signature._kernel_tool
+    plain = rules.CSignatureTool()
+    replaced = {"irrelevant_signature_re", "prefix_signature_re", "signature_sentinels"}
+    assert vars(tool).keys() == vars(plain).keys()
+    for key, value in vars(plain).items():
+        if key not in replaced:
+            assert vars(tool)[key] == value, key
 
 
 @pytest.mark.parametrize("path", USER_DUMPS, ids=corpus_id)
