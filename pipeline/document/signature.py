@@ -174,7 +174,8 @@ def _signature_generator() -> Any:
       between crashes, and each one costs ~35 ms of regular expressions);
     * that rule reads siggen's signature lists with :func:`_read_siglist`, which skips
       siggen's check that each of the ~600 lines compiles alone (~20 ms a process; the
-      packaged lists do not change, and the test reads them through the checking loader).
+      packaged lists do not change, and the test reads them through the checking loader);
+    * the rules are handed over as instances, made as siggen makes them with no options.
 
     ``tests/test_signature_generator.py`` checks the lists, the rules and the results on
     corpus stacks and built inputs against a plain ``SignatureGenerator()``."""
@@ -186,7 +187,9 @@ def _signature_generator() -> Any:
     watchdog = object.__new__(SignatureRunWatchDog)  # its __init__ would build its own stack rule
     watchdog.signature_generation_rule = stack_rule
     shared = {SignatureGenerationRule: stack_rule, SignatureRunWatchDog: watchdog}
-    return SignatureGenerator(ruleset=[shared.get(rule, rule) for rule in DEFAULT_RULESET])
+    # instances, as SignatureGenerator would make them without options (rule()); given classes
+    # it reads each one's signature with inspect, which parses object's text signature (~8 ms)
+    return SignatureGenerator(ruleset=[shared.get(rule) or rule() for rule in DEFAULT_RULESET])
 
 
 @contextmanager
