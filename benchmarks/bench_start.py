@@ -11,10 +11,14 @@ Runs, interleaved, N times each (wall time of the whole process, start-up includ
 * ``python``: ``python -c pass`` with this venv, the interpreter's own floor;
 * ``deps``: ``python -c "import siggen.generator, jsonschema_rs"``: the third-party modules a
   document needs (Socorro's signature generator, the schema validator), another floor;
+* ``floor``: those, plus the signature generator built as dumpkit builds it and the compiled
+  validator of the dump schema (the model and the schema modules come with them): what any
+  document costs before dumpkit reads a byte;
 * ``rust``: rust-minidump's ``minidump-stackwalk --json FILE`` (``tools/fetch-stackwalk``).
 
-Prints min / p50 / mean milliseconds per command, the ratio dumpkit / rust, and the slowest
-imports of one ``-X importtime`` run of dumpkit (cumulative microseconds).
+Prints min / p50 / mean wall milliseconds and min / p50 CPU milliseconds (the process's user +
+system time) per command, each Python row's ratio to rust, and the slowest imports of one
+``-X importtime`` run of dumpkit (cumulative microseconds).
 
 Python processes run with byte-code caching on, as an installed dumpkit has it: caches go to a
 temporary ``PYTHONPYCACHEPREFIX`` (the tree stays clean) and ``PYTHONDONTWRITEBYTECODE`` is
@@ -53,15 +57,23 @@ def stackwalk_binary() -> str | None:
 
 ENV = dict(os.environ)
 
+#: what any document of this checkout needs before dumpkit's own work: the signature generator
+#: built as dumpkit builds it, and the compiled validator of the dump schema
+FLOOR = ("from dumpkit.pipeline.document.signature import _signature_generator; _signature_generator(); "
+         "from dumpkit.pipeline.document.validate import fast_check; fast_check('dump', 3)")
 
-def wall_ms(cmd: list[str], cwd: Path) -> float:
+
+def run_ms(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """(wall, CPU) milliseconds of one whole process; CPU is its user + system time (from
+    ``wait4``), steadier than wall time when other jobs share the machine."""
     t = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                          check=False)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
     elapsed = (time.perf_counter() - t) * 1000
+    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in (0, 1):  # 1: the dump was unreadable, still a whole run
         raise SystemExit(f"{' '.join(cmd)}: exit {proc.returncode}")
-    return elapsed
+    return elapsed, (usage.ru_utime + usage.ru_stime) * 1000
 
 
 def slowest_imports(cwd: Path, path: Path, top: int) -> list[str]:
@@ -99,27 +111,37 @@ def main() -> int:
         commands["baseline"] = ([py, "-m", "dumpkit", "inspect", str(path)], args.baseline.resolve())
     commands["python"] = ([py, "-c", "pass"], REPO)
     commands["deps"] = ([py, "-c", "import siggen.generator, jsonschema_rs"], REPO)
+    commands["floor"] = ([py, "-c", FLOOR], REPO)
     rust = stackwalk_binary()
     if rust:
         commands["rust"] = ([rust, "--json", str(path)], REPO)
     for cmd, cwd in commands.values():  # warm the page cache and .pyc files
-        wall_ms(cmd, cwd)
-    times: dict[str, list[float]] = {name: [] for name in commands}
+        run_ms(cmd, cwd)
+    wall: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(args.runs):
         for name, (cmd, cwd) in commands.items():
-            times[name].append(wall_ms(cmd, cwd))
+            wall_ms, cpu_ms = run_ms(cmd, cwd)
+            wall[name].append(wall_ms)
+            cpu[name].append(cpu_ms)
     print(f"{path.name} ({path.stat().st_size} bytes), {args.runs} runs each, interleaved; "
-          f"wall ms per process; byte-code cache {'off' if args.no_bytecode else 'on'}")
-    print(f"{'command':10s} {'min':>8s} {'p50':>8s} {'mean':>8s}")
-    for name, values in times.items():
-        p50, mean = statistics.median(values), statistics.fmean(values)
-        print(f"{name:10s} {min(values):8.1f} {p50:8.1f} {mean:8.1f}")
-    if "rust" in times:
-        for name in ("dumpkit", "baseline"):
-            if name in times:
-                p50 = statistics.median(times[name]) / statistics.median(times["rust"])
-                print(f"{name} / rust: p50 {p50:.1f}x, min {min(times[name]) / min(times['rust']):.1f}x "
-                      "(goal: <= 20x)")
+          f"ms per process; byte-code cache {'off' if args.no_bytecode else 'on'}")
+    print(f"{'command':10s} {'wall min':>9s} {'p50':>8s} {'mean':>8s}  {'CPU min':>8s} {'p50':>8s}")
+    med = statistics.median
+    for name in commands:
+        w, c = wall[name], cpu[name]
+        mean = statistics.fmean(w)
+        print(f"{name:10s} {min(w):9.1f} {med(w):8.1f} {mean:8.1f}  {min(c):8.1f} {med(c):8.1f}")
+
+    def ratios(a: str, b: str) -> str:
+        return (f"wall p50 {med(wall[a]) / med(wall[b]):.2f}x, min {min(wall[a]) / min(wall[b]):.2f}x; "
+                f"CPU p50 {med(cpu[a]) / med(cpu[b]):.2f}x, min {min(cpu[a]) / min(cpu[b]):.2f}x")
+
+    for name in ("dumpkit", "baseline", "floor", "deps", "python"):
+        if "rust" in wall and name in wall:
+            print(f"{name} / rust: {ratios(name, 'rust')}" + (" (goal: <= 20x)" if name == "dumpkit" else ""))
+    if "baseline" in wall:
+        print(f"dumpkit / baseline: {ratios('dumpkit', 'baseline')}")
     print("slowest top-level imports of one `dumpkit inspect` (cumulative):")
     print("\n".join(slowest_imports(REPO, path, 12)))
     return 0

@@ -17,19 +17,30 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from dumpkit.model import PC_REGISTER, SP_REGISTER, Dump, Frame, Thread
-from dumpkit.symbols.config import SymbolConfig
-from dumpkit.symbols.store import DumpSymbols, SymbolStore
 from dumpkit.unwind.arch import spec_for
 from dumpkit.unwind.cfi import CfiSources
 from dumpkit.unwind.modules import ModuleIndex
 from dumpkit.unwind.walker import MAX_FRAMES, walk_thread
 
+if TYPE_CHECKING:  # the symbol machinery (HTTP, caches) loads only when a dump is walked with symbols
+    from dumpkit.symbols.store import SymbolStore
+
 __all__ = ["MAX_FRAMES", "SymbolStore", "unwind_dump"]
 
 _MAX_DIAGNOSTICS = 16
+
+
+def __getattr__(name: str) -> Any:
+    """``SymbolStore`` stays importable from here, loaded on first use (it pulls ~60 ms of
+    HTTP and cache modules that a walk without symbols never needs)."""
+    if name == "SymbolStore":
+        from dumpkit.symbols.store import SymbolStore
+
+        return SymbolStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _targets(dump: Dump, threads: str) -> list[tuple[int, Thread]]:
@@ -72,14 +83,20 @@ def unwind_dump(dump: Dump, *, symbols: SymbolStore | None = None, sysroot: str 
     own_store = None
     if sysroot is not None and (symbols is None or symbols.config is None
                                 or symbols.config.sysroot != os.path.abspath(sysroot)):
+        from dumpkit.symbols.config import SymbolConfig
+        from dumpkit.symbols.store import SymbolStore
+
         base = symbols.config if symbols is not None and symbols.config is not None else None
         config = (replace(base, sysroot=sysroot) if base is not None
                   else SymbolConfig(sysroot=sysroot, debuginfod=()))
         own_store = SymbolStore.from_config(config)
         symbols = own_store
     try:
-        view = DumpSymbols(symbols, dump) if symbols is not None else None
-        if view is not None:
+        view = None
+        if symbols is not None:
+            from dumpkit.symbols.store import DumpSymbols
+
+            view = DumpSymbols(symbols, dump)
             view.check_sysroot()
         modules, cfi = ModuleIndex(dump), CfiSources()
         reported = 0

@@ -15,10 +15,14 @@ Semantics follow Breakpad / rust-minidump so that frames agree:
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dumpkit.model import Module
-from dumpkit.symbols.breakpad import SymFile, WinInfo
 from dumpkit.unwind.postfix import eval_cfi_rules, eval_win_program, parse_cfi_rules
 from dumpkit.unwind.state import FrameState, Walk
+
+if TYPE_CHECKING:
+    from dumpkit.symbols.breakpad import SymFile, WinInfo
 
 __all__ = ["caller_by_sym"]
 

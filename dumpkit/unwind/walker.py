@@ -14,9 +14,10 @@ Caller frames record the return address as ``pc`` and the address just before it
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dumpkit.memory import AddressSpace
 from dumpkit.model import Dump, Frame, Thread
-from dumpkit.symbols.store import DumpSymbols
 from dumpkit.unwind.arch import CpuSpec
 from dumpkit.unwind.cfi import CfiSources
 from dumpkit.unwind.frame_pointer import caller_by_frame_pointer
@@ -24,6 +25,9 @@ from dumpkit.unwind.memory import StackMemory
 from dumpkit.unwind.modules import ModuleIndex
 from dumpkit.unwind.scan import caller_by_scan
 from dumpkit.unwind.state import FrameState, Walk
+
+if TYPE_CHECKING:
+    from dumpkit.symbols.store import DumpSymbols
 
 __all__ = ["MAX_FRAMES", "walk_thread"]
 

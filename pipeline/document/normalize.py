@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dumpkit
 from dumpkit.errors import INTERNAL_ERROR, INTERNAL_ERROR_LOG_FLAG, DumpkitError
@@ -20,7 +19,12 @@ from dumpkit.pipeline.document import names
 from dumpkit.pipeline.document.signature import short_signature, stack_signature, symbolicated_frames
 from dumpkit.pipeline.document.validate import DocumentInvalid, validate
 from dumpkit.schemas import CURRENT
-from dumpkit.unwind import SymbolStore, unwind_dump
+from dumpkit.unwind import unwind_dump
+
+if TYPE_CHECKING:
+    import logging
+
+    from dumpkit.symbols.store import SymbolStore
 
 __all__ = [
     "document_for",
@@ -29,7 +33,15 @@ __all__ = [
     "normalize",
 ]
 
-log = logging.getLogger(__name__)
+
+def _log() -> logging.Logger:
+    """This module's logger; ``logging`` is imported on the first internal error only (a
+    document that reads cleanly never logs, and a short ``inspect`` saves its import)."""
+    import logging
+
+    return logging.getLogger(__name__)
+
+
 Doc = dict[str, Any]
 
 
@@ -286,10 +298,10 @@ def document_for(path: str, *, sha256: str | None = None, container: list[str] |
     except DumpkitError as exc:
         code, message, structure, offset = exc.code, exc.message, exc.structure, exc.offset
     except DocumentInvalid as exc:
-        log.error("%s: document failed its schema: %s", shown, exc, extra={INTERNAL_ERROR_LOG_FLAG: True})
+        _log().error("%s: document failed its schema: %s", shown, exc, extra={INTERNAL_ERROR_LOG_FLAG: True})
         code, message, structure, offset = INTERNAL_ERROR, str(exc), None, None
     except Exception as exc:  # a reader bug must not stop a batch
-        log.exception("%s: unexpected error while reading", shown, extra={INTERNAL_ERROR_LOG_FLAG: True})
+        _log().exception("%s: unexpected error while reading", shown, extra={INTERNAL_ERROR_LOG_FLAG: True})
         code, message, structure, offset = INTERNAL_ERROR, f"{type(exc).__name__}: {exc}", None, None
     fmt = None
     with contextlib.suppress(DumpkitError):

@@ -24,7 +24,9 @@ that says who crashed (usually a driver). Named Windows kernel frames read
 ``myfault!MyfaultDispatch``); the skip list matches the function part.
 
 siggen is imported on first use only (it costs ~60 ms), and one generator is kept per
-process. Signatures depend only on the dump's content: stable across runs and machines.
+process (:func:`dumpkit.pipeline.document.signature_tool.generator`: siggen's default rules,
+built once, with shortcuts checked against siggen). Signatures depend only on the dump's
+content: stable across runs and machines.
 """
 from __future__ import annotations
 
@@ -181,9 +183,9 @@ def stack_signature(dump: Dump) -> str | None:
 def _kernel_signature(frames: list[dict[str, Any]]) -> str:
     global _kernel_tool
     if _kernel_tool is None:
-        from dumpkit.pipeline.document.signature_tool import PlainNameTool
+        from dumpkit.pipeline.document.signature_tool import kernel_tool
 
-        tool = PlainNameTool()
+        tool = kernel_tool()
         # a named Windows kernel frame reads "module!function": the patterns match the function
         tool.irrelevant_signature_re = re.compile(
             r"(?:[^!@\s]+!)?(?:" + "|".join(f"(?:{p})" for p in KERNEL_IRRELEVANT) + ")")

@@ -1,26 +1,42 @@
-"""siggen's signature generator, with two shortcuts: frame names its C/C++ rules leave alone,
-and the rules' lookups of plain paths (``glom``).
+"""siggen's signature generator as dumpkit builds it: siggen's default rules, with shortcuts
+that give the same results faster.
 
-siggen normalises every frame's function name character by character (dropping return types,
-collapsing ``<...>`` and ``(...)``), about 15 us per frame; most of our labels (``ntdll.dll@0x1f2e3``,
-``RtlUserThreadStart``, ``std::rt::lang_start``) hold none of the characters those rules act on,
-so they come out as they went in. :class:`PlainNameTool` returns such names at once and hands
-every other name to siggen. The rules find the crashing thread with ``glom``, which parses its
-path text at every call; :func:`path_lookup` answers plain paths itself and leaves the rest to
-glom. ``tests/test_signature_tool.py`` checks both against siggen and glom (names, lookups, corpus
-signatures). Imported on first use (siggen costs ~50 ms to import).
+* **Plain frame names.** siggen normalises every frame's function name character by character
+  (dropping return types, collapsing ``<...>`` and ``(...)``), ~15 us per frame; most of our
+  labels (``ntdll.dll@0x1f2e3``, ``RtlUserThreadStart``, ``std::rt::lang_start``) hold none of
+  the characters those rules act on, so they come out as they went in. :class:`PlainNameTool`
+  returns such names at once and hands every other name to siggen.
+* **Path lookups.** The rules find the crashing thread with ``glom``, which parses its path
+  text at every call (~25 us); :func:`path_lookup` answers plain dict/list paths itself.
+* **A short process.** The shutdown-hang rule (``SignatureRunWatchDog``) shares the pipeline's
+  ``SignatureGenerationRule`` instead of building a second one (the rule keeps no state between
+  crashes; each costs ~35 ms of regular expressions); the lists are read by
+  :func:`read_siglist`, without siggen's check that each of ~600 lines compiles alone (~20 ms a
+  process: the packaged lists do not change, and a test reads them through the checking
+  loader); rules are handed over as instances (given classes, siggen inspects each one's
+  signature, ~8 ms).
+
+These lean on siggen internals (``rules.get_signature_list_content`` and ``rules.glom`` as
+module globals, ``siglists_utils``, the watchdog's ``signature_generation_rule``), so
+pyproject pins siggen's minor version; ``tests/test_signature_tool.py`` and
+``tests/test_signature_generator.py`` check names, lookups, lists, rules and whole results
+(signature, notes, debug log) against a plain ``SignatureGenerator()`` with glom as shipped.
+Imported on first use (siggen costs ~60 ms to import).
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import siggen.rules as siggen_rules
 from glom import glom
+from siggen import siglists_utils
 from siggen.generator import DEFAULT_RULESET, SignatureGenerator
-from siggen.rules import CSignatureTool, SignatureGenerationRule
+from siggen.rules import CSignatureTool, SignatureGenerationRule, SignatureRunWatchDog
 
-__all__ = ["PLAIN_NAME", "PlainNameTool", "generator", "path_lookup"]
+__all__ = ["PLAIN_NAME", "PlainNameTool", "generator", "kernel_tool", "path_lookup", "read_siglist"]
 
 #: A name none of siggen's C/C++ rules change: no space, bracket, quote, comma, ``&``, ``*`` or
 #: ``$`` (what return-type dropping, collapsing and the fix-ups look for). Names ending in
@@ -43,7 +59,7 @@ class PlainNameTool(CSignatureTool):
 def path_lookup(target: Any, spec: Any, **kwargs: Any) -> Any:
     """``glom(target, spec, **kwargs)``, answered at once for a dotted path through dicts that
     hold each key and lists that hold each index (siggen's ``"threads.0"``); every other case
-    is glom's. glom parses the path text at every call, about 25 us (two calls per signature)."""
+    is glom's."""
     if isinstance(spec, str):
         value = target
         for part in spec.split("."):
@@ -58,9 +74,45 @@ def path_lookup(target: Any, spec: Any, **kwargs: Any) -> Any:
 
 
 def generator() -> SignatureGenerator:
-    """siggen's default rule set, its frame-list rule using :class:`PlainNameTool`."""
+    """siggen's default rule set, built once for the process with the shortcuts above."""
     siggen_rules.glom = path_lookup  # the rules look paths up through this name
-    rule = SignatureGenerationRule()
-    rule.c_signature_tool.__class__ = PlainNameTool  # same lists and state, the shortcut added
-    return SignatureGenerator(ruleset=[rule if cls is SignatureGenerationRule else cls
-                                       for cls in DEFAULT_RULESET])
+    with _unchecked_siglists():
+        stack_rule = SignatureGenerationRule()
+    stack_rule.c_signature_tool.__class__ = PlainNameTool  # same lists and state, the shortcut added
+    watchdog = object.__new__(SignatureRunWatchDog)  # its __init__ would build its own stack rule
+    watchdog.signature_generation_rule = stack_rule
+    shared = {SignatureGenerationRule: stack_rule, SignatureRunWatchDog: watchdog}
+    return SignatureGenerator(ruleset=[shared.get(rule) or rule() for rule in DEFAULT_RULESET])
+
+
+def kernel_tool() -> PlainNameTool:
+    """A C/C++ tool with siggen's lists (the kernel signature replaces three of them)."""
+    with _unchecked_siglists():
+        return PlainNameTool()
+
+
+@contextmanager
+def _unchecked_siglists() -> Iterator[None]:
+    """While open, siggen's rules read their signature lists with :func:`read_siglist`."""
+    checking_reader = siggen_rules.get_signature_list_content
+    siggen_rules.get_signature_list_content = read_siglist
+    try:
+        yield
+    finally:
+        siggen_rules.get_signature_list_content = checking_reader
+
+
+def read_siglist(name: str, source: Any = None) -> tuple[Any, ...]:
+    """siggen's ``siglists_utils.get_signature_list_content`` (the non-empty, non-comment lines
+    of the list file, stripped) without compiling each line as a check."""
+    if source is None:
+        source = siglists_utils.INCLUDED
+    lines: list[Any] = []
+    with siglists_utils.get_filepath(name, source=source).open("rb") as fp:
+        for raw in fp:
+            line = raw.decode("utf-8", "strict").strip()
+            if line and not line.startswith("#"):
+                lines.append(line)
+    if source in siglists_utils._SPECIAL_EXTENDED_VALUES:
+        lines += siglists_utils._SPECIAL_EXTENDED_VALUES[source]
+    return tuple(lines)

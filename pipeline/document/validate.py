@@ -16,7 +16,6 @@ Validators are built once per process; both libraries are imported on first use.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -104,5 +103,7 @@ def validate(doc: Any) -> None:
     if errors:
         raise DocumentInvalid(kind, errors)
     if check is not None:  # the engines disagree: the reference decides, but say so
+        import logging  # only here: a short ``inspect`` never needs it
+
         logging.getLogger(__name__).warning(
             "jsonschema-rs rejected a %s document that jsonschema accepts; please report", kind)
