@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 
+from dumpkit import gc_pause
 from dumpkit.detect import FORMATS, detect
 from dumpkit.errors import DumpkitError, UnknownFormatError
 from dumpkit.model import Dump
@@ -31,5 +32,6 @@ def open(path: str | os.PathLike[str]) -> Dump:
         raise UnknownFormatError(f"{fmt} files are recognised but not readable yet",
                                  path=os.fspath(path), structure="magic", offset=0,
                                  code="unsupported_format") from exc
-    dump: Dump = reader.read(os.fspath(path))
+    with gc_pause.paused():
+        dump: Dump = reader.read(os.fspath(path))
     return dump

@@ -233,7 +233,9 @@ def _fill_bsd(dump: Dump, notes: CoreNotes) -> None:
 
 
 def _regions(dump: Dump, layout: ElfLayout, notes: CoreNotes) -> None:
-    regions = [MemoryRegion(ld.vaddr, ld.mem_size, permissions(ld.flags)) for ld in layout.loads]
+    perms = [permissions(flags) for flags in range(8)]  # one string per PF_R/W/X combination
+    regions = [MemoryRegion(vaddr, mem_size, perms[flags & 7])
+               for vaddr, _paddr, _offset, _file_size, mem_size, flags in layout.loads]
     files = sorted(notes.files, key=lambda f: f.start)
     if files:
         starts = [f.start for f in files]
@@ -246,7 +248,7 @@ def _regions(dump: Dump, layout: ElfLayout, notes: CoreNotes) -> None:
 
 def _modules(dump: Dump, space: SegmentSpace, layout: ElfLayout, notes: CoreNotes,
              auxv: dict[int, int]) -> None:
-    flags = {(ld.vaddr, ld.mem_size): ld.flags for ld in layout.loads}
+    flags = {(vaddr, mem_size): fl for vaddr, _paddr, _offset, _file_size, mem_size, fl in layout.loads}
 
     def flags_of(seg: Segment) -> int:
         return flags.get((seg.start, seg.size), 0)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import dumpkit
+from dumpkit import gc_pause
 from dumpkit.errors import INTERNAL_ERROR, INTERNAL_ERROR_LOG_FLAG, DumpkitError
 from dumpkit.model import PC_REGISTER, CrashInfo, Dump, Frame, Module, Thread
 from dumpkit.pipeline.document import names
@@ -290,7 +291,7 @@ def document_for(path: str, *, sha256: str | None = None, container: list[str] |
     """
     shown = display_path or path
     try:
-        with dumpkit.open(path) as dump:
+        with gc_pause.paused(), dumpkit.open(path) as dump:  # see dumpkit.gc_pause
             dump.source.path = shown
             doc = normalize(dump, sha256=sha256, container=container, symbols=symbols, sysroot=sysroot)
         validate(doc)
