@@ -95,9 +95,9 @@ def main() -> int:
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
         print(f"{phase:10} {statistics.mean(values):7.3f} {statistics.median(values):7.3f} {p99:7.3f} "
               f"{max(values):7.3f} {sum(values):8.1f}")
-    doc, mdp = per_file["document"], per_file["minidump"]
-    print(f"document / minidump: mean {sum(doc) / sum(mdp):.2f}x, "
-          f"p50 {statistics.median(doc) / statistics.median(mdp):.2f}x (issue-13 goal: <= 1.0x)")
+    ours, theirs = per_file["document"], per_file["minidump"]
+    print(f"document / minidump: mean {sum(ours) / sum(theirs):.2f}x, "
+          f"p50 {statistics.median(ours) / statistics.median(theirs):.2f}x (issue-13 goal: <= 1.0x)")
     return 0
 
 
