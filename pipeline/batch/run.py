@@ -240,14 +240,34 @@ def run_batch(opts: BatchOptions) -> dict[str, Any]:
     """Run the batch; returns ``report.json``'s totals. Raises :class:`BatchError`, or
     ``KeyboardInterrupt`` (the batch resumes when run again)."""
     _check(opts)
-    from dumpkit.pipeline.batch import tasks
-    from dumpkit.pipeline.batch.identity import document_fingerprint, inputs_fingerprint, symbol_options
-    from dumpkit.pipeline.batch.items import iter_items
     from dumpkit.pipeline.batch.layout import Layout
-    from dumpkit.pipeline.batch.warm import warm_up, warm_up_samples
 
     layout = Layout(os.path.abspath(opts.out))
     _setup_logging(layout.log)
+    remote = opts.scheduler_host is not None
+    # with a local scheduler, N workers are a pool of N processes forked now, from this still
+    # lean process, that warm up while discovery runs here and then make every chunk
+    pool = _pool(opts.workers) if opts.workers > 1 and not remote else None
+    try:
+        return _run(opts, layout, pool)
+    finally:
+        if pool is not None:
+            pool.close(interrupted=True)
+
+
+def _pool(workers: int) -> Any:
+    from dumpkit.pipeline.batch.pool import ChunkPool
+
+    return ChunkPool(workers)
+
+
+def _run(opts: BatchOptions, layout: Any, pool: Any) -> dict[str, Any]:
+    """The batch, once the pool (if any: ``pool.ChunkPool``) is started."""
+    from dumpkit.pipeline.batch import tasks
+    from dumpkit.pipeline.batch.identity import document_fingerprint, inputs_fingerprint, symbol_options
+    from dumpkit.pipeline.batch.items import load_chunk
+    from dumpkit.pipeline.batch.warm import warm_up, warm_up_samples
+
     symbols = opts.symbols.to_json() if opts.symbols is not None and opts.symbols.enabled else ""
     made_by = document_fingerprint(symbol_options(symbols))
     limits = opts.limits
@@ -258,6 +278,7 @@ def run_batch(opts: BatchOptions) -> dict[str, Any]:
     discover = tasks.Discover(**params)
     report_task = tasks.BatchReport(**params)
     remote = opts.scheduler_host is not None
+    workers = opts.workers
     env: dict[str, Any] = {"local_scheduler": not remote, "workers": 1}
     if remote:
         import luigi
@@ -281,14 +302,28 @@ def run_batch(opts: BatchOptions) -> dict[str, Any]:
         if not ok:
             raise _failed(result, layout)
         chunks = report_task.chunks()
-        # before luigi forks a process per task, each of which would pay for it again
-        warm_up(warm_up_samples(layout, discover.batch, len(chunks)))
-        gc.freeze()  # the garbage collector leaves what exists now alone: no copy-on-write of it
-        expected = {item["key"] for item in iter_items(layout, discover.batch, len(chunks))}
+        if pool is None:
+            # before luigi forks a process per task, each of which would pay for it again
+            warm_up(warm_up_samples(layout, discover.batch, len(chunks)))
+            gc.freeze()  # the garbage collector leaves what exists now alone: no copy-on-write of it
+        sizes: dict[int, int] = {}
+        expected: set[str] = set()
+        for chunk in chunks:
+            items = load_chunk(layout, discover.batch, chunk.index)
+            sizes[chunk.index] = sum(item["size"] or 0 for item in items)
+            expected.update(item["key"] for item in items)
         done = os.path.join(layout.made_root, made_by)
         done_before = _count_done(done, expected)
         progress.documents(done, expected)
-        ok, result = _until_complete(report_task, [*chunks, report_task], {**env, "workers": opts.workers},
+        if pool is not None:
+            todo = sorted((c.index for c in chunks if not c.complete()), key=lambda i: -sizes[i])
+            job = (layout, discover.batch, report_task.run_key, report_task.document_maker,
+                   opts.shrink_max_size, symbols)
+            # every chunk made: luigi finds them complete and publishes in this process; else
+            # (a process of the pool died) luigi's task processes make what is left
+            workers = opts.workers if pool.run(job, todo) else 1
+            pool.close()
+        ok, result = _until_complete(report_task, [*chunks, report_task], {**env, "workers": workers},
                                      remote)
     except OSError as exc:  # the output folder went away under us
         logging.getLogger(__name__).exception("batch stopped")

@@ -36,18 +36,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import luigi
 
+from dumpkit.pipeline.batch.chunk import chunk_done, make_chunk
 from dumpkit.pipeline.batch.identity import batch_id, document_fingerprint, run_id, symbol_options
-from dumpkit.pipeline.batch.items import load_chunk, process_item
 from dumpkit.pipeline.batch.layout import Layout
-from dumpkit.pipeline.batch.parts import PartWriter
 from dumpkit.pipeline.batch.publish import publish
-from dumpkit.pipeline.batch.symbols import symbol_store
 from dumpkit.pipeline.batch.tables import TABLES
 from dumpkit.pipeline.batch.targets import BatchTarget
 from dumpkit.pipeline.inputs.archives import Limits, Spool
@@ -205,34 +202,13 @@ class NormalizeChunk(luigi.Task):
         return ManifestReady(out=self.out, batch=self.batch)
 
     def output(self) -> BatchTarget:
-        layout = Layout(self.out)
-        return BatchTarget(layout.done(self.batch, self.run_key, self.index), layout.tmp)
+        return chunk_done(Layout(self.out), self.batch, self.run_key, self.index)
 
     def run(self) -> None:
         """The chunk's documents, then its part (``parts``: what publishing merges), then
-        its marker."""
-        layout = Layout(self.out)
-        processed: list[str] = []
-        seconds: dict[str, float] = {}
-        reused = 0
-        part = PartWriter(layout, self.batch, self.run_key, self.index)
-        store = symbol_store(self.symbols)
-        try:
-            for item in load_chunk(layout, self.batch, self.index):
-                made = process_item(layout, item, self.made_by, self.shrink_max_size, store)
-                part.add(item["key"], made.doc, made.data, layout.relative(made.path), made.seconds)
-                if made.seconds is None:
-                    reused += 1
-                else:
-                    processed.append(item["key"])
-                    seconds[item["key"]] = round(made.seconds, 6)
-            part.finish()
-        finally:
-            part.close()
-        marker = {"batch": self.batch, "index": self.index, "worker": f"{socket.gethostname()}:{os.getpid()}",
-                  "processed": processed, "reused": reused, "seconds": seconds}
-        with self.output().open("w") as fh:
-            json.dump(marker, fh)
+        its marker (:func:`~dumpkit.pipeline.batch.chunk.make_chunk`)."""
+        make_chunk(Layout(self.out), self.batch, self.run_key, self.made_by, self.index,
+                   self.shrink_max_size, self.symbols)
 
 
 def read_manifest(layout: Layout, batch: str) -> dict[str, Any]:
