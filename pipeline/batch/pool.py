@@ -43,7 +43,7 @@ def _ready() -> None:
     from dumpkit.pipeline.batch.warm import warm_up
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    warm_up()
+    warm_up(readers=False)  # a reader loads with its first dump: a batch may need only one
     gc.freeze()  # the collector leaves what exists now alone: fewer objects to walk
 
 
@@ -100,12 +100,19 @@ class ChunkPool:
         return sorted(left)
 
     def close(self, interrupted: bool = False) -> None:
-        """Stop the processes: at once when ``interrupted``, else once their work is done."""
-        executor, self._executor = self._executor, None
+        """Stop the processes: at once when ``interrupted``, else once their work is done
+        (without waiting here: :meth:`join` does)."""
+        executor = self._executor
         if executor is None:
             return
         if interrupted:
             for process in list((getattr(executor, "_processes", None) or {}).values()):
                 with contextlib.suppress(OSError, AttributeError):
                     process.kill()
-        executor.shutdown(wait=True, cancel_futures=True)
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    def join(self) -> None:
+        """Wait for the processes to end (after :meth:`close`)."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)

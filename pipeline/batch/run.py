@@ -250,9 +250,13 @@ def run_batch(opts: BatchOptions) -> dict[str, Any]:
     pool = _pool(opts.workers) if opts.workers > 1 and not remote else None
     try:
         return _run(opts, layout, pool)
-    finally:
+    except BaseException:
         if pool is not None:
             pool.close(interrupted=True)
+        raise
+    finally:
+        if pool is not None:
+            pool.join()
 
 
 def _pool(workers: int) -> Any:
@@ -322,7 +326,7 @@ def _run(opts: BatchOptions, layout: Any, pool: Any) -> dict[str, Any]:
             # every chunk made: luigi finds them complete and publishes in this process; else
             # (a process of the pool died) luigi's task processes make what is left
             workers = opts.workers if pool.run(job, todo) else 1
-            pool.close()
+            pool.close()  # the processes end while luigi publishes
         ok, result = _until_complete(report_task, [*chunks, report_task], {**env, "workers": workers},
                                      remote)
     except OSError as exc:  # the output folder went away under us
