@@ -76,6 +76,10 @@ class Layout:
         return os.path.join(self.run(batch, run), "parts", f"{index:05d}", name)
 
     @property
+    def ndjson(self) -> str:
+        return os.path.join(self.out, "dumps.ndjson")
+
+    @property
     def tables(self) -> str:
         return os.path.join(self.out, "tables")
 

@@ -269,7 +269,7 @@ def _run(opts: BatchOptions, layout: Any, pool: Any) -> dict[str, Any]:
     """The batch, once the pool (if any: ``pool.ChunkPool``) is started."""
     from dumpkit.pipeline.batch import tasks
     from dumpkit.pipeline.batch.identity import document_fingerprint, inputs_fingerprint, symbol_options
-    from dumpkit.pipeline.batch.items import load_chunk
+    from dumpkit.pipeline.batch.items import iter_items
     from dumpkit.pipeline.batch.warm import warm_up, warm_up_samples
 
     symbols = opts.symbols.to_json() if opts.symbols is not None and opts.symbols.enabled else ""
@@ -310,23 +310,24 @@ def _run(opts: BatchOptions, layout: Any, pool: Any) -> dict[str, Any]:
             # before luigi forks a process per task, each of which would pay for it again
             warm_up(warm_up_samples(layout, discover.batch, len(chunks)))
             gc.freeze()  # the garbage collector leaves what exists now alone: no copy-on-write of it
-        sizes: dict[int, int] = {}
-        expected: set[str] = set()
-        for chunk in chunks:
-            items = load_chunk(layout, discover.batch, chunk.index)
-            sizes[chunk.index] = sum(item["size"] or 0 for item in items)
-            expected.update(item["key"] for item in items)
+        expected = {item["key"] for item in iter_items(layout, discover.batch, len(chunks))}
         done = os.path.join(layout.made_root, made_by)
         done_before = _count_done(done, expected)
         progress.documents(done, expected)
         if pool is not None:
-            todo = sorted((c.index for c in chunks if not c.complete()), key=lambda i: -sizes[i])
+            todo = [c.index for c in chunks if not c.complete()]
             job = (layout, discover.batch, report_task.run_key, report_task.document_maker,
                    opts.shrink_max_size, symbols)
+            tasks.PUBLICATION = _publication(layout, discover.batch, report_task.run_key,
+                                             opts.shrink_max_size)
+            ended = _Feed(tasks.PUBLICATION, [c.index for c in chunks if c.index not in todo])
             # every chunk made: luigi finds them complete and publishes in this process; else
             # (a process of the pool died) luigi's task processes make what is left
-            workers = opts.workers if pool.run(job, todo) else 1
+            workers = opts.workers if pool.run(job, todo, ended) else 1
             pool.close()  # the processes end while luigi publishes
+            if ended.failed or workers > 1:  # BatchReport publishes from the start
+                tasks.PUBLICATION.close()
+                tasks.PUBLICATION = None
         ok, result = _until_complete(report_task, [*chunks, report_task], {**env, "workers": workers},
                                      remote)
     except OSError as exc:  # the output folder went away under us
@@ -341,10 +342,46 @@ def _run(opts: BatchOptions, layout: Any, pool: Any) -> dict[str, Any]:
     finally:
         progress.close()
         tasks.DISCOVERY_PROGRESS = None
+        if tasks.PUBLICATION is not None:
+            tasks.PUBLICATION.close()
+            tasks.PUBLICATION = None
     if not ok:
         raise _failed(result, layout)
     made = _count_done(done, expected) - done_before
     return _summary(layout, time.monotonic() - started, made, opts.quiet)
+
+
+def _publication(layout: Any, batch: str, run: str, shrink_max_size: int) -> Any:
+    from dumpkit.pipeline.batch.publish import Publication
+    from dumpkit.pipeline.batch.tasks import read_manifest
+
+    return Publication(layout, batch, run, read_manifest(layout, batch), shrink_max_size=shrink_max_size)
+
+
+class _Feed:
+    """Called as each chunk ends (in any order): feeds ``publication`` the chunks ended so far,
+    in order, so that publishing overlaps the chunks still running. A failure here is logged;
+    ``failed`` then says to publish from the start."""
+
+    def __init__(self, publication: Any, ended: list[int]) -> None:
+        self.publication = publication
+        self.ended = set(ended)
+        self.failed = False
+        self.feed()
+
+    def __call__(self, index: int) -> None:
+        self.ended.add(index)
+        self.feed()
+
+    def feed(self) -> None:
+        publication = self.publication
+        try:
+            while not self.failed and publication.added in self.ended:
+                publication.add(publication.added)
+        except Exception:
+            logging.getLogger(__name__).exception("publishing the chunks as they end failed; "
+                                                  "the report publishes them from the start")
+            self.failed = True
 
 
 def _forget(layout: Any, batch: str) -> None:

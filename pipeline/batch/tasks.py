@@ -44,7 +44,7 @@ import luigi
 from dumpkit.pipeline.batch.chunk import chunk_done, make_chunk
 from dumpkit.pipeline.batch.identity import batch_id, document_fingerprint, run_id, symbol_options
 from dumpkit.pipeline.batch.layout import Layout
-from dumpkit.pipeline.batch.publish import publish
+from dumpkit.pipeline.batch.publish import Publication, publish
 from dumpkit.pipeline.batch.tables import TABLES
 from dumpkit.pipeline.batch.targets import BatchTarget
 from dumpkit.pipeline.inputs.archives import Limits, Spool
@@ -69,6 +69,9 @@ MAX_CHUNK = 500
 
 #: set by the command line to show discovery's progress (files examined, bytes read)
 DISCOVERY_PROGRESS: Callable[[int, int], None] | None = None
+#: set by the command line: the publication it fed the chunks' parts as they ended (a pool
+#: made them), which ``BatchReport`` finishes instead of starting one
+PUBLICATION: Publication | None = None
 
 
 def auto_chunk_size(n_items: int) -> int:
@@ -254,10 +257,15 @@ class BatchReport(_BatchTask):
     def run(self) -> Iterator[list[NormalizeChunk]]:
         yield self.chunks()
         targets = self.output()
-        manifest = read_manifest(self.layout, self.batch)
-        report = publish(self.layout, self.batch, self.run_key, self.document_maker, manifest,
-                         {name: targets[name].open for name in ("ndjson", "report", "html")},
-                         shrink_max_size=self.shrink_max_size)
+        openers: dict[str, Callable[[str], Any]] = {name: targets[name].open for name in ("report", "html")}
+        begun = PUBLICATION
+        if begun is not None and (begun.layout.out, begun.batch, begun.run) == (self.out, self.batch,
+                                                                                self.run_key):
+            report = begun.finish(self.document_maker, openers)  # fed as the chunks ended
+        else:
+            manifest = read_manifest(self.layout, self.batch)
+            report = publish(self.layout, self.batch, self.run_key, self.document_maker, manifest,
+                             openers, shrink_max_size=self.shrink_max_size)
         with targets["published"].open("w") as fh:
             json.dump({"batch": self.batch, "totals": report["totals"]}, fh)
 
