@@ -20,7 +20,9 @@ import contextlib
 import gc
 import logging
 import multiprocessing
+import os
 import signal
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -43,14 +45,20 @@ def _ready() -> None:
     from dumpkit.pipeline.batch.warm import warm_up
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    started, cpu = time.perf_counter(), time.process_time()
     warm_up(readers=False)  # a reader loads with its first dump: a batch may need only one
     gc.freeze()  # the collector leaves what exists now alone: fewer objects to walk
+    log.info("pool process %d warmed up in %.3f s (CPU %.3f s)", os.getpid(),
+             time.perf_counter() - started, time.process_time() - cpu)
 
 
-def _run(job: ChunkJob, index: int) -> int:
+def _run(job: ChunkJob, index: int) -> tuple[int, int, float, float]:
+    """Chunk ``index``: (pid, documents, seconds, CPU seconds)."""
     layout, batch, run_key, made_by, shrink_max_size, symbols = job
-    make_chunk(layout, batch, run_key, made_by, index, shrink_max_size, symbols)
-    return index
+    started, cpu = time.perf_counter(), time.process_time()
+    marker = make_chunk(layout, batch, run_key, made_by, index, shrink_max_size, symbols)
+    return (os.getpid(), len(marker["processed"]) + marker["reused"], time.perf_counter() - started,
+            time.process_time() - cpu)
 
 
 def _noop() -> None:
@@ -77,14 +85,17 @@ class ChunkPool:
         executor = self._executor
         if executor is None:
             return list(indices)
-        pending: dict[Future[int], int] = {executor.submit(_run, job, i): i for i in indices}
+        pending: dict[Future[tuple[int, int, float, float]], int] = {
+            executor.submit(_run, job, i): i for i in indices}
         left = set(indices)
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     index = pending.pop(future)
-                    future.result()
+                    pid, n, seconds, cpu = future.result()
+                    log.info("chunk %d: %d documents in %.3f s (CPU %.3f s), pool process %d",
+                             index, n, seconds, cpu, pid)
                     left.discard(index)
                     if finished is not None:
                         finished(index)
