@@ -174,7 +174,9 @@ class Discover(_BatchTask):
             os.makedirs(os.path.join(tmp, "chunks"))
             for index, items in enumerate(chunks):
                 with open(os.path.join(tmp, "chunks", f"{index:05d}.json"), "w", encoding="utf-8") as fh:
-                    json.dump(items, fh)  # ASCII: real file names may hold non-UTF-8 bytes
+                    # ASCII: real file names may hold non-UTF-8 bytes; dumps, not dump: one
+                    # string from json's C encoder (dump streams through its Python one)
+                    fh.write(json.dumps(items))
             with open(os.path.join(tmp, "manifest.json"), "w", encoding="utf-8") as fh:
                 json.dump(summary, fh, indent=1)
 
