@@ -10,6 +10,13 @@ know every task:
 2. every ``NormalizeChunk`` (documents, and with ``--shrink`` reduced minidumps) plus
    ``BatchReport``.
 
+With the local scheduler and ``--workers N`` (N > 1), the chunks are made by a pool of N
+processes forked at the start, which warm up while discovery runs (:mod:`.pool`), and the
+chunks' parts are merged into the published files as the chunks end
+(:class:`~dumpkit.pipeline.batch.publish.Publication`); luigi then finds every chunk complete
+and runs ``BatchReport`` here, which finishes the publication. With a central scheduler (or
+once a pool process died), luigi's own workers run the chunks, a forked process per task.
+
 A worker that finds a step running elsewhere waits for it (``luigid`` hands each task to one
 worker). luigi's own log goes to ``DIR/work/luigi.log``; the terminal gets a live line
 (count, rate, ETA) when it is one, and a summary at the end.
@@ -307,7 +314,8 @@ def _run(opts: BatchOptions, layout: Any, pool: Any) -> dict[str, Any]:
             raise _failed(result, layout)
         chunks = report_task.chunks()
         if pool is None:
-            # before luigi forks a process per task, each of which would pay for it again
+            # the first document's costs, once: before luigi forks a process per task (a
+            # central scheduler), each of which would pay for them again
             warm_up(warm_up_samples(layout, discover.batch, len(chunks)))
             gc.freeze()  # the garbage collector leaves what exists now alone: no copy-on-write of it
         expected = {item["key"] for item in iter_items(layout, discover.batch, len(chunks))}

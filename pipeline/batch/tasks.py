@@ -29,7 +29,9 @@ task is also a forked process), and 2,000 small minidumps as 2,000 tasks took 18
 worker) and 50 s (2 workers) against 2.7-4.2 s in chunks. With two or more workers every
 task is a fork of the scheduling process, whose page-table copy and copy-on-write faults
 cost tens of ms of system time: chunks of ~125 small dumps are what let 2 workers beat 1
-(2.5 s against 3.0 s; with chunks of 20, 3.4 s against 2.7 s).
+(2.5 s against 3.0 s; with chunks of 20, 3.4 s against 2.7 s). ``dumpkit normalize --workers
+N`` with the local scheduler no longer forks per task (a pool of N warm processes makes the
+chunks: ``pool.py``); luigi's cost per task stays, and with a central scheduler the forks too.
 """
 from __future__ import annotations
 

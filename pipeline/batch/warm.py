@@ -1,5 +1,6 @@
-"""Warm-up before luigi forks its task processes: whatever a first document costs (lazy
-imports, tables, compiled schemas: ~70 ms for a minidump) is paid once, in the parent."""
+"""Warm-up: whatever a first document costs (lazy imports, tables, compiled schemas: ~70 ms
+for a minidump) paid once, up front: before luigi forks its task processes, or in each process
+of the pool as it starts (:mod:`.pool`)."""
 from __future__ import annotations
 
 import contextlib
