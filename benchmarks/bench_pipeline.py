@@ -75,13 +75,19 @@ print(time.perf_counter() - t, r.status.name)
 
 
 def _run(cmd: list[str]) -> tuple[float, int, str]:
-    """(seconds, exit status, stdout)."""
+    """(seconds, exit status, stdout). The command runs from a folder holding no checkout:
+    ``python -m dumpkit`` puts the current directory first on ``sys.path``, so from a
+    checkout every interpreter (``--baseline`` too) would run that checkout's code."""
     started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=_NEUTRAL)
     seconds = time.perf_counter() - started
     if proc.returncode not in (0, 1):
         print(f"   ! {' '.join(cmd[-8:])} exited {proc.returncode}: {proc.stderr.strip()[-400:]}")
     return seconds, proc.returncode, proc.stdout
+
+
+#: where the benchmarked commands run from (paths given to them are absolute)
+_NEUTRAL = tempfile.mkdtemp(prefix="bench-pipeline-cwd-")
 
 
 def _normalize(inputs: list[Path], out: Path, workers: int, chunk: int = 0, extra: list[str] | None = None,
@@ -95,8 +101,9 @@ def _normalize_cpu(inputs: list[Path], out: Path, workers: int, chunk: int = 0,
                    ) -> tuple[float, int, int, float, dict]:
     """(seconds, exit status, peak RSS MiB, CPU seconds of every process of the run, report)."""
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [python, "-m", "dumpkit", "normalize", *map(str, inputs), "--out", str(out),
-           "--workers", str(workers), "--chunk-size", str(chunk), "-q", *(extra or [])]
+    cmd = [python, "-m", "dumpkit", "normalize", *(str(p.resolve()) for p in inputs),
+           "--out", str(out.resolve()), "--workers", str(workers), "--chunk-size", str(chunk), "-q",
+           *(extra or [])]
     # RUSAGE_CHILDREN is cumulative over a process's life: measure each run from a fresh shim
     shim = [sys.executable, "-c",
             "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
