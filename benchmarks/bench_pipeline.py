@@ -24,6 +24,9 @@ Sections (each prints a table; the machine has 2 cores):
    another checkout's interpreter (before/after). Also printed: what creating one file costs
    in the output folder's file system (a busy ext4 can make it milliseconds, then the disk,
    not the cores, limits the batch: ``--out-root`` on a tmpfs takes it out of the measure).
+   Before each round, the *ceiling*: what two processes running the same pure-Python loop
+   get done against one alone, at that moment (2.0 on two free cores; less when the host
+   or other jobs take the second core: no batch scales past it).
 
 Each run is a fresh ``dumpkit normalize`` subprocess into an empty folder; "peak RSS" is the
 largest resident set of any process of the run (``wait4``), "docs/s" counts documents made.
@@ -72,13 +75,19 @@ print(time.perf_counter() - t, r.status.name)
 
 
 def _run(cmd: list[str]) -> tuple[float, int, str]:
-    """(seconds, exit status, stdout)."""
+    """(seconds, exit status, stdout). The command runs from a folder holding no checkout:
+    ``python -m dumpkit`` puts the current directory first on ``sys.path``, so from a
+    checkout every interpreter (``--baseline`` too) would run that checkout's code."""
     started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=_NEUTRAL)
     seconds = time.perf_counter() - started
     if proc.returncode not in (0, 1):
         print(f"   ! {' '.join(cmd[-8:])} exited {proc.returncode}: {proc.stderr.strip()[-400:]}")
     return seconds, proc.returncode, proc.stdout
+
+
+#: where the benchmarked commands run from (paths given to them are absolute)
+_NEUTRAL = tempfile.mkdtemp(prefix="bench-pipeline-cwd-")
 
 
 def _normalize(inputs: list[Path], out: Path, workers: int, chunk: int = 0, extra: list[str] | None = None,
@@ -92,8 +101,9 @@ def _normalize_cpu(inputs: list[Path], out: Path, workers: int, chunk: int = 0,
                    ) -> tuple[float, int, int, float, dict]:
     """(seconds, exit status, peak RSS MiB, CPU seconds of every process of the run, report)."""
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [python, "-m", "dumpkit", "normalize", *map(str, inputs), "--out", str(out),
-           "--workers", str(workers), "--chunk-size", str(chunk), "-q", *(extra or [])]
+    cmd = [python, "-m", "dumpkit", "normalize", *(str(p.resolve()) for p in inputs),
+           "--out", str(out.resolve()), "--workers", str(workers), "--chunk-size", str(chunk), "-q",
+           *(extra or [])]
     # RUSAGE_CHILDREN is cumulative over a process's life: measure each run from a fresh shim
     shim = [sys.executable, "-c",
             "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
@@ -256,6 +266,34 @@ def _create_cost(folder: Path, n: int = 500) -> float:
     return 1e6 * seconds / n
 
 
+def _spin(n: int) -> None:
+    x = 0
+    for i in range(n):
+        x += i * i % 7
+
+
+def _ceiling(n: int = 3_000_000) -> float:
+    """What two processes get done at once, against one alone, right now: the same pure-Python
+    loop run once alone, then in two forked processes at once (2.0: two free cores; on a
+    shared host the second core may be busy elsewhere, and no batch can scale past this)."""
+    started = time.perf_counter()
+    _spin(n)
+    alone = time.perf_counter() - started
+    started = time.perf_counter()
+    pids = []
+    for _ in range(2):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _spin(n)
+            finally:
+                os._exit(0)
+        pids.append(pid)
+    for pid in pids:
+        os.waitpid(pid, 0)
+    return 2 * alone / (time.perf_counter() - started)
+
+
 def _mixed_corpus(work: Path, copies: int) -> Path | None:
     """Every corpus file, ``copies`` times; each copy ends with a trailer of its own, so that
     it is a new content (a new document), read the same way (readers ignore bytes past the
@@ -306,9 +344,11 @@ def section_scaling(work: Path, out_root: Path, n_small: int, copies: int, round
               " files)")
         print(f"   {'':<10} {'workers':>7} {'seconds':>8} {'docs/s':>8} {'CPU s':>7} {'ms/doc':>7} "
               f"{'discovery':>9} {'report':>7} {'peak RSS':>9}   all runs (s)")
+        ceilings: list[float] = []
         for name, python in pythons:
             runs: dict[int, list[tuple[float, float, int, dict]]] = {1: [], 2: []}
             for _ in range(rounds):
+                ceilings.append(_ceiling())
                 for workers in (1, 2):
                     seconds, _, peak, cpu, report = _normalize_cpu(
                         [folder], out_root / "out-scaling", workers, python=python)
@@ -324,6 +364,8 @@ def section_scaling(work: Path, out_root: Path, n_small: int, copies: int, round
                       f"{per_doc:>7.3f} {t.get('discovery_s', 0):>9.2f} {t.get('report_s', 0):>7.2f} "
                       f"{peak:>5} MiB   {every}")
             print(f"   {name:<10} ratio 2 workers / 1 worker: {best[1][0] / best[2][0]:.2f}x")
+        print(f"   ceiling (2 processes at once against 1, pure Python, before each round): "
+              f"{' '.join(f'{c:.2f}' for c in ceilings)}")
     shutil.rmtree(out_root / "out-scaling", ignore_errors=True)
 
 

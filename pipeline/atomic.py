@@ -6,21 +6,21 @@ to a temporary file in ``<out>/work/tmp/`` and moved onto its name with ``os.rep
 moment a run is killed at; the leftovers in ``tmp/`` are removed by :func:`sweep_tmp`.
 Temporary names start with ``<host>.<pid>.`` so a sweep can tell a dead writer's file.
 
-Temporary files are made with mode 0600 (``mkstemp``); before they are renamed into place
-they get the mode a plain ``open`` would give (:func:`publish_mode`: 0666 less the umask), so
-published files are as readable as the user's umask says.
+Temporary files are created (``O_EXCL``) with the mode a plain ``open`` gives (0666 less the
+umask), so published files are as readable as the user's umask says.
+Their names are ``<host>.<pid>.<n>.<final name>``, ``n`` counting in the process: no random
+names to draw and no ``chmod`` per file (a document is one such file: its cost counts).
 """
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import socket
-import tempfile
 import time
-from functools import cache
 
-__all__ = ["publish_mode", "sweep_tmp", "tmp_name", "tmp_prefix", "write_atomic"]
+__all__ = ["sweep_tmp", "tmp_name", "tmp_prefix", "write_atomic"]
 
 _HOST = socket.gethostname().replace(".", "_")  # no dots: names are split on them
 
@@ -30,38 +30,40 @@ def tmp_prefix() -> str:
     return f"{_HOST}.{os.getpid()}."
 
 
-@cache
-def publish_mode() -> int:
-    """0666 less the process's umask (read once: reading it means setting it for a moment)."""
-    mask = os.umask(0o077)
-    os.umask(mask)
-    return 0o666 & ~mask
+_COUNTER = itertools.count()
+
+
+def _create(tmp_dir: str, final: str) -> tuple[int, str]:
+    """A new temporary file in ``tmp_dir`` named after ``final``: (descriptor open for
+    writing, path)."""
+    suffix = "." + os.path.basename(final)[:40]
+    while True:
+        path = os.path.join(tmp_dir, f"{tmp_prefix()}{next(_COUNTER)}{suffix}")
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), path
+        except FileExistsError:  # left by a dead process that had this pid: take the next
+            continue
+        except FileNotFoundError:
+            os.makedirs(tmp_dir, exist_ok=True)
 
 
 def tmp_name(tmp_dir: str, final: str) -> str:
-    """A new, empty temporary file in ``tmp_dir`` named after ``final``, with the
-    :func:`publish_mode`."""
-    os.makedirs(tmp_dir, exist_ok=True)
-    fd, path = tempfile.mkstemp(dir=tmp_dir, prefix=tmp_prefix(),
-                                suffix="." + os.path.basename(final)[:40])
-    try:
-        os.fchmod(fd, publish_mode())
-    finally:
-        os.close(fd)
+    """A new, empty temporary file in ``tmp_dir`` named after ``final``."""
+    fd, path = _create(tmp_dir, final)
+    os.close(fd)
     return path
 
 
 def write_atomic(path: str, data: bytes, tmp_dir: str) -> None:
     """Write ``data`` to ``path`` through a temporary file in ``tmp_dir`` (folders made as needed)."""
+    fd, tmp = _create(tmp_dir, path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix=tmp_prefix(), suffix="." + os.path.basename(path)[:40])
-    except FileNotFoundError:
-        os.makedirs(tmp_dir, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix=tmp_prefix(), suffix="." + os.path.basename(path)[:40])
-    try:
-        os.fchmod(fd, publish_mode())
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
         try:
             os.replace(tmp, path)
         except FileNotFoundError:  # the destination folder does not exist yet

@@ -144,6 +144,5 @@ def publish_synthetic(layout: Layout) -> dict[str, Any]:
     with open(os.path.join(layout.manifest(BATCH), "manifest.json"), encoding="utf-8") as fh:
         manifest = json.load(fh)
     targets = {name: BatchTarget(os.path.join(layout.out, file), layout.tmp)
-               for name, file in (("ndjson", "dumps.ndjson"), ("report", "report.json"),
-                                  ("html", "report.html"))}
+               for name, file in (("report", "report.json"), ("html", "report.html"))}
     return publish(layout, BATCH, RUN, MADE_BY, manifest, {k: t.open for k, t in targets.items()})

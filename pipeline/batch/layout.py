@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 
 __all__ = ["Layout"]
 
@@ -29,19 +30,19 @@ class Layout:
 
     out: str
 
-    @property
+    @cached_property
     def docs(self) -> str:
         return os.path.join(self.out, "docs")
 
-    @property
+    @cached_property
     def errors(self) -> str:
         return os.path.join(self.out, "errors")
 
-    @property
+    @cached_property
     def work(self) -> str:
         return os.path.join(self.out, "work")
 
-    @property
+    @cached_property
     def tmp(self) -> str:
         return os.path.join(self.work, "tmp")
 
@@ -76,6 +77,10 @@ class Layout:
         return os.path.join(self.run(batch, run), "parts", f"{index:05d}", name)
 
     @property
+    def ndjson(self) -> str:
+        return os.path.join(self.out, "dumps.ndjson")
+
+    @property
     def tables(self) -> str:
         return os.path.join(self.out, "tables")
 
@@ -88,7 +93,7 @@ class Layout:
     def document(self, key: str, kind: str) -> str:
         return os.path.join(self.docs if kind == "dump" else self.errors, key + ".json")
 
-    @property
+    @cached_property
     def made_root(self) -> str:
         return os.path.join(self.work, "made")
 

@@ -10,6 +10,13 @@ know every task:
 2. every ``NormalizeChunk`` (documents, and with ``--shrink`` reduced minidumps) plus
    ``BatchReport``.
 
+With the local scheduler and ``--workers N`` (N > 1), the chunks are made by a pool of N
+processes forked at the start, which warm up while discovery runs (:mod:`.pool`), and the
+chunks' parts are merged into the published files as the chunks end
+(:class:`~dumpkit.pipeline.batch.publish.Publication`); luigi then finds every chunk complete
+and runs ``BatchReport`` here, which finishes the publication. With a central scheduler (or
+once a pool process died), luigi's own workers run the chunks, a forked process per task.
+
 A worker that finds a step running elsewhere waits for it (``luigid`` hands each task to one
 worker). luigi's own log goes to ``DIR/work/luigi.log``; the terminal gets a live line
 (count, rate, ETA) when it is one, and a summary at the end.
@@ -240,14 +247,38 @@ def run_batch(opts: BatchOptions) -> dict[str, Any]:
     """Run the batch; returns ``report.json``'s totals. Raises :class:`BatchError`, or
     ``KeyboardInterrupt`` (the batch resumes when run again)."""
     _check(opts)
-    from dumpkit.pipeline.batch import tasks
-    from dumpkit.pipeline.batch.identity import document_fingerprint, inputs_fingerprint, symbol_options
-    from dumpkit.pipeline.batch.items import iter_items
     from dumpkit.pipeline.batch.layout import Layout
-    from dumpkit.pipeline.batch.warm import warm_up, warm_up_samples
 
     layout = Layout(os.path.abspath(opts.out))
     _setup_logging(layout.log)
+    remote = opts.scheduler_host is not None
+    # with a local scheduler, N workers are a pool of N processes forked now, from this still
+    # lean process, that warm up while discovery runs here and then make every chunk
+    pool = _pool(opts.workers) if opts.workers > 1 and not remote else None
+    try:
+        return _run(opts, layout, pool)
+    except BaseException:
+        if pool is not None:
+            pool.close(interrupted=True)
+        raise
+    finally:
+        if pool is not None:
+            pool.join()
+
+
+def _pool(workers: int) -> Any:
+    from dumpkit.pipeline.batch.pool import ChunkPool
+
+    return ChunkPool(workers)
+
+
+def _run(opts: BatchOptions, layout: Any, pool: Any) -> dict[str, Any]:
+    """The batch, once the pool (if any: ``pool.ChunkPool``) is started."""
+    from dumpkit.pipeline.batch import tasks
+    from dumpkit.pipeline.batch.identity import document_fingerprint, inputs_fingerprint, symbol_options
+    from dumpkit.pipeline.batch.items import iter_items
+    from dumpkit.pipeline.batch.warm import warm_up, warm_up_samples
+
     symbols = opts.symbols.to_json() if opts.symbols is not None and opts.symbols.enabled else ""
     made_by = document_fingerprint(symbol_options(symbols))
     limits = opts.limits
@@ -258,6 +289,7 @@ def run_batch(opts: BatchOptions) -> dict[str, Any]:
     discover = tasks.Discover(**params)
     report_task = tasks.BatchReport(**params)
     remote = opts.scheduler_host is not None
+    workers = opts.workers
     env: dict[str, Any] = {"local_scheduler": not remote, "workers": 1}
     if remote:
         import luigi
@@ -281,14 +313,30 @@ def run_batch(opts: BatchOptions) -> dict[str, Any]:
         if not ok:
             raise _failed(result, layout)
         chunks = report_task.chunks()
-        # before luigi forks a process per task, each of which would pay for it again
-        warm_up(warm_up_samples(layout, discover.batch, len(chunks)))
-        gc.freeze()  # the garbage collector leaves what exists now alone: no copy-on-write of it
+        if pool is None:
+            # the first document's costs, once: before luigi forks a process per task (a
+            # central scheduler), each of which would pay for them again
+            warm_up(warm_up_samples(layout, discover.batch, len(chunks)))
+            gc.freeze()  # the garbage collector leaves what exists now alone: no copy-on-write of it
         expected = {item["key"] for item in iter_items(layout, discover.batch, len(chunks))}
         done = os.path.join(layout.made_root, made_by)
         done_before = _count_done(done, expected)
         progress.documents(done, expected)
-        ok, result = _until_complete(report_task, [*chunks, report_task], {**env, "workers": opts.workers},
+        if pool is not None:
+            todo = [c.index for c in chunks if not c.complete()]
+            job = (layout, discover.batch, report_task.run_key, report_task.document_maker,
+                   opts.shrink_max_size, symbols)
+            tasks.PUBLICATION = _publication(layout, discover.batch, report_task.run_key,
+                                             opts.shrink_max_size)
+            ended = _Feed(tasks.PUBLICATION, [c.index for c in chunks if c.index not in todo])
+            # every chunk made: luigi finds them complete and publishes in this process; else
+            # (a process of the pool died) luigi's task processes make what is left
+            workers = opts.workers if pool.run(job, todo, ended) else 1
+            pool.close()  # the processes end while luigi publishes
+            if ended.failed or workers > 1:  # BatchReport publishes from the start
+                tasks.PUBLICATION.close()
+                tasks.PUBLICATION = None
+        ok, result = _until_complete(report_task, [*chunks, report_task], {**env, "workers": workers},
                                      remote)
     except OSError as exc:  # the output folder went away under us
         logging.getLogger(__name__).exception("batch stopped")
@@ -302,10 +350,46 @@ def run_batch(opts: BatchOptions) -> dict[str, Any]:
     finally:
         progress.close()
         tasks.DISCOVERY_PROGRESS = None
+        if tasks.PUBLICATION is not None:
+            tasks.PUBLICATION.close()
+            tasks.PUBLICATION = None
     if not ok:
         raise _failed(result, layout)
     made = _count_done(done, expected) - done_before
     return _summary(layout, time.monotonic() - started, made, opts.quiet)
+
+
+def _publication(layout: Any, batch: str, run: str, shrink_max_size: int) -> Any:
+    from dumpkit.pipeline.batch.publish import Publication
+    from dumpkit.pipeline.batch.tasks import read_manifest
+
+    return Publication(layout, batch, run, read_manifest(layout, batch), shrink_max_size=shrink_max_size)
+
+
+class _Feed:
+    """Called as each chunk ends (in any order): feeds ``publication`` the chunks ended so far,
+    in order, so that publishing overlaps the chunks still running. A failure here is logged;
+    ``failed`` then says to publish from the start."""
+
+    def __init__(self, publication: Any, ended: list[int]) -> None:
+        self.publication = publication
+        self.ended = set(ended)
+        self.failed = False
+        self.feed()
+
+    def __call__(self, index: int) -> None:
+        self.ended.add(index)
+        self.feed()
+
+    def feed(self) -> None:
+        publication = self.publication
+        try:
+            while not self.failed and publication.added in self.ended:
+                publication.add(publication.added)
+        except Exception:
+            logging.getLogger(__name__).exception("publishing the chunks as they end failed; "
+                                                  "the report publishes them from the start")
+            self.failed = True
 
 
 def _forget(layout: Any, batch: str) -> None:

@@ -18,6 +18,7 @@ a distributed one write the same bytes.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from datetime import datetime
@@ -29,7 +30,7 @@ import pyarrow.parquet as pq
 from dumpkit.pipeline.atomic import tmp_name
 from dumpkit.pipeline.faults import checkpoint
 
-__all__ = ["SCHEMAS", "TABLES", "TableRows", "merge_tables", "table_bytes"]
+__all__ = ["SCHEMAS", "TABLES", "TableMerger", "TableRows", "merge_tables", "table_bytes"]
 
 Doc = dict[str, Any]
 
@@ -202,38 +203,73 @@ def table_bytes(table: pa.Table) -> bytes:
 def merge_tables(part: Callable[[int, str], str], n_parts: int, final: Callable[[str], str],
                  tmp_dir: str) -> dict[str, int]:
     """For every table, the parts ``part(index, file name)`` of chunks ``0..n_parts-1``, in
-    order, as one Parquet file at ``final(name)`` (zstd; a row group per ROW_GROUP_BYTES of
-    rows, so the bytes depend only on the rows), written through ``tmp_dir`` and renamed into
-    place. Returns rows per table."""
-    rows: dict[str, int] = {}
-    for name, schema in SCHEMAS.items():
-        target = final(name)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        tmp = tmp_name(tmp_dir, target)
-        total = 0
+    order, as one Parquet file at ``final(name)`` (:class:`TableMerger`). Returns rows per table."""
+    merger = TableMerger(part, final, tmp_dir)
+    try:
+        for index in range(n_parts):
+            merger.add(index)
+        return merger.finish()
+    finally:
+        merger.close()
+
+
+class TableMerger:
+    """Every table's Parquet file (zstd; a row group per ROW_GROUP_BYTES of rows, so the
+    bytes depend only on the rows), fed the chunks' parts ``part(index, file name)`` one chunk
+    at a time, in order, as they are ready; written through ``tmp_dir``, renamed onto
+    ``final(name)`` by :meth:`finish`. Memory: the rows of a row group per table, at most."""
+
+    def __init__(self, part: Callable[[int, str], str], final: Callable[[str], str], tmp_dir: str) -> None:
+        self.part, self.final = part, final
+        self.rows: dict[str, int] = dict.fromkeys(SCHEMAS, 0)
+        self.tmp: dict[str, str] = {}
+        self.writers: dict[str, pq.ParquetWriter] = {}
+        self.pending: dict[str, list[pa.Table]] = {name: [] for name in SCHEMAS}
+        self.size: dict[str, int] = dict.fromkeys(SCHEMAS, 0)
         try:
-            with pq.ParquetWriter(tmp, schema, compression="zstd", write_statistics=True) as writer:
-                pending: list[pa.Table] = []
-                size = 0
-                for index in range(n_parts):
-                    with pa.memory_map(part(index, name + ".arrow")) as source:
-                        table = pa.ipc.open_file(source).read_all()
-                    if not table.num_rows:
-                        continue
-                    pending.append(table)
-                    size += table.nbytes
-                    total += table.num_rows
-                    if size >= ROW_GROUP_BYTES:
-                        _flush(writer, pending)
-                        pending, size = [], 0
-                _flush(writer, pending)
-            os.replace(tmp, target)
+            for name, schema in SCHEMAS.items():
+                os.makedirs(os.path.dirname(final(name)), exist_ok=True)
+                self.tmp[name] = tmp_name(tmp_dir, final(name))
+                self.writers[name] = pq.ParquetWriter(self.tmp[name], schema, compression="zstd",
+                                                      write_statistics=True)
+        except BaseException:
+            self.close()
+            raise
+
+    def add(self, index: int) -> None:
+        """The rows of chunk ``index`` (chunks in order)."""
+        for name in SCHEMAS:
+            with pa.memory_map(self.part(index, name + ".arrow")) as source:
+                table = pa.ipc.open_file(source).read_all()
+            if not table.num_rows:
+                continue
+            self.pending[name].append(table)
+            self.size[name] += table.nbytes
+            self.rows[name] += table.num_rows
+            if self.size[name] >= ROW_GROUP_BYTES:
+                _flush(self.writers[name], self.pending[name])
+                self.pending[name], self.size[name] = [], 0
+
+    def finish(self) -> dict[str, int]:
+        """Write the last row groups, rename every file into place; rows per table."""
+        for name in SCHEMAS:
+            _flush(self.writers[name], self.pending[name])
+            self.pending[name] = []
+            self.writers.pop(name).close()
+            os.replace(self.tmp.pop(name), self.final(name))
             checkpoint("table")
-        finally:
-            if os.path.exists(tmp):
+        return dict(self.rows)
+
+    def close(self) -> None:
+        """Forget what :meth:`finish` did not rename into place."""
+        for writer in self.writers.values():
+            with contextlib.suppress(Exception):
+                writer.close()
+        self.writers.clear()
+        for tmp in self.tmp.values():
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-        rows[name] = total
-    return rows
+        self.tmp.clear()
 
 
 def _flush(writer: pq.ParquetWriter, tables: list[pa.Table]) -> None:

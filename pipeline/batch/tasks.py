@@ -29,25 +29,24 @@ task is also a forked process), and 2,000 small minidumps as 2,000 tasks took 18
 worker) and 50 s (2 workers) against 2.7-4.2 s in chunks. With two or more workers every
 task is a fork of the scheduling process, whose page-table copy and copy-on-write faults
 cost tens of ms of system time: chunks of ~125 small dumps are what let 2 workers beat 1
-(2.5 s against 3.0 s; with chunks of 20, 3.4 s against 2.7 s).
+(2.5 s against 3.0 s; with chunks of 20, 3.4 s against 2.7 s). ``dumpkit normalize --workers
+N`` with the local scheduler no longer forks per task (a pool of N warm processes makes the
+chunks: ``pool.py``); luigi's cost per task stays, and with a central scheduler the forks too.
 """
 from __future__ import annotations
 
 import json
 import math
 import os
-import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import luigi
 
+from dumpkit.pipeline.batch.chunk import chunk_done, make_chunk
 from dumpkit.pipeline.batch.identity import batch_id, document_fingerprint, run_id, symbol_options
-from dumpkit.pipeline.batch.items import load_chunk, process_item
 from dumpkit.pipeline.batch.layout import Layout
-from dumpkit.pipeline.batch.parts import PartWriter
-from dumpkit.pipeline.batch.publish import publish
-from dumpkit.pipeline.batch.symbols import symbol_store
+from dumpkit.pipeline.batch.publish import Publication, publish
 from dumpkit.pipeline.batch.tables import TABLES
 from dumpkit.pipeline.batch.targets import BatchTarget
 from dumpkit.pipeline.inputs.archives import Limits, Spool
@@ -72,6 +71,9 @@ MAX_CHUNK = 500
 
 #: set by the command line to show discovery's progress (files examined, bytes read)
 DISCOVERY_PROGRESS: Callable[[int, int], None] | None = None
+#: set by the command line: the publication it fed the chunks' parts as they ended (a pool
+#: made them), which ``BatchReport`` finishes instead of starting one
+PUBLICATION: Publication | None = None
 
 
 def auto_chunk_size(n_items: int) -> int:
@@ -174,7 +176,9 @@ class Discover(_BatchTask):
             os.makedirs(os.path.join(tmp, "chunks"))
             for index, items in enumerate(chunks):
                 with open(os.path.join(tmp, "chunks", f"{index:05d}.json"), "w", encoding="utf-8") as fh:
-                    json.dump(items, fh)  # ASCII: real file names may hold non-UTF-8 bytes
+                    # ASCII: real file names may hold non-UTF-8 bytes; dumps, not dump: one
+                    # string from json's C encoder (dump streams through its Python one)
+                    fh.write(json.dumps(items))
             with open(os.path.join(tmp, "manifest.json"), "w", encoding="utf-8") as fh:
                 json.dump(summary, fh, indent=1)
 
@@ -205,34 +209,13 @@ class NormalizeChunk(luigi.Task):
         return ManifestReady(out=self.out, batch=self.batch)
 
     def output(self) -> BatchTarget:
-        layout = Layout(self.out)
-        return BatchTarget(layout.done(self.batch, self.run_key, self.index), layout.tmp)
+        return chunk_done(Layout(self.out), self.batch, self.run_key, self.index)
 
     def run(self) -> None:
         """The chunk's documents, then its part (``parts``: what publishing merges), then
-        its marker."""
-        layout = Layout(self.out)
-        processed: list[str] = []
-        seconds: dict[str, float] = {}
-        reused = 0
-        part = PartWriter(layout, self.batch, self.run_key, self.index)
-        store = symbol_store(self.symbols)
-        try:
-            for item in load_chunk(layout, self.batch, self.index):
-                made = process_item(layout, item, self.made_by, self.shrink_max_size, store)
-                part.add(item["key"], made.doc, made.data, layout.relative(made.path), made.seconds)
-                if made.seconds is None:
-                    reused += 1
-                else:
-                    processed.append(item["key"])
-                    seconds[item["key"]] = round(made.seconds, 6)
-            part.finish()
-        finally:
-            part.close()
-        marker = {"batch": self.batch, "index": self.index, "worker": f"{socket.gethostname()}:{os.getpid()}",
-                  "processed": processed, "reused": reused, "seconds": seconds}
-        with self.output().open("w") as fh:
-            json.dump(marker, fh)
+        its marker (:func:`~dumpkit.pipeline.batch.chunk.make_chunk`)."""
+        make_chunk(Layout(self.out), self.batch, self.run_key, self.made_by, self.index,
+                   self.shrink_max_size, self.symbols)
 
 
 def read_manifest(layout: Layout, batch: str) -> dict[str, Any]:
@@ -278,10 +261,15 @@ class BatchReport(_BatchTask):
     def run(self) -> Iterator[list[NormalizeChunk]]:
         yield self.chunks()
         targets = self.output()
-        manifest = read_manifest(self.layout, self.batch)
-        report = publish(self.layout, self.batch, self.run_key, self.document_maker, manifest,
-                         {name: targets[name].open for name in ("ndjson", "report", "html")},
-                         shrink_max_size=self.shrink_max_size)
+        openers: dict[str, Callable[[str], Any]] = {name: targets[name].open for name in ("report", "html")}
+        begun = PUBLICATION
+        if begun is not None and (begun.layout.out, begun.batch, begun.run) == (self.out, self.batch,
+                                                                                self.run_key):
+            report = begun.finish(self.document_maker, openers)  # fed as the chunks ended
+        else:
+            manifest = read_manifest(self.layout, self.batch)
+            report = publish(self.layout, self.batch, self.run_key, self.document_maker, manifest,
+                             openers, shrink_max_size=self.shrink_max_size)
         with targets["published"].open("w") as fh:
             json.dump({"batch": self.batch, "totals": report["totals"]}, fh)
 

@@ -1,5 +1,6 @@
-"""Warm-up before luigi forks its task processes: whatever a first document costs (lazy
-imports, tables, compiled schemas: ~70 ms for a minidump) is paid once, in the parent."""
+"""Warm-up: whatever a first document costs (lazy imports, tables, compiled schemas: ~70 ms
+for a minidump) paid once, up front: before luigi forks its task processes, or in each process
+of the pool as it starts (:mod:`.pool`)."""
 from __future__ import annotations
 
 import contextlib
@@ -12,22 +13,28 @@ from dumpkit.pipeline.batch.layout import Layout
 __all__ = ["warm_up", "warm_up_samples"]
 
 
-def warm_up(samples: Sequence[str] = ()) -> None:
-    """Import every reader, build the validators and read ``samples`` (a dump or so per
-    format, results thrown away) now, in the process luigi forks its task processes from:
-    whatever a first document costs (lazy imports, tables, compiled schemas: ~70 ms for a
-    minidump) is then paid once, not again in every task process."""
+def warm_up(samples: Sequence[str] = (), readers: bool = True) -> None:
+    """Import every reader (unless not ``readers``: each then loads with its first dump),
+    build the validators, the first table of a chunk's part, and read ``samples`` (a dump or
+    so per format, results thrown away) now, in the process luigi forks its task processes
+    from, or in each process of the pool as it starts (:mod:`.pool`): whatever a first
+    document costs (lazy imports, tables, compiled schemas: ~70 ms for a minidump) is then
+    paid once, not again in every task process."""
     import importlib
 
     from dumpkit.detect import FORMATS
+    from dumpkit.pipeline.batch.tables import TABLES, TableRows
     from dumpkit.pipeline.document.normalize import document_for
     from dumpkit.pipeline.document.validate import CURRENT, fast_check
 
-    for module in sorted(set(FORMATS.values())):
+    for module in sorted(set(FORMATS.values())) if readers else ():
         with contextlib.suppress(ImportError):
             importlib.import_module(f"dumpkit.readers.{module}")
     for kind, version in CURRENT.items():
         fast_check(kind, version)
+    # pyarrow's first array from Python values imports pandas when it is installed (to tell
+    # pandas objects apart): ~0.25 s, once per process
+    TableRows().table(TABLES[0])
     for path in samples:
         document_for(path)
 

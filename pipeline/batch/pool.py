@@ -1,0 +1,129 @@
+"""Warm worker processes for ``dumpkit normalize --workers N`` (N > 1, local scheduler).
+
+With more than one luigi worker, luigi runs each task in a fork of the scheduling process:
+per chunk, a fork of a process that holds luigi and the manifest, whose pages the child then
+copies as it touches them (copy-on-write), and a cold start of whatever the chunk's documents
+build lazily. Here the chunks' work (:func:`~dumpkit.pipeline.batch.chunk.make_chunk`) runs in
+a pool of N processes forked once, at the start of the batch, that warm up (imports,
+validators) while the scheduling process loads luigi and walks the inputs, and then make chunk
+after chunk, the biggest first. luigi still runs discovery and the report, and finds the
+chunks complete (their markers exist); nothing changes on disk.
+
+A process of the pool that dies (a crash in a native library, the OOM killer) fails the
+chunk it was making: the pool stops, the log says so, and the chunks left (that one too) go
+to luigi's own task processes, where a chunk that kills its process again fails alone.
+Processes of the pool ignore SIGINT: Ctrl-C reaches the scheduling process, which stops them.
+"""
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from dumpkit.pipeline.batch.chunk import make_chunk
+from dumpkit.pipeline.batch.layout import Layout
+
+__all__ = ["ChunkJob", "ChunkPool"]
+
+log = logging.getLogger(__name__)
+
+#: (layout, batch, run key, made_by, shrink_max_size, symbols): what every chunk shares
+ChunkJob = tuple[Layout, str, str, str, int, str]
+
+
+def _ready() -> None:
+    """First thing in a process of the pool: Ctrl-C is for the scheduling process; then what
+    a first document costs (imports, validators), while the scheduling process discovers."""
+    from dumpkit.pipeline.batch.warm import warm_up
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    started, cpu = time.perf_counter(), time.process_time()
+    warm_up(readers=False)  # a reader loads with its first dump: a batch may need only one
+    gc.freeze()  # the collector leaves what exists now alone: fewer objects to walk
+    log.info("pool process %d warmed up in %.3f s (CPU %.3f s)", os.getpid(),
+             time.perf_counter() - started, time.process_time() - cpu)
+
+
+def _run(job: ChunkJob, index: int) -> tuple[int, int, float, float]:
+    """Chunk ``index``: (pid, documents, seconds, CPU seconds)."""
+    layout, batch, run_key, made_by, shrink_max_size, symbols = job
+    started, cpu = time.perf_counter(), time.process_time()
+    marker = make_chunk(layout, batch, run_key, made_by, index, shrink_max_size, symbols)
+    return (os.getpid(), len(marker["processed"]) + marker["reused"], time.perf_counter() - started,
+            time.process_time() - cpu)
+
+
+def _noop() -> None:
+    return None
+
+
+class ChunkPool:
+    """``workers`` processes forked from this one now, for the whole batch."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("fork"), initializer=_ready)
+        # a first task forks every process now, before this one starts threads (luigi,
+        # discovery) or grows; no waiting for their warm-up
+        self._executor.submit(_noop)
+
+    def run(self, job: ChunkJob, indices: Sequence[int],
+            finished: Callable[[int], Any] | None = None) -> list[int]:
+        """Make the chunks ``indices`` (in that order of start: biggest first is best), calling
+        ``finished(index)`` here as each one ends. Returns the chunks not made: empty, or
+        every chunk not finished when a process of the pool died or a chunk failed (the
+        pool is then stopped; the log says which and why)."""
+        executor = self._executor
+        if executor is None:
+            return list(indices)
+        pending: dict[Future[tuple[int, int, float, float]], int] = {
+            executor.submit(_run, job, i): i for i in indices}
+        left = set(indices)
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = pending.pop(future)
+                    pid, n, seconds, cpu = future.result()
+                    log.info("chunk %d: %d documents in %.3f s (CPU %.3f s), pool process %d",
+                             index, n, seconds, cpu, pid)
+                    left.discard(index)
+                    if finished is not None:
+                        finished(index)
+        except BrokenProcessPool:
+            log.error("a worker process of the pool died (a crash, or killed) while making chunks %s: "
+                      "they fail here, and run again in task processes of their own",
+                      sorted(left))
+            self.close(interrupted=True)
+        except Exception:
+            log.exception("a chunk failed in the pool; the chunks left (%s) run again in task "
+                          "processes of their own", sorted(left))
+            self.close(interrupted=True)
+        return sorted(left)
+
+    def close(self, interrupted: bool = False) -> None:
+        """Stop the processes: at once when ``interrupted``, else once their work is done
+        (without waiting here: :meth:`join` does)."""
+        executor = self._executor
+        if executor is None:
+            return
+        if interrupted:
+            for process in list((getattr(executor, "_processes", None) or {}).values()):
+                with contextlib.suppress(OSError, AttributeError):
+                    process.kill()
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    def join(self) -> None:
+        """Wait for the processes to end (after :meth:`close`)."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,64 @@
+"""``dumpkit normalize --workers N`` makes the chunks in a pool of N processes that lives for the
+whole batch (``pipeline/batch/pool.py``): one of them killed mid-batch (a crash in a native
+library, the OOM killer) fails its chunk with a clear message in the log, never a hang; the
+chunks left go to luigi's task processes, and the batch ends with the outputs of a run never
+disturbed."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.pipeline_run import run_normalize, snapshot, start_normalize
+from tests.pipeline_samples import minidump_variant
+
+pytestmark = pytest.mark.slow
+
+
+def _children(pid: int) -> list[int]:
+    """Direct children of ``pid`` (its pool's processes, until luigi runs tasks of its own)."""
+    found: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as fh:
+                found += [int(p) for p in fh.read().split()]
+        except OSError:
+            continue
+    return found
+
+
+def test_a_pool_process_killed_fails_its_chunk_and_the_batch_still_completes(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for i in range(600):
+        (archive / f"c{i:03d}.dmp").write_bytes(minidump_variant(i))
+    reference = tmp_path / "reference"
+    assert run_normalize([archive], reference, "--workers", "1").returncode == 0
+    out = tmp_path / "out"
+    proc = start_normalize([archive], out, "--workers", "2")
+    killed = None
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        made = len(os.listdir(out / "docs")) if (out / "docs").is_dir() else 0
+        pool = _children(proc.pid)
+        if made >= 50 and len(pool) == 2:
+            killed = pool[0]
+            os.kill(killed, signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    try:
+        _, stderr = proc.communicate(timeout=180)  # a hang would end here
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    assert killed is not None, "the run ended before a pool process could be killed: more dumps"
+    assert "Traceback" not in stderr, stderr
+    log = (out / "work" / "luigi.log").read_text(encoding="utf-8")
+    assert "a worker process of the pool died" in log
+    assert proc.returncode == 0, stderr  # the chunks left, that one too, made by luigi's processes
+    assert snapshot(out) == snapshot(reference)
+    assert os.listdir(out / "work" / "tmp") == []  # the killed process's temporary file is swept
