@@ -317,6 +317,11 @@ def _add_symbol_arguments(parser: argparse.ArgumentParser) -> None:
                        help="no network: symbol dirs, the sysroot and the cache only")
     group.add_argument("--sysroot", metavar="DIR", default=None,
                        help="the target's files under their absolute paths (ELF symbols, DWARF CFI)")
+    group.add_argument("--symbol-timeout", metavar="SECONDS", type=float, default=None,
+                       help="a server that connects or sends nothing for this long is given up on "
+                            "(default 10; each request is tried 3 times)")
+    group.add_argument("--symbol-max-download", metavar="SIZE", type=parse_size, default=None,
+                       help="largest symbol file fetched or expanded, e.g. 2G (default 512M)")
 
 
 def _symbol_config(args: argparse.Namespace) -> SymbolConfig:
@@ -330,9 +335,12 @@ def _symbol_config(args: argparse.Namespace) -> SymbolConfig:
     if args.symbol_cache is not None and os.path.exists(args.symbol_cache) \
             and not os.path.isdir(args.symbol_cache):
         raise ValueError(f"--symbol-cache {args.symbol_cache}: not a directory")
+    if args.symbol_timeout is not None and not 0 < args.symbol_timeout < float("inf"):
+        raise ValueError(f"--symbol-timeout {args.symbol_timeout:g}: not a positive number of seconds")
     return SymbolConfig.from_options(symbols=args.symbols, symbol_servers=args.symbol_server,
                                      debuginfod=args.debuginfod, symbol_cache=args.symbol_cache,
-                                     offline=args.offline, sysroot=args.sysroot)
+                                     offline=args.offline, sysroot=args.sysroot,
+                                     timeout=args.symbol_timeout, max_download=args.symbol_max_download)
 
 
 def build_parser() -> argparse.ArgumentParser:

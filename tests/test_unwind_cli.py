@@ -47,8 +47,12 @@ def test_symbol_options_make_one_config(tmp_path: Path) -> None:
         ["inspect", "--symbols", str(tmp_path / "a"), "--symbols", str(tmp_path / "b"),
          "--symbol-server", "https://one.example/sym", "--symbol-server", "http://two.example/",
          "--debuginfod", "https://debuginfod.example", "--symbol-cache", str(tmp_path / "cache"),
-         "--offline", "--sysroot", str(tmp_path), "x.dmp"])
+         "--offline", "--sysroot", str(tmp_path), "--symbol-timeout", "2.5",
+         "--symbol-max-download", "1.5G", "x.dmp"])
     config = _symbol_config(args)
+    assert (config.timeout, config.max_download) == (2.5, 3 << 29)
+    defaults = _symbol_config(build_parser().parse_args(["inspect", "x.dmp"]))
+    assert (defaults.timeout, defaults.max_download) == (10.0, 512 << 20)
     assert config.dirs == (str(tmp_path / "a"), str(tmp_path / "b"))
     assert config.servers == ("https://one.example/sym/", "http://two.example/")
     assert config.debuginfod == ("https://debuginfod.example/",)
@@ -68,7 +72,8 @@ def test_debuginfod_defaults_to_the_environment(monkeypatch: pytest.MonkeyPatch)
 
 @pytest.mark.parametrize("options", [["--symbol-server", "ftp://x.example/"], ["--debuginfod", "not a url"],
                                      ["--symbol-server", "https://x.example/?q=1"],
-                                     ["--sysroot", "/nonexistent"], ["--symbols", "/nonexistent"]])
+                                     ["--sysroot", "/nonexistent"], ["--symbols", "/nonexistent"],
+                                     ["--symbol-timeout", "0"], ["--symbol-timeout", "nan"]])
 def test_bad_symbol_option_is_a_one_line_usage_error(options: list[str], tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     dump = tmp_path / "x.dmp"
