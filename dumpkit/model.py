@@ -163,7 +163,7 @@ class Frame:
     """
 
     pc: int  # instruction address: the context's pc, or a caller's return address
-    trust: str  # a FrameTrust (typed as str until dumpkit/unwind/ hands FrameTrust values)
+    trust: FrameTrust
     sp: int | None = None
     module: str | None = None  # module name (file name part)
     module_offset: int | None = None

@@ -102,9 +102,10 @@ def _against_rust(frames: list[Frame], theirs: list[dict[str, Any]]) -> Tally:
         if their.get("module") is None:
             continue  # rust-minidump lists the pc-0 frame past the outermost one; dumpkit stops
         tally.frames += 1
-        ours = frames[index] if index < len(frames) else Frame(pc=0, trust="none")
+        missing = index >= len(frames)  # a frame rust-minidump has and dumpkit does not: it disagrees
+        ours = Frame(pc=0, trust="context") if missing else frames[index]
         tally.check(index, "module_offset", ours.module_offset, int(their["module_offset"], 16))
-        tally.check(index, "trust", ours.trust, their["trust"])
+        tally.check(index, "trust", "none" if missing else ours.trust, their["trust"])
         tally.check(index, "function", ours.function, their["function"])
         tally.check(index, "line", ours.source_line, their["line"])
         their_inlines = [(i["function"], i["line"]) for i in their.get("inlines") or []]

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dumpkit.memory import AddressSpace
-from dumpkit.model import Module
+from dumpkit.model import FrameTrust, Module
 from dumpkit.unwind.arch import CpuSpec
 from dumpkit.unwind.memory import StackMemory
 from dumpkit.unwind.modules import ModuleIndex
@@ -39,7 +39,7 @@ class FrameState:
     """One frame while walking: the registers known for it and how it was found."""
 
     regs: dict[str, int]
-    trust: str
+    trust: FrameTrust
     lookup: int  # pc for frame 0, return address - adjust for callers
     module: Module | None = None
     parameter_size: int = 0  # x86 STACK WIN callers pop the callee's arguments

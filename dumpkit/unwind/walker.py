@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dumpkit.memory import AddressSpace
-from dumpkit.model import Dump, Frame, Thread
+from dumpkit.model import Dump, Frame, FrameTrust, Thread
 from dumpkit.unwind.arch import CpuSpec
 from dumpkit.unwind.cfi import CfiSources
 from dumpkit.unwind.frame_pointer import caller_by_frame_pointer
@@ -87,6 +87,7 @@ def walk_thread(dump: Dump, thread: Thread, spec: CpuSpec, modules: ModuleIndex,
     if stack is None:
         return f"stack pointer {sp:#x} is not in captured memory"
     callee, grand_callee = frame0, None
+    trust: FrameTrust
     while len(thread.frames) < MAX_FRAMES:
         step, trust = cfi.caller(walk, callee, grand_callee), "cfi"
         if step is not None and step.outermost:
