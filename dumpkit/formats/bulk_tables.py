@@ -56,6 +56,16 @@ WINDOWS_MINIDUMP_MINIDUMP_STRING_HEAD = (
 )
 
 
+#: windows_minidump.ksy type codeview_record: its fixed-size leading fields
+WINDOWS_MINIDUMP_CODEVIEW_RECORD_HEAD = (
+    '<I',
+    (
+        'signature',
+    ),
+    {},
+)
+
+
 #: windows_minidump.ksy type cv_info_pdb70: its fixed-size leading fields
 WINDOWS_MINIDUMP_CV_INFO_PDB70_HEAD = (
     '<IHH8sI',

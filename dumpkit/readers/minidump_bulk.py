@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from enum import IntEnum
 from typing import Any
 
 from dumpkit.formats.bulk_tables import (
+    WINDOWS_MINIDUMP_CODEVIEW_RECORD_HEAD,
     WINDOWS_MINIDUMP_CV_INFO_PDB20_HEAD,
     WINDOWS_MINIDUMP_CV_INFO_PDB70_HEAD,
     WINDOWS_MINIDUMP_MINIDUMP_STRING_HEAD,
@@ -31,7 +33,6 @@ __all__ = ["PDB20_FIELDS", "PDB70_FIELDS", "codeview_record", "codeview_values",
 _ENTRY = struct.Struct(WINDOWS_MINIDUMP_MODULE[0])
 _PATHS = WINDOWS_MINIDUMP_MODULE[1]
 ENTRY_SIZE = _ENTRY.size
-_CV_SIGNATURE = struct.Struct("<I")  # codeview_record.signature: the u4 that picks the layout
 _CV_SIGNATURES = {member.value: member for member in MD.CvSignatures}
 
 
@@ -55,16 +56,11 @@ class _Head:
 
     def values_of(self, obj: Any) -> tuple[Any, ...]:
         """The same values read from an object of the generated parser."""
-        out = []
-        for path in self.paths:
-            value = obj
-            for name in path.split("."):
-                value = getattr(value, name)
-            out.append(value)
-        return tuple(out)
+        return _read_paths(obj, self.paths)
 
 
 _STRING = _Head(WINDOWS_MINIDUMP_MINIDUMP_STRING_HEAD)
+_CV_SIGNATURE = _Head(WINDOWS_MINIDUMP_CODEVIEW_RECORD_HEAD)  # the u4 (an enum) that picks the layout
 _PDB70 = _Head(WINDOWS_MINIDUMP_CV_INFO_PDB70_HEAD)
 _PDB20 = _Head(WINDOWS_MINIDUMP_CV_INFO_PDB20_HEAD)
 PDB70_FIELDS = _PDB70.paths
@@ -126,7 +122,7 @@ def _codeview(buf: Any, size: int, offset: int, length: int) -> tuple[Any, ...] 
     not fit the file or is too short for its layout (the parser then reads it)."""
     if offset + length > size:
         return None
-    raw = _CV_SIGNATURE.unpack_from(buf, offset)[0]
+    raw = _CV_SIGNATURE.struct.unpack_from(buf, offset)[0]
     signature = _CV_SIGNATURES.get(raw, raw)
     start = offset + _CV_SIGNATURE.size
     if signature is MD.CvSignatures.pdb70 or signature is MD.CvSignatures.pdb20:
@@ -151,13 +147,19 @@ def field(path: str) -> int:
 
 def row_of(entry: Any) -> tuple[Any, ...]:
     """A module entry read by the generated parser as a row like :func:`module_rows` gives."""
-    row = []
-    for path in _PATHS:
-        value = entry
+    return _read_paths(entry, _PATHS)
+
+
+def _read_paths(obj: Any, paths: tuple[str, ...]) -> tuple[Any, ...]:
+    """The values at a table's attribute ``paths`` (``"a.b"``: field ``b`` of field ``a``) of an
+    object of the generated parser (an enum field: its raw integer, as the table holds it)."""
+    values = []
+    for path in paths:
+        value = obj
         for name in path.split("."):
             value = getattr(value, name)
-        row.append(value)
-    return tuple(row)
+        values.append(int(value) if isinstance(value, IntEnum) else value)
+    return tuple(values)
 
 
 def module_rows(data: bytes) -> list[tuple[Any, ...]] | None:
