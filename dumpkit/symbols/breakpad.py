@@ -254,6 +254,26 @@ def parse_sym(data: bytes) -> SymFile:
         line = line.rstrip("\r")
         if not line:
             continue
+        if line[0] in _LINE_RECORD_START:  # a FUNC's line record, most of a big file: read here
+            current, parts = state.get("func"), line.split(" ")
+            if isinstance(current, Func) and len(parts) == 4:
+                try:
+                    current.lines.append((int(parts[0], 16), int(parts[1], 16), int(parts[2]), int(parts[3])))
+                    continue
+                except ValueError:
+                    pass
+            sym._bad(number)  # a stray or malformed line record
+            continue
+        if line.startswith("STACK CFI ") and not line.startswith("STACK CFI INIT "):  # the other bulk
+            fields, entry = line.split(" ", 3), state.get("cfi")
+            if isinstance(entry, CfiEntry) and len(fields) == 4:
+                try:
+                    entry.deltas.append((int(fields[2], 16), fields[3]))
+                    continue
+                except ValueError:
+                    pass
+            sym._bad(number)  # a delta without its INIT, or malformed
+            continue
         try:
             sym._parse_line(line, number, state)
         except (ValueError, IndexError):
@@ -262,6 +282,11 @@ def parse_sym(data: bytes) -> SymFile:
         sym._bad(1)
     sym._finish()
     return sym
+
+
+#: First characters of a line record (a lower-case hex address); every other record starts
+#: with an upper-case keyword.
+_LINE_RECORD_START = frozenset("0123456789abcdef")
 
 
 def _record_fields(line: str, maxsplit: int) -> list[str]:
