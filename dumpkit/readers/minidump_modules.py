@@ -10,6 +10,7 @@ Identifiers follow the symbol-server conventions:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dumpkit.formats.windows_minidump import WindowsMinidump
@@ -47,8 +48,10 @@ def module_from_row(row: tuple[Any, ...], index: int, os: str, root: Any, dump: 
         version = f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}"
     if os == "windows" and timestamp and image_size:
         code_id = pe_code_id(timestamp, image_size)
-    module = Module(row[_BASE], image_size, _row_name(row[_NAME], index, root, dump), version,
-                    timestamp or None, row[_CHECKSUM] or None, code_id)
+    name_rva = row[_NAME]
+    path = _name(name_rva, f"ModuleListStream[{index}]", file_size, dump,
+                 lambda: module_string(root, name_rva))
+    module = Module(row[_BASE], image_size, path, version, timestamp or None, row[_CHECKSUM] or None, code_id)
     cv_size, cv_rva = row[_CV_SIZE], row[_CV_RVA]
     if cv_size == 0:
         return module
@@ -63,33 +66,26 @@ def module_from_row(row: tuple[Any, ...], index: int, os: str, root: Any, dump: 
     return module
 
 
-def _row_name(rva: int, index: int, root: Any, dump: Dump) -> str:
-    if rva == 0 or rva + 4 > root._io.size():
-        dump.diag("bad_module_name", f"module name RVA {rva:#x} is outside the file",
-                  structure=f"ModuleListStream[{index}].ModuleNameRva", offset=rva)
-        return ""
-    raw = attempt(dump, f"ModuleListStream[{index}].ModuleNameRva", rva, lambda: module_string(root, rva))
-    return utf16(raw) if raw is not None else ""
-
-
 def unloaded_from_entry(entry: Any, index: int, os: str, file_size: int, dump: Dump) -> Module:
     """One MINIDUMP_UNLOADED_MODULE."""
     module = Module(base=entry.base_of_image, size=entry.len_image,
-                    path=_name(entry, f"UnloadedModuleListStream[{index}]", file_size, dump),
+                    path=_name(entry.ofs_module_name, f"UnloadedModuleListStream[{index}]", file_size, dump,
+                               lambda: entry.module_name.buffer),
                     timestamp=entry.time_date_stamp or None, checksum=entry.checksum or None)
     if os == "windows" and entry.time_date_stamp and entry.len_image:
         module.code_id = pe_code_id(entry.time_date_stamp, entry.len_image)
     return module
 
 
-def _name(entry: Any, where: str, file_size: int, dump: Dump) -> str:
-    rva = entry.ofs_module_name
+def _name(rva: int, where: str, file_size: int, dump: Dump, read: Callable[[], bytes]) -> str:
+    """A module's name: the MINIDUMP_STRING buffer ``read()`` gives for ``rva``, as text, or ""
+    with a diagnostic when the RVA is outside the file or the string is malformed."""
     if rva == 0 or rva + 4 > file_size:
         dump.diag("bad_module_name", f"module name RVA {rva:#x} is outside the file",
                   structure=f"{where}.ModuleNameRva", offset=rva)
         return ""
-    string = attempt(dump, f"{where}.ModuleNameRva", rva, lambda: entry.module_name)
-    return utf16(string.buffer) if string is not None else ""
+    raw = attempt(dump, f"{where}.ModuleNameRva", rva, read)
+    return utf16(raw) if raw is not None else ""
 
 
 _P70_DATA1, _P70_DATA2, _P70_DATA3, _P70_DATA4, _P70_AGE = (
