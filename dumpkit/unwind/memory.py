@@ -108,19 +108,7 @@ class StackMemory:
 
     def word(self, address: int) -> int | None:
         """One little-endian pointer-sized value, or ``None`` outside the stack."""
-        width = self.width
-        if address < self.start or address + width > self.end:
-            return None
-        index = address // _CHUNK
-        if (address + width - 1) // _CHUNK == index:  # the common case: inside one chunk
-            chunk = self._chunks[index] if index in self._chunks else self._chunk(index)
-            if chunk is None:
-                return None
-            lo = address - max(self.start, index * _CHUNK)
-            if lo + width > len(chunk):
-                return None
-            return int.from_bytes(chunk[lo:lo + width], "little")
-        data = self.read(address, width)
+        data = self.read(address, self.width)  # read's one-chunk path is the common case
         return None if data is None else int.from_bytes(data, "little")
 
 
