@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from dumpkit.symbols.breakpad import SymFile, parse_sym
+from dumpkit.symbols.breakpad import SymFile, numbered_lines, parse_sym
 
 VALID = """MODULE Linux x86_64 0123456789ABCDEF0123456789ABCDEF0 t.so
 INFO CODE_ID 0123
@@ -55,16 +55,11 @@ def _reference(data: bytes) -> SymFile:
     """Every line through the general dispatcher, as parse_sym did before its fast paths."""
     sym = SymFile()
     state: dict[str, object] = {}
-    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
-        line = line.rstrip("\r")
-        if not line:
-            continue
+    for number, line in numbered_lines(data):
         try:
             sym._parse_line(line, number, state)
         except (ValueError, IndexError):
             sym._bad(number)
-    if sym.module is None:
-        sym._bad(1)
     sym._finish()
     return sym
 

@@ -22,9 +22,10 @@ Parsing happens once per file, when a frame first needs it (see ``symbols.Symbol
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["CfiEntry", "Func", "SymFile", "WinInfo", "parse_sym"]
+__all__ = ["CfiEntry", "Func", "SymFile", "WinInfo", "numbered_lines", "parse_sym"]
 
 #: Files bigger than this are not parsed (a diagnostic says so).
 MAX_SYM_BYTES = 1 << 30
@@ -117,6 +118,8 @@ class SymFile:
         self._win_ranges: dict[int, _Ranges] = {}
 
     def _finish(self) -> None:
+        if self.module is None:  # a file without its MODULE line counts one bad line
+            self._bad(1)
         self._funcs.sort(key=lambda f: f.address)
         for func in self._funcs:
             func.lines.sort()
@@ -208,11 +211,7 @@ class SymFile:
             else:
                 state["func"] = None
         else:
-            current = state.get("func")
-            parts = line.split(" ")
-            if not isinstance(current, Func) or len(parts) != 4:
-                raise ValueError("stray line record")
-            current.lines.append((int(parts[0], 16), int(parts[1], 16), int(parts[2]), int(parts[3])))
+            _add_line_record(line, state)
 
     def _parse_stack(self, line: str, state: dict[str, object]) -> None:
         if line.startswith("STACK CFI INIT "):
@@ -221,11 +220,7 @@ class SymFile:
             self._cfi.append(entry)
             state["cfi"] = entry
         elif line.startswith("STACK CFI "):
-            _, _, address, rules = line.split(" ", 3)
-            entry_obj = state.get("cfi")
-            if not isinstance(entry_obj, CfiEntry):
-                raise ValueError("STACK CFI without INIT")
-            entry_obj.deltas.append((int(address, 16), rules))
+            _add_cfi_delta(line, state)
         elif line.startswith("STACK WIN "):
             parts = line.split(" ", 12)
             if len(parts) < 13:
@@ -248,40 +243,45 @@ class SymFile:
 def parse_sym(data: bytes) -> SymFile:
     """Parse a whole ``.sym`` file; never raises on bad content (see ``bad_lines``)."""
     sym = SymFile()
-    text = data.decode("utf-8", errors="replace")
     state: dict[str, object] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        line = line.rstrip("\r")
-        if not line:
-            continue
-        if line[0] in _LINE_RECORD_START:  # a FUNC's line record, most of a big file: read here
-            current, parts = state.get("func"), line.split(" ")
-            if isinstance(current, Func) and len(parts) == 4:
-                try:
-                    current.lines.append((int(parts[0], 16), int(parts[1], 16), int(parts[2]), int(parts[3])))
-                    continue
-                except ValueError:
-                    pass
-            sym._bad(number)  # a stray or malformed line record
-            continue
-        if line.startswith("STACK CFI ") and not line.startswith("STACK CFI INIT "):  # the other bulk
-            fields, entry = line.split(" ", 3), state.get("cfi")
-            if isinstance(entry, CfiEntry) and len(fields) == 4:
-                try:
-                    entry.deltas.append((int(fields[2], 16), fields[3]))
-                    continue
-                except ValueError:
-                    pass
-            sym._bad(number)  # a delta without its INIT, or malformed
-            continue
+    for number, line in numbered_lines(data):
         try:
-            sym._parse_line(line, number, state)
+            # line records and STACK CFI deltas are most of a big file: straight to their reader
+            if line[0] in _LINE_RECORD_START:
+                _add_line_record(line, state)
+            elif line.startswith("STACK CFI ") and not line.startswith("STACK CFI INIT "):
+                _add_cfi_delta(line, state)
+            else:
+                sym._parse_line(line, number, state)
         except (ValueError, IndexError):
             sym._bad(number)
-    if sym.module is None:
-        sym._bad(1)
     sym._finish()
     return sym
+
+
+def numbered_lines(data: bytes) -> Iterator[tuple[int, str]]:
+    """The non-empty lines of a ``.sym`` file's bytes, with their 1-based line numbers."""
+    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+        line = line.rstrip("\r")
+        if line:
+            yield number, line
+
+
+def _add_line_record(line: str, state: dict[str, object]) -> None:
+    """``address size line file_number``, to the FUNC it follows (``ValueError`` if none)."""
+    current, parts = state.get("func"), line.split(" ")
+    if not isinstance(current, Func) or len(parts) != 4:
+        raise ValueError("stray line record")
+    current.lines.append((int(parts[0], 16), int(parts[1], 16), int(parts[2]), int(parts[3])))
+
+
+def _add_cfi_delta(line: str, state: dict[str, object]) -> None:
+    """``STACK CFI address rules``, to the INIT it follows (``ValueError`` if none)."""
+    _, _, address, rules = line.split(" ", 3)
+    entry = state.get("cfi")
+    if not isinstance(entry, CfiEntry):
+        raise ValueError("STACK CFI without INIT")
+    entry.deltas.append((int(address, 16), rules))
 
 
 #: First characters of a line record (a lower-case hex address); every other record starts
