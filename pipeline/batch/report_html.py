@@ -9,6 +9,7 @@ of the same batch can be compared with it cut out.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -163,26 +164,31 @@ def _signatures(d: dict[str, Any], listed: dict[str, int]) -> str:
 
 
 def _failures(f: dict[str, Any]) -> str:
-    if not f["items"]:
-        return "<p class=muted>every file was read</p>"
-    body = "".join(
-        f"<tr><td>{_place(i['path'], i['container'])}</td><td><code>{escape(i['code'])}</code></td>"
-        f"<td>{escape(i['message'])}</td><td class=mono>{escape(i['offset'] or '')}</td>"
-        f"<td><a href='{escape(i['document'])}'>document</a></td></tr>" for i in f["items"])
-    more = f"<p class=muted>{f['items_omitted']:,} more in dumps.ndjson</p>" if f["items_omitted"] else ""
-    return ("<table><tr><th>file</th><th>reason</th><th>message</th><th>offset</th><th></th></tr>"
-            f"{body}</table>{more}")
+    return _item_table(
+        f, "every file was read", ("file", "reason", "message", "offset", ""), " in dumps.ndjson",
+        lambda i: (f"<tr><td>{_place(i['path'], i['container'])}</td>"
+                   f"<td><code>{escape(i['code'])}</code></td><td>{escape(i['message'])}</td>"
+                   f"<td class=mono>{escape(i['offset'] or '')}</td>"
+                   f"<td><a href='{escape(i['document'])}'>document</a></td></tr>"))
 
 
 def _duplicates(d: dict[str, Any]) -> str:
-    if not d["items"]:
-        return "<p class=muted>no duplicates</p>"
-    body = "".join(
-        f"<tr><td>{_place(i['path'], i['container'])}</td>"
-        f"<td>{_place(i['duplicate_of']['path'], i['duplicate_of']['container'])}</td>"
-        f"<td class=mono>{escape(i['sha256'][:16])}…</td></tr>" for i in d["items"])
-    more = f"<p class=muted>{d['items_omitted']:,} more</p>" if d["items_omitted"] else ""
-    return f"<table><tr><th>file</th><th>same bytes as</th><th>sha256</th></tr>{body}</table>{more}"
+    return _item_table(
+        d, "no duplicates", ("file", "same bytes as", "sha256"), "",
+        lambda i: (f"<tr><td>{_place(i['path'], i['container'])}</td>"
+                   f"<td>{_place(i['duplicate_of']['path'], i['duplicate_of']['container'])}</td>"
+                   f"<td class=mono>{escape(i['sha256'][:16])}…</td></tr>"))
+
+
+def _item_table(section: dict[str, Any], empty: str, heads: tuple[str, ...], more_where: str,
+                row: Callable[[dict[str, Any]], str]) -> str:
+    """A report section's ``items`` as a table (a row each), with a line for ``items_omitted``."""
+    if not section["items"]:
+        return f"<p class=muted>{empty}</p>"
+    body = "".join(row(item) for item in section["items"])
+    omitted = section["items_omitted"]
+    more = f"<p class=muted>{omitted:,} more{more_where}</p>" if omitted else ""
+    return "<table><tr>" + "".join(f"<th>{h}</th>" for h in heads) + f"</tr>{body}</table>{more}"
 
 
 def _minidumps(m: dict[str, Any] | None) -> str:
