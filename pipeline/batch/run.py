@@ -40,6 +40,9 @@ from typing import TYPE_CHECKING, Any
 from dumpkit.pipeline.inputs.limits import Limits
 
 if TYPE_CHECKING:
+    from dumpkit.pipeline.batch.layout import Layout
+    from dumpkit.pipeline.batch.pool import ChunkPool
+    from dumpkit.pipeline.batch.publish import Publication
     from dumpkit.symbols.config import SymbolConfig
 
 __all__ = ["BatchError", "BatchOptions", "run_batch"]
@@ -266,13 +269,13 @@ def run_batch(opts: BatchOptions) -> dict[str, Any]:
             pool.join()
 
 
-def _pool(workers: int) -> Any:
+def _pool(workers: int) -> ChunkPool:
     from dumpkit.pipeline.batch.pool import ChunkPool
 
     return ChunkPool(workers)
 
 
-def _run(opts: BatchOptions, layout: Any, pool: Any) -> dict[str, Any]:
+def _run(opts: BatchOptions, layout: Layout, pool: ChunkPool | None) -> dict[str, Any]:
     """The batch, once the pool (if any: ``pool.ChunkPool``) is started."""
     from dumpkit.pipeline.batch import tasks
     from dumpkit.pipeline.batch.identity import document_fingerprint, inputs_fingerprint, symbol_options
@@ -359,7 +362,7 @@ def _run(opts: BatchOptions, layout: Any, pool: Any) -> dict[str, Any]:
     return _summary(layout, time.monotonic() - started, made, opts.quiet)
 
 
-def _publication(layout: Any, batch: str, run: str, shrink_max_size: int) -> Any:
+def _publication(layout: Layout, batch: str, run: str, shrink_max_size: int) -> Publication:
     from dumpkit.pipeline.batch.publish import Publication
     from dumpkit.pipeline.batch.tasks import read_manifest
 
@@ -371,7 +374,7 @@ class _Feed:
     in order, so that publishing overlaps the chunks still running. A failure here is logged;
     ``failed`` then says to publish from the start."""
 
-    def __init__(self, publication: Any, ended: list[int]) -> None:
+    def __init__(self, publication: Publication, ended: list[int]) -> None:
         self.publication = publication
         self.ended = set(ended)
         self.failed = False
