@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import io
 import struct
-from typing import IO, cast
+from typing import Any
 
+from elftools.common.utils import struct_parse
 from elftools.dwarf.callframe import CallFrameInfo
 from elftools.dwarf.structs import DWARFStructs
-from elftools.elf.elffile import ELFFile
+from elftools.elf.structs import ELFStructs
 
-from dumpkit.memory import AddressSpace, MemoryFile
+from dumpkit.memory import AddressSpace
 from dumpkit.model import Module
 from dumpkit.symbols.elf import ELF_ERRORS, MAX_EH_FRAME, FdeIndex
 from dumpkit.unwind.memory import read_code
@@ -43,13 +44,59 @@ def _eh_pointer(data: bytes, pos: int, encoding: int, section_address: int) -> t
     return value & 0xFFFFFFFFFFFFFFFF, pos + size
 
 
+#: pyelftools' structures per kind of ELF file (byte order, class, and for the program header
+#: the type, machine and OS ABI its enums depend on); ``ELFFile`` builds a new set per file,
+#: which costs about a millisecond, more than the rest of this module's work on a small dump
+_STRUCTS: dict[tuple[Any, ...], ELFStructs] = {}
+
+
+def _structs(*key: Any) -> ELFStructs:
+    """The structures for ``(little_endian, elfclass[, e_type, e_machine, ei_osabi])``."""
+    structs = _STRUCTS.get(key)
+    if structs is None:
+        structs = ELFStructs(little_endian=key[0], elfclass=key[1])
+        structs.create_basic_structs()
+        if len(key) > 2:
+            structs.create_advanced_structs(*key[2:])
+        _STRUCTS[key] = structs
+    return structs
+
+
+def _program_headers(space: AddressSpace, base: int, limit: int) -> list[Any] | None:
+    """The program headers (pyelftools containers) of the ELF image whose header is at
+    ``base``, read as ``ELFFile(...).iter_segments()`` reads them from a ``limit``-byte view;
+    ``None`` when a part is not captured or does not parse."""
+    ident = read_code(space, base, 16)
+    if ident is None or ident[:4] != b"\x7fELF" or ident[4] not in (1, 2) or ident[5] not in (1, 2):
+        return None
+    little_endian, elfclass = ident[5] == 1, 32 * ident[4]
+    basic = _structs(little_endian, elfclass)
+    raw = read_code(space, base, basic.Elf_Ehdr.sizeof())
+    if raw is None:
+        return None
+    header = struct_parse(basic.Elf_Ehdr, io.BytesIO(raw), 0)
+    structs = _structs(little_endian, elfclass, header["e_type"], header["e_machine"],
+                       header["e_ident"]["EI_OSABI"])
+    offset, count, stride = header["e_phoff"], header["e_phnum"], header["e_phentsize"]
+    if count == 0xFFFF or (count and stride < structs.Elf_Phdr.sizeof()):
+        return None  # PN_XNUM (the count is in a section header, never loaded) or a bad size
+    end = offset + max(count - 1, 0) * stride + structs.Elf_Phdr.sizeof()
+    if count and end > limit:
+        return None
+    table = read_code(space, base + offset, end - offset) if count else b""
+    if table is None:
+        return None
+    stream = io.BytesIO(table)
+    return [struct_parse(structs.Elf_Phdr, stream, index * stride) for index in range(count)]
+
+
 def memory_cfi(space: AddressSpace, module: Module, width: int) -> tuple[FdeIndex, int] | None:
     """(FDE index, load bias) for an image mapped at ``module.base`` in a core, or ``None``."""
-    stream = MemoryFile(space, module.base, max(module.size, 0x1000))
     try:
-        elf = ELFFile(cast(IO[bytes], stream))
-        phdrs = list(elf.iter_segments())
+        phdrs = _program_headers(space, module.base, max(module.size, 0x1000))
     except ELF_ERRORS:
+        return None
+    if phdrs is None:
         return None
     loads = [p for p in phdrs if p["p_type"] == "PT_LOAD"]
     hdr = next((p for p in phdrs if p["p_type"] == "PT_GNU_EH_FRAME"), None)
