@@ -203,6 +203,36 @@ def test_stack_words_read_like_word_by_word(tmp_path: Path) -> None:
                 assert stack.words(start, count) == expected, (width, hex(start), count)
 
 
+def test_stack_read_from_the_mapping_like_through_the_space(tmp_path: Path) -> None:
+    """A stack range inside one file-backed segment is read straight from the file's mapping;
+    ``word``, ``read`` and ``words`` answer as the chunked reads through the space do (a space
+    that is not a :class:`SegmentSpace` takes that path), at and past every edge."""
+    from dumpkit.memory import AddressSpace
+
+    class Through(AddressSpace):
+        def __init__(self, inner: AddressSpace) -> None:
+            self.inner = inner
+
+        def read(self, address: int, size: int) -> bytes:
+            return self.inner.read(address, size)
+
+    data = bytes(range(251)) * 0xA0  # more than the segment: bytes past its file part exist
+    path = tmp_path / "mem.bin"
+    path.write_bytes(data)
+    # one segment, partly file-backed: [0x10000, 0x18000) in the file from offset 0x100
+    space = SegmentSpace(FileView(path), [Segment(0x10000, 0x9000, 0x100, 0x8000)])
+    for width in (4, 8):
+        for lo, hi, mapped in ((0x10000, 0x18000, True), (0x10010, 0x14000, True), (0x10000, 0x19000, False)):
+            fast, plain = StackMemory(space, lo, hi, width), StackMemory(Through(space), lo, hi, width)
+            assert (fast._mapped is not None) is mapped and plain._mapped is None
+            edges = (lo - width, lo - 1, lo, lo + 1, lo + 0x3FFC, hi - 2 * width, hi - width, hi - 1, hi)
+            for address in edges:
+                assert fast.word(address) == plain.word(address), (width, hex(lo), hex(address))
+                for size in (1, width, 3 * width, 0x5000):
+                    assert fast.read(address, size) == plain.read(address, size), (hex(address), size)
+                assert fast.words(address, 50) == plain.words(address, 50)
+
+
 def test_module_index_code_ranges_match_a_plain_search() -> None:
     """``ModuleIndex.code_module`` (executable regions found by bisection) answers like a search
     of every region, on random, overlapping module and region lists."""
