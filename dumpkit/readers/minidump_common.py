@@ -9,10 +9,11 @@ from dumpkit.memory import FileView
 from dumpkit.model import Dump
 from dumpkit.readers.kaitai import PARSE_ERRORS, guard
 
-__all__ = ["ARCH_NAMES", "OS_NAMES", "attempt", "peek_u32", "text", "utf16"]
+__all__ = ["ARCH_NAMES", "CAUGHT", "OS_NAMES", "attempt", "peek_u32", "text", "utf16"]
 
 T = TypeVar("T")
-_CAUGHT = (DumpkitError, RecursionError, *PARSE_ERRORS)
+#: what a malformed structure can raise while it is read (:func:`attempt` describes each)
+CAUGHT = (DumpkitError, RecursionError, *PARSE_ERRORS)
 
 #: SystemInfo.PlatformId -> SystemInfo.os
 OS_NAMES = {
@@ -41,7 +42,7 @@ def attempt(dump: Dump, structure: str, offset: int | None, fn: Callable[[], T])
     """
     try:
         return fn()
-    except _CAUGHT as failure:
+    except CAUGHT as failure:
         try:
             with guard(dump.source.path, structure, offset):
                 raise failure

@@ -17,7 +17,7 @@ from dumpkit.formats.windows_minidump import WindowsMinidump
 from dumpkit.ids import elf_debug_id, pe_code_id
 from dumpkit.model import Dump, Module
 from dumpkit.readers.minidump_bulk import PDB20_FIELDS, PDB70_FIELDS, codeview_record, field, module_string
-from dumpkit.readers.minidump_common import attempt, utf16
+from dumpkit.readers.minidump_common import CAUGHT, attempt, utf16
 
 __all__ = ["MAX_CV_RECORD", "module_from_row", "unloaded_from_entry"]
 
@@ -49,8 +49,7 @@ def module_from_row(row: tuple[Any, ...], index: int, os: str, root: Any, dump: 
     if os == "windows" and timestamp and image_size:
         code_id = pe_code_id(timestamp, image_size)
     name_rva = row[_NAME]
-    path = _name(name_rva, f"ModuleListStream[{index}]", file_size, dump,
-                 lambda: module_string(root, name_rva))
+    path = _name(name_rva, "ModuleListStream", index, file_size, dump, module_string, root)
     module = Module(row[_BASE], image_size, path, version, timestamp or None, row[_CHECKSUM] or None, code_id)
     cv_size, cv_rva = row[_CV_SIZE], row[_CV_RVA]
     if cv_size == 0:
@@ -59,8 +58,11 @@ def module_from_row(row: tuple[Any, ...], index: int, os: str, root: Any, dump: 
         dump.diag("bad_codeview", f"CodeView record of {cv_size:#x} bytes at {cv_rva:#x} is unusable",
                   structure=f"ModuleListStream[{index}].CvRecord", offset=cv_rva)
         return module
-    record = attempt(dump, f"ModuleListStream[{index}].CvRecord", cv_rva,
-                     lambda: codeview_record(root, cv_rva, cv_size))
+    try:
+        record = codeview_record(root, cv_rva, cv_size)
+    except CAUGHT:  # described (and the diagnostic named) by attempt, which reads it again
+        record = attempt(dump, f"ModuleListStream[{index}].CvRecord", cv_rva,
+                         lambda: codeview_record(root, cv_rva, cv_size))
     if record is not None:
         _apply_codeview(module, record, os)
     return module
@@ -69,22 +71,32 @@ def module_from_row(row: tuple[Any, ...], index: int, os: str, root: Any, dump: 
 def unloaded_from_entry(entry: Any, index: int, os: str, file_size: int, dump: Dump) -> Module:
     """One MINIDUMP_UNLOADED_MODULE."""
     module = Module(base=entry.base_of_image, size=entry.len_image,
-                    path=_name(entry.ofs_module_name, f"UnloadedModuleListStream[{index}]", file_size, dump,
-                               lambda: entry.module_name.buffer),
+                    path=_name(entry.ofs_module_name, "UnloadedModuleListStream", index, file_size, dump,
+                               _buffer, entry),
                     timestamp=entry.time_date_stamp or None, checksum=entry.checksum or None)
     if os == "windows" and entry.time_date_stamp and entry.len_image:
         module.code_id = pe_code_id(entry.time_date_stamp, entry.len_image)
     return module
 
 
-def _name(rva: int, where: str, file_size: int, dump: Dump, read: Callable[[], bytes]) -> str:
-    """A module's name: the MINIDUMP_STRING buffer ``read()`` gives for ``rva``, as text, or ""
-    with a diagnostic when the RVA is outside the file or the string is malformed."""
+def _buffer(entry: Any, rva: int) -> bytes:
+    """The name buffer of an unloaded module entry (the spec's ``module_name`` instance)."""
+    return bytes(entry.module_name.buffer)
+
+
+def _name(rva: int, stream: str, index: int, file_size: int, dump: Dump,
+          read: Callable[[Any, int], bytes], source: Any) -> str:
+    """A module's name: the MINIDUMP_STRING buffer ``read(source, rva)`` gives, as text, or ""
+    with a diagnostic (on ``stream[index]``) when the RVA is outside the file or the string
+    is malformed."""
     if rva == 0 or rva + 4 > file_size:
         dump.diag("bad_module_name", f"module name RVA {rva:#x} is outside the file",
-                  structure=f"{where}.ModuleNameRva", offset=rva)
+                  structure=f"{stream}[{index}].ModuleNameRva", offset=rva)
         return ""
-    raw = attempt(dump, f"{where}.ModuleNameRva", rva, read)
+    try:
+        raw: bytes | None = read(source, rva)
+    except CAUGHT:  # described (and the diagnostic named) by attempt, which reads it again
+        raw = attempt(dump, f"{stream}[{index}].ModuleNameRva", rva, lambda: read(source, rva))
     return utf16(raw) if raw is not None else ""
 
 
