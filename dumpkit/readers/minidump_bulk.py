@@ -27,8 +27,8 @@ from dumpkit.formats.bulk_tables import (
 )
 from dumpkit.formats.windows_minidump import WindowsMinidump as MD
 
-__all__ = ["PDB20_FIELDS", "PDB70_FIELDS", "codeview_record", "codeview_values", "field", "module_rows",
-           "module_string", "row_of"]
+__all__ = ["PDB20_FIELDS", "PDB70_FIELDS", "HeadTable", "codeview_record", "codeview_values", "field",
+           "module_rows", "module_string", "read_paths", "row_of"]
 
 _ENTRY = struct.Struct(WINDOWS_MINIDUMP_MODULE[0])
 _PATHS = WINDOWS_MINIDUMP_MODULE[1]
@@ -36,7 +36,7 @@ ENTRY_SIZE = _ENTRY.size
 _CV_SIGNATURES = {member.value: member for member in MD.CvSignatures}
 
 
-class _Head:
+class HeadTable:
     """A bulk table of a record's fixed-size head: its ``struct``, paths and the spec's bounds."""
 
     def __init__(self, table: tuple[str, tuple[str, ...], dict[str, tuple[int | None, int | None]]]) -> None:
@@ -56,13 +56,13 @@ class _Head:
 
     def values_of(self, obj: Any) -> tuple[Any, ...]:
         """The same values read from an object of the generated parser."""
-        return _read_paths(obj, self.paths)
+        return read_paths(obj, self.paths)
 
 
-_STRING = _Head(WINDOWS_MINIDUMP_MINIDUMP_STRING_HEAD)
-_CV_SIGNATURE = _Head(WINDOWS_MINIDUMP_CODEVIEW_RECORD_HEAD)  # the u4 (an enum) that picks the layout
-_PDB70 = _Head(WINDOWS_MINIDUMP_CV_INFO_PDB70_HEAD)
-_PDB20 = _Head(WINDOWS_MINIDUMP_CV_INFO_PDB20_HEAD)
+_STRING = HeadTable(WINDOWS_MINIDUMP_MINIDUMP_STRING_HEAD)
+_CV_SIGNATURE = HeadTable(WINDOWS_MINIDUMP_CODEVIEW_RECORD_HEAD)  # the u4 (an enum) that picks the layout
+_PDB70 = HeadTable(WINDOWS_MINIDUMP_CV_INFO_PDB70_HEAD)
+_PDB20 = HeadTable(WINDOWS_MINIDUMP_CV_INFO_PDB20_HEAD)
 PDB70_FIELDS = _PDB70.paths
 PDB20_FIELDS = _PDB20.paths
 
@@ -147,17 +147,21 @@ def field(path: str) -> int:
 
 def row_of(entry: Any) -> tuple[Any, ...]:
     """A module entry read by the generated parser as a row like :func:`module_rows` gives."""
-    return _read_paths(entry, _PATHS)
+    return read_paths(entry, _PATHS)
 
 
-def _read_paths(obj: Any, paths: tuple[str, ...]) -> tuple[Any, ...]:
-    """The values at a table's attribute ``paths`` (``"a.b"``: field ``b`` of field ``a``) of an
-    object of the generated parser (an enum field: its raw integer, as the table holds it)."""
+def read_paths(obj: Any, paths: tuple[str, ...]) -> tuple[Any, ...]:
+    """The values at a table's attribute ``paths`` (``"a.b"``: field ``b`` of field ``a``;
+    ``"a[2]"``: item 2 of the repeated field ``a``) of an object of the generated parser (an
+    enum field: its raw integer, as the table holds it)."""
     values = []
     for path in paths:
         value = obj
         for name in path.split("."):
+            name, _, item = name.partition("[")
             value = getattr(value, name)
+            if item:
+                value = value[int(item[:-1])]
         values.append(int(value) if isinstance(value, IntEnum) else value)
     return tuple(values)
 

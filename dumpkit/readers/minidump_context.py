@@ -11,12 +11,28 @@ from __future__ import annotations
 from typing import Any
 
 from dumpkit.errors import DumpkitError
+from dumpkit.formats.bulk_tables import (
+    WINDOWS_MINIDUMP_CONTEXT_AMD64_HEAD,
+    WINDOWS_MINIDUMP_CONTEXT_ARM64_HEAD,
+    WINDOWS_MINIDUMP_CONTEXT_ARM64_OLD_HEAD,
+    WINDOWS_MINIDUMP_CONTEXT_ARM_HEAD,
+    WINDOWS_MINIDUMP_CONTEXT_X86_HEAD,
+)
+from dumpkit.readers.fast_stream import FastStream
 from dumpkit.readers.kaitai import guard
+from dumpkit.readers.minidump_bulk import HeadTable, read_paths
 
-__all__ = ["MAX_CONTEXT_SIZE", "NOMINAL_SIZES", "ContextError", "context_layout", "read_registers"]
+__all__ = ["MAX_CONTEXT_SIZE", "NOMINAL_SIZES", "ContextError", "context_layout", "read_registers",
+           "register_values"]
 
+#: Each layout as a table (tools/compile-ksy, from the spec's context types; checked against the
+#: generated parser by tests/test_bulk_tables.py): a context is one ``struct`` unpack.
+_TABLES = {layout: HeadTable(table) for layout, table in (
+    ("x86", WINDOWS_MINIDUMP_CONTEXT_X86_HEAD), ("amd64", WINDOWS_MINIDUMP_CONTEXT_AMD64_HEAD),
+    ("arm", WINDOWS_MINIDUMP_CONTEXT_ARM_HEAD), ("arm64", WINDOWS_MINIDUMP_CONTEXT_ARM64_HEAD),
+    ("arm64_old", WINDOWS_MINIDUMP_CONTEXT_ARM64_OLD_HEAD))}
 #: Size of each layout as written by dbghelp / Breakpad (XSTATE data may make it larger).
-NOMINAL_SIZES = {"x86": 0x2CC, "amd64": 0x4D0, "arm": 0x170, "arm64": 0x390, "arm64_old": 0x31C}
+NOMINAL_SIZES = {layout: table.size for layout, table in _TABLES.items()}
 _LAYOUT_BY_SIZE = {size: layout for layout, size in NOMINAL_SIZES.items()}
 #: Larger contexts are refused (XSTATE with AVX-512 is a few KiB); each parse copies DataSize bytes.
 MAX_CONTEXT_SIZE = 0x10000
@@ -85,36 +101,45 @@ def read_registers(location: Any, cpu_arch: str, file_size: int, path: str, stru
     if size < need:
         raise ContextError(f"{layout} context too small: DataSize {size:#x}, layout needs {need:#x}",
                            structure=structure, offset=rva)
+    values = register_values(location, layout, path, structure)
+    flags = values[_FLAGS[layout]]
+    cpu_bits = flags & 0xFFFFFF00
+    if cpu_bits not in _CPU_BITS[layout] and not (
+            layout == "arm" and cpu_bits == 0 and flags & _OLD_ARM_FLAG):
+        raise ContextError(f"ContextFlags {flags:#x} do not describe a {layout} context",
+                           structure=structure, offset=rva)
+    return {name: values[index] for name, index in _REGISTERS[layout]}
+
+
+def register_values(location: Any, layout: str, path: str, structure: str, *,
+                    parser: bool = False) -> tuple[Any, ...]:
+    """The values of the ``layout`` context at ``location``, in its table's order: unpacked from
+    the file's buffer, or (``parser``, or a stream that is not over the file's buffer) read by
+    the generated parser. The caller has checked that the context fits in the file and is at
+    least the layout's size, so the parser cannot fail on it; if it does, that is a
+    :class:`ContextError`."""
+    io = location._root._io
+    if not parser and isinstance(io, FastStream):
+        return _TABLES[layout].struct.unpack_from(io._buf, location.ofs_data)
     try:
-        with guard(path, structure, rva):
-            ctx = getattr(location, layout)
-            flags = ctx.context_flags
-            cpu_bits = flags & 0xFFFFFF00
-            if cpu_bits not in _CPU_BITS[layout] and not (
-                    layout == "arm" and cpu_bits == 0 and flags & _OLD_ARM_FLAG):
-                raise ContextError(f"ContextFlags {flags:#x} do not describe a {layout} context",
-                                   structure=structure, offset=rva)
-            return _REGISTERS[layout](ctx)
-    except ContextError:
-        raise
+        with guard(path, structure, location.ofs_data):
+            return read_paths(getattr(location, layout), _TABLES[layout].paths)
     except DumpkitError as exc:
-        raise ContextError(exc.message, structure=structure, offset=rva) from exc
+        raise ContextError(exc.message, structure=structure, offset=location.ofs_data) from exc
 
 
-def _named(ctx: Any, names: tuple[str, ...]) -> dict[str, int]:
-    return {name: getattr(ctx, name) for name in names}
-
-
-def _arm64(ctx: Any) -> dict[str, int]:
-    regs = dict(zip(_ARM64_X, ctx.x, strict=True))
-    regs.update(_named(ctx, _ARM64_TAIL))
-    return regs
+def _index(layout: str, names: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    """(register, index of its value in the layout's table) for each of ``names``; the spec's
+    repeated ``x`` of arm64 holds x0..x28."""
+    paths = _TABLES[layout].paths
+    return tuple((name, paths.index(f"x[{name[1:]}]" if name in _ARM64_X else name)) for name in names)
 
 
 _REGISTERS = {
-    "x86": lambda ctx: _named(ctx, _X86),
-    "amd64": lambda ctx: _named(ctx, _AMD64),
-    "arm": lambda ctx: _named(ctx, _ARM),
-    "arm64": _arm64,
-    "arm64_old": _arm64,
+    "x86": _index("x86", _X86),
+    "amd64": _index("amd64", _AMD64),
+    "arm": _index("arm", _ARM),
+    "arm64": _index("arm64", _ARM64_X + _ARM64_TAIL),
+    "arm64_old": _index("arm64_old", _ARM64_X + _ARM64_TAIL),
 }
+_FLAGS = {layout: table.paths.index("context_flags") for layout, table in _TABLES.items()}
