@@ -47,7 +47,7 @@ Doc = dict[str, Any]
 
 
 def _hex(value: int | None) -> str | None:
-    return None if value is None else f"0x{value & 0xFFFFFFFFFFFFFFFF:x}"
+    return None if value is None else hex(value & 0xFFFFFFFFFFFFFFFF)  # "0x..." lower case
 
 
 def _iso(seconds: float | None) -> str | None:

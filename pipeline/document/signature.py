@@ -121,8 +121,8 @@ def _frames(dump: Dump, frames: list[Frame]) -> list[dict[str, Any]]:
             "module": frame.module,
             "file": frame.source_file,
             "line": frame.source_line,
-            "module_offset": None if frame.module_offset is None else f"0x{frame.module_offset:x}",
-            "offset": f"0x{frame.pc:x}",
+            "module_offset": None if frame.module_offset is None else hex(frame.module_offset),
+            "offset": hex(frame.pc),
         })
     return out
 
