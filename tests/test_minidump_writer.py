@@ -31,7 +31,7 @@ from dumpkit.model import (
     SystemInfo,
     Thread,
 )
-from dumpkit.pipeline.cli import parse_size
+from dumpkit.pipeline.cli_options import parse_size
 from tests.minidump_oracles import OracleCannotRead, read_minidump_pkg, read_udmp
 
 

@@ -39,7 +39,8 @@ def test_missing_symbols_directory_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_symbol_options_make_one_config(tmp_path: Path) -> None:
-    from dumpkit.pipeline.cli import _symbol_config, build_parser
+    from dumpkit.pipeline.cli import build_parser
+    from dumpkit.pipeline.cli_options import symbol_config
 
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -49,9 +50,9 @@ def test_symbol_options_make_one_config(tmp_path: Path) -> None:
          "--debuginfod", "https://debuginfod.example", "--symbol-cache", str(tmp_path / "cache"),
          "--offline", "--sysroot", str(tmp_path), "--symbol-timeout", "2.5",
          "--symbol-max-download", "1.5G", "x.dmp"])
-    config = _symbol_config(args)
+    config = symbol_config(args)
     assert (config.timeout, config.max_download) == (2.5, 3 << 29)
-    defaults = _symbol_config(build_parser().parse_args(["inspect", "x.dmp"]))
+    defaults = symbol_config(build_parser().parse_args(["inspect", "x.dmp"]))
     assert (defaults.timeout, defaults.max_download) == (10.0, 512 << 20)
     assert config.dirs == (str(tmp_path / "a"), str(tmp_path / "b"))
     assert config.servers == ("https://one.example/sym/", "http://two.example/")
@@ -61,13 +62,14 @@ def test_symbol_options_make_one_config(tmp_path: Path) -> None:
 
 
 def test_debuginfod_defaults_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dumpkit.pipeline.cli import _symbol_config, build_parser
+    from dumpkit.pipeline.cli import build_parser
+    from dumpkit.pipeline.cli_options import symbol_config
 
     monkeypatch.setenv("DEBUGINFOD_URLS", "https://a.example https://b.example/x")
-    config = _symbol_config(build_parser().parse_args(["inspect", "x.dmp"]))
+    config = symbol_config(build_parser().parse_args(["inspect", "x.dmp"]))
     assert config.debuginfod == ("https://a.example/", "https://b.example/x/")
     monkeypatch.setenv("DEBUGINFOD_URLS", "")
-    assert _symbol_config(build_parser().parse_args(["inspect", "x.dmp"])).debuginfod == ()
+    assert symbol_config(build_parser().parse_args(["inspect", "x.dmp"])).debuginfod == ()
 
 
 @pytest.mark.parametrize("options", [["--symbol-server", "ftp://x.example/"], ["--debuginfod", "not a url"],
