@@ -4,6 +4,7 @@ of file) against ``ELFFile`` on the same bytes, which builds them anew for each 
 files of this machine, damaged copies of them, and every ELF image the corpus dumps captured."""
 from __future__ import annotations
 
+import io
 import random
 import shutil
 import sys
@@ -11,14 +12,18 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 import pytest
+from elftools.dwarf.callframe import CallFrameInfo
 from elftools.elf.elffile import ELFFile
 
 import dumpkit
 from dumpkit.errors import DumpkitError, NotCapturedError
 from dumpkit.memory import AddressSpace, MemoryFile
-from dumpkit.symbols.elf import ELF_ERRORS
-from dumpkit.unwind.elf_memory import _program_headers
+from dumpkit.symbols.elf import ELF_ERRORS, FdeIndex
+from dumpkit.unwind.elf_memory import SearchTableIndex, _program_headers, _whole_section, memory_cfi
 from tests.conftest import corpus_files, corpus_id
+from tests.elf_fixtures import CrasherCore, crasher_cores
+
+__all__ = ["crasher_cores"]  # the session fixture, re-exported so pytest sees it here
 
 BASE = 0x400000
 
@@ -133,3 +138,73 @@ def test_program_headers_of_corpus_images(path: Path) -> None:
         for module in dump.modules[:64]:
             if space.read_or_none(module.base, 4) == b"\x7fELF":
                 _agree(space, module.base, max(module.size, 0x1000))
+
+
+def _compare_fde_lookups(dump: Any) -> int:
+    """Every image of ``dump`` whose CFI the unwinder reads through the search table: its
+    answers against the whole section's :class:`FdeIndex`, at each FDE's edges, inside, and
+    in the gaps. Returns how many addresses were compared."""
+    compared = 0
+    for module in dump.modules[:64]:
+        found = memory_cfi(dump.memory, module, 8 if dump.system.cpu_arch in ("amd64", "arm64") else 4)
+        if found is None:
+            continue
+        lazy, bias = found
+        if not isinstance(lazy, SearchTableIndex):
+            continue
+        data = _whole_section(dump.memory, lazy._eh_frame)
+        if data is None:  # not all captured: only the lookups can be checked against each other
+            continue
+        try:
+            whole = FdeIndex(CallFrameInfo(io.BytesIO(data), len(data), lazy._eh_frame - bias,
+                                           lazy._cfi.base_structs, for_eh_frame=True).get_entries())
+        except ELF_ERRORS:  # the whole section does not parse (this index never did either)
+            continue
+        # the table may list more FDEs than the walk to the first zero length finds (a zero
+        # entry inside the section ends the walk early: seen in an x32 core): every FDE the
+        # walk found must be answered the same way at its edges and inside
+        assert len(lazy) >= len(whole), module.name
+        for start, end, _ in whole._fdes:
+            for address in (start - 1, start, (start + end) // 2, end - 1, end):
+                if not 0 <= address < 1 << 64:
+                    continue  # pyelftools decodes some vDSO starts past 2**64: no pc is there
+                ours, theirs = lazy.find(address), whole.find(address)
+                if theirs is None and address in (start - 1, end):
+                    continue  # a gap for the walk; the table may know the FDE there
+                assert ours is not None and theirs is not None, (module.name, hex(address))
+                assert dict(ours.header) == dict(theirs.header), (module.name, hex(address))
+                assert _steps(ours) == _steps(theirs), (module.name, hex(address))
+                compared += 1
+    return compared
+
+
+def _steps(fde: Any) -> list[tuple[Any, ...]]:
+    """An FDE's CFA instructions as values (pyelftools' instruction objects compare by identity)."""
+    return [(step.opcode, *step.args) for step in fde.instructions]
+
+
+_CORES = [path for path in corpus_files("elfcore/*") if path.suffix not in (".bz2", ".zst", ".gz", ".xz")
+          and "65k" not in path.name]
+
+
+@pytest.mark.corpus
+def test_search_table_agrees_with_the_whole_section_on_the_corpus() -> None:
+    if not _CORES:
+        pytest.skip("the corpus is absent (DUMPKIT_CORPUS or ../shared/corpus)")
+    compared = 0
+    for path in _CORES:
+        try:
+            dump = dumpkit.open(path)
+        except DumpkitError:
+            continue
+        with dump:
+            if dump.memory is not None:
+                compared += _compare_fde_lookups(dump)
+    assert compared > 10000  # libc's whole .eh_frame is in some of them
+
+
+def test_search_table_agrees_with_the_whole_section_on_a_gdb_core(
+        crasher_cores: dict[tuple[str, bool], CrasherCore]) -> None:
+    core = crasher_cores[("segv", False)].core
+    with dumpkit.open(core) as dump:
+        assert _compare_fde_lookups(dump) >= 10  # the program's own FDEs, up to 5 addresses each

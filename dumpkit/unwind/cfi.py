@@ -19,7 +19,7 @@ from dumpkit.unwind.pe_unwind import PdataTable, caller_by_pdata
 from dumpkit.unwind.state import CfiStep, FrameState, Walk
 
 if TYPE_CHECKING:  # pyelftools is imported only when DWARF CFI is actually used
-    from dumpkit.symbols.elf import FdeIndex
+    from dumpkit.unwind.elf_memory import FdeLookup
 
 __all__ = ["CfiSources"]
 
@@ -28,7 +28,7 @@ class CfiSources:
     """Per-dump cache of each module's unwind tables."""
 
     def __init__(self) -> None:
-        self._memory_fdes: dict[int, tuple[FdeIndex, int] | None] = {}
+        self._memory_fdes: dict[int, tuple[FdeLookup, int] | None] = {}
         self._pdata: dict[int, PdataTable | None] = {}
 
     def caller(self, walk: Walk, callee: FrameState,

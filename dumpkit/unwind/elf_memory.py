@@ -1,27 +1,29 @@
 """CFI of an ELF image captured in a core's memory (``.eh_frame`` found from the program headers).
 
 The program headers give ``PT_GNU_EH_FRAME`` -> ``.eh_frame_hdr`` -> the start of
-``.eh_frame``, whose extent is found by walking its length fields to the zero terminator.
-It is used only when every byte of ``.eh_frame`` was captured (Linux dumps file-backed
-text only with ``coredump_filter`` bit 2/3, so this is the exception, not the rule).
+``.eh_frame`` and (nearly always) a sorted search table of its FDEs: then a lookup reads and
+parses only the FDE it lands on and its CIE, from memory (:class:`SearchTableIndex`). Without
+the table the section's extent is found by walking its length fields to the zero terminator,
+and it is parsed whole, only when every byte was captured. (Linux dumps file-backed text only
+with ``coredump_filter`` bit 2/3, so captured CFI is the exception, not the rule.)
 """
 from __future__ import annotations
 
 import io
 import struct
-from typing import Any
+from typing import IO, Any, cast
 
 from elftools.common.utils import struct_parse
-from elftools.dwarf.callframe import CallFrameInfo
+from elftools.dwarf.callframe import FDE, CallFrameInfo
 from elftools.dwarf.structs import DWARFStructs
 from elftools.elf.structs import ELFStructs
 
-from dumpkit.memory import AddressSpace
+from dumpkit.memory import AddressSpace, MemoryFile
 from dumpkit.model import Module
 from dumpkit.symbols.elf import ELF_ERRORS, MAX_EH_FRAME, FdeIndex
 from dumpkit.unwind.memory import read_code
 
-__all__ = ["memory_cfi"]
+__all__ = ["FdeLookup", "SearchTableIndex", "memory_cfi"]
 
 
 def _eh_pointer(data: bytes, pos: int, encoding: int, section_address: int) -> tuple[int, int] | None:
@@ -90,7 +92,53 @@ def _program_headers(space: AddressSpace, base: int, limit: int) -> list[Any] | 
     return [struct_parse(structs.Elf_Phdr, stream, index * stride) for index in range(count)]
 
 
-def memory_cfi(space: AddressSpace, module: Module, width: int) -> tuple[FdeIndex, int] | None:
+class SearchTableIndex:
+    """FDEs looked up through ``.eh_frame_hdr``'s sorted search table (initial location, FDE
+    address; both ``DW_EH_PE_datarel | DW_EH_PE_sdata4``, as every linker writes it): a lookup
+    parses the one FDE it lands on (and its CIE), not the whole ``.eh_frame``. Answers like
+    :class:`~dumpkit.symbols.elf.FdeIndex` over the same section."""
+
+    ENCODING = 0x3B
+    _PAIR = struct.Struct("<ii")
+
+    def __init__(self, table: bytes, hdr_address: int, eh_frame: int, bias: int, cfi: CallFrameInfo) -> None:
+        self._table, self._hdr, self._eh_frame = table, hdr_address, eh_frame
+        self._bias, self._cfi = bias, cfi
+        self._count = len(table) // self._PAIR.size
+
+    def __len__(self) -> int:
+        return self._count
+
+    def find(self, address: int) -> Any | None:
+        """The FDE covering link-time ``address``, or ``None``."""
+        target = address + self._bias - self._hdr  # the table's values are relative to the header
+        lo, hi = 0, self._count
+        while lo < hi:  # the last entry whose initial location is <= target
+            mid = (lo + hi) // 2
+            if self._PAIR.unpack_from(self._table, mid * self._PAIR.size)[0] <= target:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo == 0:
+            return None
+        fde_address = self._hdr + self._PAIR.unpack_from(self._table, (lo - 1) * self._PAIR.size)[1]
+        try:
+            # pyelftools parses one entry (and its CIE) at a section offset: a private method,
+            # checked against the whole-section index by tests/test_elf_memory.py
+            entry = self._cfi._parse_entry_at(fde_address - self._eh_frame)
+        except ELF_ERRORS:
+            return None
+        if not isinstance(entry, FDE):
+            return None
+        start = entry.header["initial_location"]
+        return entry if start <= address < start + entry.header["address_range"] else None
+
+
+#: what :func:`memory_cfi` gives: either index, one ``find(link-time address)`` each
+FdeLookup = FdeIndex | SearchTableIndex
+
+
+def memory_cfi(space: AddressSpace, module: Module, width: int) -> tuple[FdeLookup, int] | None:
     """(FDE index, load bias) for an image mapped at ``module.base`` in a core, or ``None``."""
     try:
         phdrs = _program_headers(space, module.base, max(module.size, 0x1000))
@@ -110,8 +158,30 @@ def memory_cfi(space: AddressSpace, module: Module, width: int) -> tuple[FdeInde
     decoded = _eh_pointer(head, 4, head[1], hdr_address)
     if decoded is None:
         return None
-    eh_frame = decoded[0]
-    # Walk the length fields to the zero terminator: the whole section must be captured.
+    eh_frame, pos = decoded
+    structs = DWARFStructs(little_endian=True, dwarf_format=32, address_size=width)
+    table = _search_table(space, head, pos, hdr_address)
+    if table is not None:  # FDEs are read one by one, from memory, as lookups land on them
+        segment = next((p for p in loads if 0 <= eh_frame - bias - p["p_vaddr"] < p["p_memsz"]), None)
+        if segment is None:
+            return None
+        size = min(segment["p_vaddr"] + bias + segment["p_memsz"] - eh_frame, MAX_EH_FRAME)
+        stream = cast(IO[bytes], MemoryFile(space, eh_frame, size))
+        cfi = CallFrameInfo(stream, size, eh_frame - bias, structs, for_eh_frame=True)
+        return SearchTableIndex(table, hdr_address, eh_frame, bias, cfi), bias
+    data = _whole_section(space, eh_frame)
+    if data is None:
+        return None
+    try:
+        cfi = CallFrameInfo(io.BytesIO(data), len(data), eh_frame - bias, structs, for_eh_frame=True)
+        return FdeIndex(cfi.get_entries()), bias
+    except ELF_ERRORS:
+        return None
+
+
+def _whole_section(space: AddressSpace, eh_frame: int) -> bytes | None:
+    """The ``.eh_frame`` at ``eh_frame``, found by walking its length fields to the zero
+    terminator; ``None`` unless every byte was captured."""
     cursor = eh_frame
     while cursor - eh_frame < MAX_EH_FRAME:
         raw = read_code(space, cursor, 4)
@@ -125,12 +195,18 @@ def memory_cfi(space: AddressSpace, module: Module, width: int) -> tuple[FdeInde
         cursor += 4 + length
     else:
         return None
-    data = read_code(space, eh_frame, cursor - eh_frame + 4)
-    if data is None:
+    return read_code(space, eh_frame, cursor - eh_frame + 4)
+
+
+def _search_table(space: AddressSpace, head: bytes, pos: int, hdr_address: int) -> bytes | None:
+    """The search table of the ``.eh_frame_hdr`` whose first bytes are ``head`` (``pos``: just
+    past its eh_frame_ptr), or ``None`` when it has none, another encoding, or was not captured."""
+    if head[3] != SearchTableIndex.ENCODING:
         return None
-    structs = DWARFStructs(little_endian=True, dwarf_format=32, address_size=width)
-    try:
-        cfi = CallFrameInfo(io.BytesIO(data), len(data), eh_frame - bias, structs, for_eh_frame=True)
-        return FdeIndex(cfi.get_entries()), bias
-    except ELF_ERRORS:
+    decoded = _eh_pointer(head, pos, head[2], hdr_address)
+    if decoded is None:
         return None
+    count, pos = decoded
+    if not 0 < count <= MAX_EH_FRAME // 8:
+        return None
+    return read_code(space, hdr_address + pos, count * 8)
