@@ -16,6 +16,7 @@ from elftools.dwarf.callframe import CallFrameInfo
 from elftools.elf.elffile import ELFFile
 
 import dumpkit
+from dumpkit.elf_headers import ElfHeaders
 from dumpkit.errors import DumpkitError, NotCapturedError
 from dumpkit.memory import AddressSpace, MemoryFile
 from dumpkit.symbols.elf import ELF_ERRORS, FdeIndex
@@ -101,6 +102,36 @@ def test_program_headers_of_damaged_images() -> None:
         else:
             tables += 1
     assert tables > 40 and nones > 400, (tables, nones)  # both outcomes were exercised (seeded)
+
+
+def test_elf_headers_read_like_elffile() -> None:
+    """``ElfHeaders`` (structures made once per kind of file) gives ``ELFFile``'s header and the
+    same structures, or fails where it fails, on local files and damaged copies of them."""
+    rng = random.Random(99)
+    for path in _local_elves():
+        data = path.read_bytes()[:0x1000]
+        for attempt in range(300):
+            damaged = bytearray(data)
+            if attempt:
+                for _ in range(rng.randint(1, 3)):
+                    damaged[rng.choice((0, 4, 5, 6, 7, 16, 17, 18, 19, 40, 52))] = rng.randrange(256)
+            try:
+                theirs: Any = ELFFile(io.BytesIO(bytes(damaged)))
+            except ELF_ERRORS:
+                theirs = None
+            try:
+                ours: Any = ElfHeaders(io.BytesIO(bytes(damaged)))
+            except ELF_ERRORS:
+                ours = None
+            assert (ours is None) == (theirs is None), (path, attempt)
+            if ours is not None:
+                assert dict(ours.header) == dict(theirs.header)
+                assert (ours.little_endian, ours.elfclass) == (theirs.little_endian, theirs.elfclass)
+                for name in ("Elf_Phdr", "Elf_Nhdr", "Elf_Dyn"):
+                    ours_struct, theirs_struct = getattr(ours.structs, name), getattr(theirs.structs, name)
+                    assert ours_struct.sizeof() == theirs_struct.sizeof(), name
+                    raw = bytes(data[64:64 + ours_struct.sizeof()])
+                    assert dict(ours_struct.parse(raw)) == dict(theirs_struct.parse(raw)), name
 
 
 def test_view_ending_at_the_table() -> None:

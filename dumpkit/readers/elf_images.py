@@ -2,9 +2,9 @@
 
 By default Linux dumps the first page of every file-backed mapping (coredump_filter bit
 4), which holds the ELF header, the program headers and usually the GNU build-id note.
-pyelftools parses those structures from a file-like view of the target memory that
-starts at the image's ELF header; nothing here touches section headers (they are not
-loaded into memory).
+pyelftools parses those structures (:mod:`dumpkit.elf_headers`: made once per kind of file)
+from a file-like view of the target memory that starts at the image's ELF header; nothing
+here touches section headers (they are not loaded into memory).
 """
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from typing import IO, Any, cast
 from elftools.common.exceptions import ELFError
 from elftools.common.utils import struct_parse
 from elftools.construct.core import ConstructError
-from elftools.elf.elffile import ELFFile
 from elftools.elf.notes import iter_notes
 
+from dumpkit.elf_headers import ElfHeaders
 from dumpkit.errors import DumpkitError, NotCapturedError
 from dumpkit.memory import AddressSpace, MemoryFile
 
@@ -56,7 +56,7 @@ def inspect_image(space: AddressSpace, base: int, limit: int) -> ImageInfo | Non
     info = ImageInfo()
     stream = MemoryFile(space, base, max(limit, 64))
     try:
-        elf = ELFFile(cast(IO[bytes], stream))
+        elf = ElfHeaders(cast(IO[bytes], stream))
         info.elf_type = str(elf["e_type"])
         info.big_endian = not elf.little_endian
         phdrs = _program_headers(elf, stream)
@@ -77,7 +77,7 @@ def inspect_image(space: AddressSpace, base: int, limit: int) -> ImageInfo | Non
     return info
 
 
-def _program_headers(elf: ELFFile, stream: MemoryFile) -> list[Any]:
+def _program_headers(elf: ElfHeaders, stream: MemoryFile) -> list[Any]:
     count = min(int(elf["e_phnum"]), MAX_PHDRS)
     entsize = int(elf["e_phentsize"])
     if entsize < elf.structs.Elf_Phdr.sizeof():
@@ -92,9 +92,9 @@ def _program_headers(elf: ELFFile, stream: MemoryFile) -> list[Any]:
     return out
 
 
-def _build_id(elf: ELFFile, offset: int, size: int) -> str | None:
+def _build_id(elf: ElfHeaders, offset: int, size: int) -> str | None:
     try:
-        for note in iter_notes(elf, offset, min(size, MAX_NOTE_BYTES)):
+        for note in iter_notes(cast(Any, elf), offset, min(size, MAX_NOTE_BYTES)):
             if note["n_type"] == "NT_GNU_BUILD_ID" and note["n_name"] == "GNU":
                 desc = note["n_desc"]
                 return desc if isinstance(desc, str) and desc else None
@@ -103,7 +103,7 @@ def _build_id(elf: ELFFile, offset: int, size: int) -> str | None:
     return None
 
 
-def _soname(elf: ELFFile, space: AddressSpace, base: int, first: int, offset: int) -> str | None:
+def _soname(elf: ElfHeaders, space: AddressSpace, base: int, first: int, offset: int) -> str | None:
     """DT_SONAME through PT_DYNAMIC and DT_STRTAB, when those pages were captured."""
     strtab = soname = None
     dyn = elf.structs.Elf_Dyn

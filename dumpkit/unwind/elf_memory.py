@@ -16,8 +16,8 @@ from typing import IO, Any, cast
 from elftools.common.utils import struct_parse
 from elftools.dwarf.callframe import FDE, CallFrameInfo
 from elftools.dwarf.structs import DWARFStructs
-from elftools.elf.structs import ELFStructs
 
+from dumpkit.elf_headers import structs_for
 from dumpkit.memory import AddressSpace, MemoryFile
 from dumpkit.model import Module
 from dumpkit.symbols.elf import ELF_ERRORS, MAX_EH_FRAME, FdeIndex
@@ -46,39 +46,22 @@ def _eh_pointer(data: bytes, pos: int, encoding: int, section_address: int) -> t
     return value & 0xFFFFFFFFFFFFFFFF, pos + size
 
 
-#: pyelftools' structures per kind of ELF file (byte order, class, and for the program header
-#: the type, machine and OS ABI its enums depend on); ``ELFFile`` builds a new set per file,
-#: which costs about a millisecond, more than the rest of this module's work on a small dump
-_STRUCTS: dict[tuple[Any, ...], ELFStructs] = {}
-
-
-def _structs(*key: Any) -> ELFStructs:
-    """The structures for ``(little_endian, elfclass[, e_type, e_machine, ei_osabi])``."""
-    structs = _STRUCTS.get(key)
-    if structs is None:
-        structs = ELFStructs(little_endian=key[0], elfclass=key[1])
-        structs.create_basic_structs()
-        if len(key) > 2:
-            structs.create_advanced_structs(*key[2:])
-        _STRUCTS[key] = structs
-    return structs
-
-
 def _program_headers(space: AddressSpace, base: int, limit: int) -> list[Any] | None:
     """The program headers (pyelftools containers) of the ELF image whose header is at
-    ``base``, read as ``ELFFile(...).iter_segments()`` reads them from a ``limit``-byte view;
+    ``base``, read as ``ELFFile`` reads them from a ``limit``-byte view (with structures made
+    once per kind of file: :func:`dumpkit.elf_headers.structs_for`);
     ``None`` when a part is not captured or does not parse."""
     ident = read_code(space, base, 16)
     if ident is None or ident[:4] != b"\x7fELF" or ident[4] not in (1, 2) or ident[5] not in (1, 2):
         return None
     little_endian, elfclass = ident[5] == 1, 32 * ident[4]
-    basic = _structs(little_endian, elfclass)
+    basic = structs_for(little_endian, elfclass)
     raw = read_code(space, base, basic.Elf_Ehdr.sizeof())
     if raw is None:
         return None
     header = struct_parse(basic.Elf_Ehdr, io.BytesIO(raw), 0)
-    structs = _structs(little_endian, elfclass, header["e_type"], header["e_machine"],
-                       header["e_ident"]["EI_OSABI"])
+    structs = structs_for(little_endian, elfclass, header["e_type"], header["e_machine"],
+                          header["e_ident"]["EI_OSABI"])
     offset, count, stride = header["e_phoff"], header["e_phnum"], header["e_phentsize"]
     if count == 0xFFFF or (count and stride < structs.Elf_Phdr.sizeof()):
         return None  # PN_XNUM (the count is in a section header, never loaded) or a bad size
