@@ -200,7 +200,7 @@ def test_stack_words_read_like_word_by_word(tmp_path: Path) -> None:
                     if value is None:
                         break
                     expected.append(value)
-                assert stack.words(start, count) == expected, (width, hex(start), count)
+                assert list(stack.words(start, count)) == expected, (width, hex(start), count)
 
 
 def test_stack_read_from_the_mapping_like_through_the_space(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ words) must come from this range: a pointer elsewhere ends that method, not the 
 from __future__ import annotations
 
 import struct
+from functools import lru_cache
 from typing import Any
 
 from dumpkit.memory import AddressSpace, SegmentSpace
@@ -104,23 +105,27 @@ class StackMemory:
         data = b"".join(parts)
         return data if len(data) == size else None
 
-    def words(self, address: int, count: int) -> list[int]:
+    def words(self, address: int, count: int) -> tuple[int, ...]:
         """Up to ``count`` consecutive pointer-sized values from ``address``: as many as can be
         read before the first one that cannot (outside the stack or not captured)."""
         width = self.width
         if address < self.start or count <= 0:
-            return []
+            return ()
         count = min(count, (self.end - address) // width)
-        data = self.read(address, count * width) if count > 0 else None
+        if count <= 0:
+            return ()
+        if self._mapped is not None:  # all in the mapping: one unpack
+            return _words(width, count).unpack_from(self._mapped, address + self._delta)
+        data = self.read(address, count * width)
         if data is not None:
-            return [value for (value,) in _WORD[width].iter_unpack(data)]
-        values = []  # a chunk is missing somewhere: word by word up to it
+            return _words(width, count).unpack(data)
+        values: list[int] = []  # a chunk is missing somewhere: word by word up to it
         for index in range(count):
             value = self.word(address + index * width)
             if value is None:
                 break
             values.append(value)
-        return values
+        return tuple(values)
 
     def word(self, address: int) -> int | None:
         """One little-endian pointer-sized value, or ``None`` outside the stack."""
@@ -131,6 +136,12 @@ class StackMemory:
             return value
         data = self.read(address, self.width)  # read's one-chunk path is the common case
         return None if data is None else int.from_bytes(data, "little")
+
+
+@lru_cache(maxsize=64)
+def _words(width: int, count: int) -> struct.Struct:
+    """The layout of ``count`` little-endian words of ``width`` bytes."""
+    return struct.Struct(f"<{count}{'Q' if width == 8 else 'I'}")
 
 
 def _captured(space: AddressSpace, address: int, size: int) -> bool:
