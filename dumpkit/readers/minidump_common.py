@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from dumpkit.errors import DumpkitError
 from dumpkit.memory import FileView
 from dumpkit.model import Dump
 from dumpkit.readers.kaitai import PARSE_ERRORS, guard
 
-__all__ = ["ARCH_NAMES", "CAUGHT", "OS_NAMES", "attempt", "peek_u32", "text", "utf16"]
+__all__ = ["ARCH_NAMES", "OS_NAMES", "attempt", "peek_u32", "text", "utf16"]
 
 T = TypeVar("T")
 #: what a malformed structure can raise while it is read (:func:`attempt` describes each)
-CAUGHT = (DumpkitError, RecursionError, *PARSE_ERRORS)
+_CAUGHT = (DumpkitError, RecursionError, *PARSE_ERRORS)
 
 #: SystemInfo.PlatformId -> SystemInfo.os
 OS_NAMES = {
@@ -34,15 +34,20 @@ ARCH_NAMES = {
 }
 
 
-def attempt(dump: Dump, structure: str, offset: int | None, fn: Callable[[], T]) -> T | None:
-    """``fn()``, or ``None`` with a diagnostic on the dump when the structure is malformed.
+def attempt(dump: Dump, structure: str | Callable[[], str], offset: int | None, fn: Callable[..., T],
+            *args: Any) -> T | None:
+    """``fn(*args)``, or ``None`` with a diagnostic on the dump when the structure is malformed.
 
-    The happy path is a plain call (this runs per module); a failure is re-raised through
-    :func:`dumpkit.readers.kaitai.guard` so it is described like every other parse error.
+    The happy path is a plain call (this runs per module: a caller can pass ``fn``'s arguments
+    instead of a closure, and ``structure`` as a function that names it, called on failure
+    only); a failure is re-raised through :func:`dumpkit.readers.kaitai.guard` so it is
+    described like every other parse error.
     """
     try:
-        return fn()
-    except CAUGHT as failure:
+        return fn(*args)
+    except _CAUGHT as failure:
+        if not isinstance(structure, str):
+            structure = structure()
         try:
             with guard(dump.source.path, structure, offset):
                 raise failure

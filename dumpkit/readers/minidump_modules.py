@@ -17,7 +17,7 @@ from dumpkit.formats.windows_minidump import WindowsMinidump
 from dumpkit.ids import elf_debug_id, pe_code_id
 from dumpkit.model import Dump, Module
 from dumpkit.readers.minidump_bulk import PDB20_FIELDS, PDB70_FIELDS, codeview_record, field, module_string
-from dumpkit.readers.minidump_common import CAUGHT, attempt, utf16
+from dumpkit.readers.minidump_common import attempt, utf16
 
 __all__ = ["MAX_CV_RECORD", "module_from_row", "unloaded_from_entry"]
 
@@ -58,11 +58,8 @@ def module_from_row(row: tuple[Any, ...], index: int, os: str, root: Any, dump: 
         dump.diag("bad_codeview", f"CodeView record of {cv_size:#x} bytes at {cv_rva:#x} is unusable",
                   structure=f"ModuleListStream[{index}].CvRecord", offset=cv_rva)
         return module
-    try:
-        record = codeview_record(root, cv_rva, cv_size)
-    except CAUGHT:  # described (and the diagnostic named) by attempt, which reads it again
-        record = attempt(dump, f"ModuleListStream[{index}].CvRecord", cv_rva,
-                         lambda: codeview_record(root, cv_rva, cv_size))
+    record = attempt(dump, lambda: f"ModuleListStream[{index}].CvRecord", cv_rva,
+                     codeview_record, root, cv_rva, cv_size)
     if record is not None:
         _apply_codeview(module, record, os)
     return module
@@ -93,10 +90,7 @@ def _name(rva: int, stream: str, index: int, file_size: int, dump: Dump,
         dump.diag("bad_module_name", f"module name RVA {rva:#x} is outside the file",
                   structure=f"{stream}[{index}].ModuleNameRva", offset=rva)
         return ""
-    try:
-        raw: bytes | None = read(source, rva)
-    except CAUGHT:  # described (and the diagnostic named) by attempt, which reads it again
-        raw = attempt(dump, f"{stream}[{index}].ModuleNameRva", rva, lambda: read(source, rva))
+    raw = attempt(dump, lambda: f"{stream}[{index}].ModuleNameRva", rva, read, source, rva)
     return utf16(raw) if raw is not None else ""
 
 
