@@ -123,6 +123,8 @@ FdeLookup = FdeIndex | SearchTableIndex
 
 def memory_cfi(space: AddressSpace, module: Module, width: int) -> tuple[FdeLookup, int] | None:
     """(FDE index, load bias) for an image mapped at ``module.base`` in a core, or ``None``."""
+    if read_code(space, module.base + 5, 1) != b"\x01":
+        return None  # EI_DATA: the CFI below is decoded as little-endian
     try:
         phdrs = _program_headers(space, module.base, max(module.size, 0x1000))
     except ELF_ERRORS:
@@ -184,7 +186,7 @@ def _whole_section(space: AddressSpace, eh_frame: int) -> bytes | None:
 def _search_table(space: AddressSpace, head: bytes, pos: int, hdr_address: int) -> bytes | None:
     """The search table of the ``.eh_frame_hdr`` whose first bytes are ``head`` (``pos``: just
     past its eh_frame_ptr), or ``None`` when it has none, another encoding, or was not captured."""
-    if head[3] != SearchTableIndex.ENCODING:
+    if head[3] != SearchTableIndex.ENCODING or head[2] & 0x70:  # a count is stored as is
         return None
     decoded = _eh_pointer(head, pos, head[2], hdr_address)
     if decoded is None:
