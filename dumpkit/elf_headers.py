@@ -18,6 +18,8 @@ from elftools.elf.structs import ELFStructs
 __all__ = ["ElfHeaders", "structs_for"]
 
 _STRUCTS: dict[tuple[Any, ...], ELFStructs] = {}
+#: kinds kept at most (a batch meets a handful; damaged headers could name thousands)
+_MAX_KINDS = 64
 
 
 def structs_for(little_endian: bool, elfclass: int, *header: Any) -> ELFStructs:
@@ -30,7 +32,8 @@ def structs_for(little_endian: bool, elfclass: int, *header: Any) -> ELFStructs:
         structs.create_basic_structs()
         if header:
             structs.create_advanced_structs(*header)
-        _STRUCTS[key] = structs
+        if len(_STRUCTS) < _MAX_KINDS:
+            _STRUCTS[key] = structs
     return structs
 
 
