@@ -13,6 +13,74 @@ tests/test_bulk_tables.py.
 """
 
 
+#: elf_core.ksy type body.program_header_32: the whole record, little-endian (the spec calculates the order)
+ELF_CORE_BODY_PROGRAM_HEADER_32_LE = (
+    '<IIIIIIII',
+    (
+        'type',
+        'ofs_body',
+        'vaddr',
+        'paddr',
+        'len_body_in_file',
+        'len_body_in_memory',
+        'flags',
+        'align',
+    ),
+    {},
+)
+
+
+#: elf_core.ksy type body.program_header_32: the whole record, big-endian (the spec calculates the order)
+ELF_CORE_BODY_PROGRAM_HEADER_32_BE = (
+    '>IIIIIIII',
+    (
+        'type',
+        'ofs_body',
+        'vaddr',
+        'paddr',
+        'len_body_in_file',
+        'len_body_in_memory',
+        'flags',
+        'align',
+    ),
+    {},
+)
+
+
+#: elf_core.ksy type body.program_header_64: the whole record, little-endian (the spec calculates the order)
+ELF_CORE_BODY_PROGRAM_HEADER_64_LE = (
+    '<IIQQQQQQ',
+    (
+        'type',
+        'flags',
+        'ofs_body',
+        'vaddr',
+        'paddr',
+        'len_body_in_file',
+        'len_body_in_memory',
+        'align',
+    ),
+    {},
+)
+
+
+#: elf_core.ksy type body.program_header_64: the whole record, big-endian (the spec calculates the order)
+ELF_CORE_BODY_PROGRAM_HEADER_64_BE = (
+    '>IIQQQQQQ',
+    (
+        'type',
+        'flags',
+        'ofs_body',
+        'vaddr',
+        'paddr',
+        'len_body_in_file',
+        'len_body_in_memory',
+        'align',
+    ),
+    {},
+)
+
+
 #: windows_minidump.ksy type module: the whole record
 WINDOWS_MINIDUMP_MODULE = (
     '<QIIIIIIIIIIIIIIIIIIIIIQQ',

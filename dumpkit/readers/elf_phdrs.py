@@ -4,9 +4,11 @@ headers as generated-parser objects (their notes are parsed from them).
 Tables of up to :data:`BULK_THRESHOLD` entries are read entry by entry with the generated
 parser. Bigger ones (processes with tens of thousands of mappings; the corpus has a
 131070-segment PN_XNUM core) are decoded in bulk with ``struct.iter_unpack``, which is
-~50x faster than one Kaitai object per entry; the bulk layout is checked against the
-generated parser on the first and last entry, and every PT_NOTE entry is re-read with
-the generated parser, so ``ksy/elf_core.ksy`` stays the reference.
+~50x faster than one Kaitai object per entry. The bulk layouts are the spec's (tables made by
+tools/compile-ksy, one per byte order since the spec calculates it; tests/test_bulk_tables.py
+compares them with the generated parser), checked again against it on the first and last entry
+of each table read, and every PT_NOTE entry is re-read with the generated parser, so
+``ksy/elf_core.ksy`` stays the reference.
 """
 from __future__ import annotations
 
@@ -16,6 +18,12 @@ from typing import Any, NamedTuple
 from kaitaistruct import KaitaiStream
 
 from dumpkit.errors import DumpParseError
+from dumpkit.formats.bulk_tables import (
+    ELF_CORE_BODY_PROGRAM_HEADER_32_BE,
+    ELF_CORE_BODY_PROGRAM_HEADER_32_LE,
+    ELF_CORE_BODY_PROGRAM_HEADER_64_BE,
+    ELF_CORE_BODY_PROGRAM_HEADER_64_LE,
+)
 from dumpkit.formats.elf_core import ElfCore
 from dumpkit.memory import FileView
 from dumpkit.readers.kaitai import guard
@@ -24,9 +32,19 @@ __all__ = ["BULK_THRESHOLD", "Load", "read_program_headers"]
 
 BULK_THRESHOLD = 2048
 PT_LOAD, PT_NOTE = 1, 4
-#: Elf64_Phdr: type, flags, offset, vaddr, paddr, filesz, memsz, align
-#: Elf32_Phdr: type, offset, vaddr, paddr, filesz, memsz, flags, align
-_FORMATS = {True: "IIQQQQQQ", False: "IIIIIIII"}
+#: the field order the unpacking below is written for (Elf64_Phdr moves p_flags to second)
+_ORDER = {
+    True: ("type", "flags", "ofs_body", "vaddr", "paddr", "len_body_in_file", "len_body_in_memory", "align"),
+    False: ("type", "ofs_body", "vaddr", "paddr", "len_body_in_file", "len_body_in_memory", "flags", "align"),
+}
+#: (is_64, big-endian) -> the spec's table of one program header
+_TABLES = {
+    (False, False): ELF_CORE_BODY_PROGRAM_HEADER_32_LE, (False, True): ELF_CORE_BODY_PROGRAM_HEADER_32_BE,
+    (True, False): ELF_CORE_BODY_PROGRAM_HEADER_64_LE, (True, True): ELF_CORE_BODY_PROGRAM_HEADER_64_BE,
+}
+if any(paths != _ORDER[is_64] for (is_64, _), (_, paths, _) in _TABLES.items()):
+    raise ImportError("ksy/elf_core.ksy's program header fields moved: update dumpkit/readers/elf_phdrs.py")
+_LAYOUTS = {key: struct.Struct(fmt) for key, (fmt, _, _) in _TABLES.items()}
 
 
 class Load(NamedTuple):
@@ -70,11 +88,11 @@ def read_program_headers(view: FileView, root: Any, count: int) -> tuple[list[Lo
                     notes.append(ph)
         return loads, notes
     is_64 = bool(root.is_64)
-    fmt = (">" if root.ei_data == ElfCore.ByteOrder.be else "<") + _FORMATS[is_64]
-    size = struct.calcsize(fmt)
+    layout = _LAYOUTS[(is_64, root.ei_data == ElfCore.ByteOrder.be)]
+    size = layout.size
     start = body.ofs_program_headers
     table = view.read(start, count * size)
-    raw = list(struct.iter_unpack(fmt, table))
+    raw = list(layout.iter_unpack(table))
 
     def ordered(row: tuple[int, ...]) -> tuple[int, ...]:
         """(type, offset, vaddr, paddr, filesz, memsz, flags) of one raw row."""
