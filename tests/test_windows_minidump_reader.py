@@ -302,3 +302,17 @@ def test_unreadable_header_or_directory_fails_cleanly(tmp_path: Path, data: byte
     path.write_bytes(data)
     with pytest.raises(DumpParseError):
         windows_minidump.read(str(path))
+
+
+def test_utf16_reads_like_bytes_decode() -> None:
+    """``utf16`` (the codec function, with ``final``) gives ``bytes.decode("utf-16-le",
+    "replace")`` cut at the first NUL: odd lengths, lone surrogates, NULs anywhere."""
+    import random
+
+    from dumpkit.readers.minidump_common import utf16
+
+    rng = random.Random(16)
+    for _ in range(20000):
+        units = (0, 0x41, 0xD8, 0xDC, 0xFF, rng.randrange(256))
+        raw = bytes(rng.choice(units) for _ in range(rng.randrange(12)))
+        assert utf16(raw) == raw.decode("utf-16-le", errors="replace").split("\0", 1)[0], raw

@@ -106,12 +106,12 @@ def _apply_codeview(module: Module, record: tuple[Any, ...], os: str) -> None:
         guid = (f"{record[_P70_DATA1]:08X}{record[_P70_DATA2]:04X}{record[_P70_DATA3]:04X}"
                 f"{record[_P70_DATA4].hex().upper()}")
         module.debug_id = f"{guid}{record[_P70_AGE]:X}"
-        module.debug_file = record[-1].decode("utf-8", errors="replace") or None
+        module.debug_file = record[-1].decode("utf-8", "replace") or None
         if os in ("macos", "ios"):  # Mach-O: the LC_UUID is stored as the RSDS GUID
             module.code_id = guid
     elif sig == CV.pdb20:
         module.debug_id = f"{record[_P20_SIGNATURE]:08X}{record[_P20_AGE]:X}"
-        module.debug_file = record[-1].decode("utf-8", errors="replace") or None
+        module.debug_file = record[-1].decode("utf-8", "replace") or None
     elif sig == CV.elf_build_id:
         build_id = record[1]
         if build_id:

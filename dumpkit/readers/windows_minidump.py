@@ -382,7 +382,7 @@ class _Reader:
             return
         maps = minidump_extras.stream_text(self.dump, self.streams, self._body, ST.linux_maps)
         if maps is not None:
-            regions, bad = minidump_linux.maps_regions(maps.decode("utf-8", errors="replace"))
+            regions, bad = minidump_linux.maps_regions(maps.decode("utf-8", "replace"))
             self.dump.regions = regions
             if bad:
                 self.dump.diag("bad_maps_line", f"{bad} lines of /proc/PID/maps could not be read",
