@@ -26,7 +26,7 @@ __all__ = ["MAX_CONTEXT_SIZE", "NOMINAL_SIZES", "ContextError", "context_layout"
            "register_values"]
 
 #: Each layout as a table (tools/compile-ksy, from the spec's context types; checked against the
-#: generated parser by tests/test_bulk_tables.py): a context is one ``struct`` unpack.
+#: generated parser by tests/test_context_tables.py): a context is one ``struct`` unpack.
 _TABLES = {layout: HeadTable(table) for layout, table in (
     ("x86", WINDOWS_MINIDUMP_CONTEXT_X86_HEAD), ("amd64", WINDOWS_MINIDUMP_CONTEXT_AMD64_HEAD),
     ("arm", WINDOWS_MINIDUMP_CONTEXT_ARM_HEAD), ("arm64", WINDOWS_MINIDUMP_CONTEXT_ARM64_HEAD),
