@@ -117,9 +117,9 @@ def test_module_table_matches_the_parser_on_the_corpus(corpus_dir: Path) -> None
     assert compared > 1000  # the corpus holds thousands of module entries
 
 
-def test_heads_fall_back_to_the_parser_on_broken_records(tmp_path: Path) -> None:
-    """Every limit the bulk reader checks (the spec's bound on a string's length, the end of the
-    file, a CodeView record too short for its head): both readings agree, value or error."""
+def _broken_records(tmp_path: Path) -> tuple[Path, int]:
+    """A minidump whose module names and CodeView records break each limit the bulk reader
+    checks; (its path, its number of modules)."""
     builder = MinidumpBuilder()
     cvs = [rsds("12345678-1234-5678-9abc-def012345678", 1, "a.pdb")] * 4 + [
         b"RSDS" + bytes(10), b"NB10" + bytes(6), b"LEpB", b"RSDS" + bytes(20) + b"no-terminator",
@@ -144,7 +144,31 @@ def test_heads_fall_back_to_the_parser_on_broken_records(tmp_path: Path) -> None
     patch(entry(3, 80), len(data) - 8)            # the CodeView record runs past the end
     path = tmp_path / "broken.dmp"
     path.write_bytes(bytes(data))
-    assert _compare(path) == len(cvs)
+    return path, len(cvs)
+
+
+def test_heads_fall_back_to_the_parser_on_broken_records(tmp_path: Path) -> None:
+    """Every limit the bulk reader checks (the spec's bound on a string's length, the end of the
+    file, a CodeView record too short for its head): both readings agree, value or error."""
+    path, count = _broken_records(tmp_path)
+    assert _compare(path) == count
+
+
+def test_broken_records_become_diagnostics_on_their_module(tmp_path: Path) -> None:
+    """The reader keeps every module and names each broken part: its code, the module's entry
+    and field, and the file offset."""
+    import dumpkit
+
+    path, count = _broken_records(tmp_path)
+    with dumpkit.open(path) as dump:
+        assert len(dump.modules) == count
+        found = [(d.code, d.structure) for d in dump.diagnostics]
+    assert found == [("bad_module_name", "ModuleListStream[0].ModuleNameRva"),
+                     ("bad_stream", "ModuleListStream[1].ModuleNameRva"),
+                     ("truncated_stream", "ModuleListStream[2].ModuleNameRva"),
+                     ("bad_codeview", "ModuleListStream[3].CvRecord"),
+                     ("bad_stream", "ModuleListStream[4].CvRecord"),
+                     ("bad_stream", "ModuleListStream[5].CvRecord")]
 
 
 def _compare_program_headers(path: Path) -> int:
