@@ -114,6 +114,29 @@ WINDOWS_MINIDUMP_MODULE = (
 )
 
 
+#: windows_minidump.ksy type memory_descriptor: the whole record
+WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR = (
+    '<QII',
+    (
+        'start_of_memory_range',
+        'memory.len_data',
+        'memory.ofs_data',
+    ),
+    {},
+)
+
+
+#: windows_minidump.ksy type memory_descriptor64: the whole record
+WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR64 = (
+    '<QQ',
+    (
+        'start_of_memory_range',
+        'len_data',
+    ),
+    {},
+)
+
+
 #: windows_minidump.ksy type minidump_string: its fixed-size leading fields
 WINDOWS_MINIDUMP_MINIDUMP_STRING_HEAD = (
     '<I',

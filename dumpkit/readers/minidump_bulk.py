@@ -22,17 +22,25 @@ from dumpkit.formats.bulk_tables import (
     WINDOWS_MINIDUMP_CODEVIEW_RECORD_HEAD,
     WINDOWS_MINIDUMP_CV_INFO_PDB20_HEAD,
     WINDOWS_MINIDUMP_CV_INFO_PDB70_HEAD,
+    WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR,
+    WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR64,
     WINDOWS_MINIDUMP_MINIDUMP_STRING_HEAD,
     WINDOWS_MINIDUMP_MODULE,
 )
 from dumpkit.formats.windows_minidump import WindowsMinidump as MD
 
-__all__ = ["PDB20_FIELDS", "PDB70_FIELDS", "HeadTable", "codeview_record", "codeview_values", "field",
-           "module_rows", "module_string", "read_paths", "row_of"]
+__all__ = ["MEMORY64_FIELDS", "MEMORY_FIELDS", "PDB20_FIELDS", "PDB70_FIELDS", "HeadTable",
+           "codeview_record", "codeview_values", "field", "memory64_rows", "memory_rows", "module_rows",
+           "module_string", "read_paths", "row_of"]
 
 _ENTRY = struct.Struct(WINDOWS_MINIDUMP_MODULE[0])
 _PATHS = WINDOWS_MINIDUMP_MODULE[1]
 ENTRY_SIZE = _ENTRY.size
+_MEMORY = struct.Struct(WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR[0])
+_MEMORY64 = struct.Struct(WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR64[0])
+#: the fields of a memory list's row (MINIDUMP_MEMORY_DESCRIPTOR / ..._DESCRIPTOR64), in order
+MEMORY_FIELDS = WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR[1]
+MEMORY64_FIELDS = WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR64[1]
 _CV_SIGNATURES = {member.value: member for member in MD.CvSignatures}
 
 
@@ -169,14 +177,35 @@ def read_paths(obj: Any, paths: tuple[str, ...]) -> tuple[Any, ...]:
 def module_rows(data: bytes) -> list[tuple[Any, ...]] | None:
     """The entries of a MINIDUMP_MODULE_LIST whose bytes are ``data``, one tuple of the table's
     fields each, or ``None`` when the list is not well formed (count too big for the stream):
-    the generated parser then reads it.
+    the generated parser then reads it."""
+    return _counted_rows(data, _ENTRY)
 
-    Mirrors the spec: ``num_modules`` at 0, then 4 bytes of padding when exactly 4 bytes remain.
-    """
+
+def memory_rows(data: bytes) -> list[tuple[Any, ...]] | None:
+    """The descriptors of a MINIDUMP_MEMORY_LIST (:data:`MEMORY_FIELDS` each), like :func:`module_rows`."""
+    return _counted_rows(data, _MEMORY)
+
+
+def memory64_rows(data: bytes) -> tuple[int, list[tuple[Any, ...]]] | None:
+    """(``ofs_base``, the descriptors: :data:`MEMORY64_FIELDS` each) of a MINIDUMP_MEMORY64_LIST,
+    or ``None`` when it is not well formed. Mirrors the spec: a u8 count bounded by the stream's
+    size, the u8 base, then the descriptors."""
+    if len(data) < 16:
+        return None
+    count, base = struct.unpack_from("<QQ", data)
+    if count > (len(data) - 16) // _MEMORY64.size:
+        return None
+    return base, list(_MEMORY64.iter_unpack(data[16:16 + count * _MEMORY64.size]))
+
+
+def _counted_rows(data: bytes, entry: struct.Struct) -> list[tuple[Any, ...]] | None:
+    """The entries of a list of ``entry`` records with a u4 count, or ``None`` when the count is
+    too big for the stream. Mirrors the spec's lists (module, memory): the count at 0, then 4
+    bytes of padding when exactly 4 bytes remain."""
     if len(data) < 4:
         return None
     count = int.from_bytes(data[:4], "little")
-    if count > (len(data) - 4) // ENTRY_SIZE:
+    if count > (len(data) - 4) // entry.size:
         return None
-    start = 8 if len(data) - 4 - count * ENTRY_SIZE == 4 else 4
-    return list(_ENTRY.iter_unpack(data[start:start + count * ENTRY_SIZE]))
+    start = 8 if len(data) - 4 - count * entry.size == 4 else 4
+    return list(entry.iter_unpack(data[start:start + count * entry.size]))

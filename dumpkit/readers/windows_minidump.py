@@ -23,7 +23,15 @@ from dumpkit.memory import FileView, Segment, SegmentSpace
 from dumpkit.model import Dump, ProcessInfo, SourceInfo, Thread
 from dumpkit.readers import minidump_extras, minidump_linux
 from dumpkit.readers.kaitai import guard, parse
-from dumpkit.readers.minidump_bulk import module_rows, row_of
+from dumpkit.readers.minidump_bulk import (
+    MEMORY64_FIELDS,
+    MEMORY_FIELDS,
+    memory64_rows,
+    memory_rows,
+    module_rows,
+    read_paths,
+    row_of,
+)
 from dumpkit.readers.minidump_common import ARCH_NAMES, OS_NAMES, UNIX_CSD_NAMES, attempt, peek_u32, utf16
 from dumpkit.readers.minidump_context import ContextError, read_registers
 from dumpkit.readers.minidump_crash import crash_from_exception
@@ -250,20 +258,17 @@ class _Reader:
     # ------------------------------------------------------------------ memory and threads
     def _memory_lists(self) -> None:
         truncated = 0
-        body = self._body(ST.memory_list, count_at=0, cap=MAX_MEMORY_RANGES)
-        if body is not None:
-            for desc in body.memory_ranges:
-                truncated += self._add_segment(desc.start_of_memory_range, desc.memory.len_data,
-                                               desc.memory.ofs_data)
-        body64 = self._body(ST.memory64_list, count_at=0, cap=MAX_MEMORY_RANGES)
-        if body64 is not None:
-            offset = body64.ofs_base
-            for desc in body64.memory_ranges:
-                truncated += self._add_segment(desc.start_of_memory_range, desc.len_data, offset)
-                offset += desc.len_data
+        for start, size, rva in self._list(ST.memory_list, memory_rows, _memory_of, MAX_MEMORY_RANGES) or ():
+            truncated += self._add_segment(start, size, rva)
+        listed64 = self._list(ST.memory64_list, memory64_rows, _memory64_of, MAX_MEMORY_RANGES)
+        if listed64 is not None:
+            offset, rows = listed64
+            for start, size in rows:
+                truncated += self._add_segment(start, size, offset)
+                offset += size
         if truncated:
             self.dump.diag("truncated_memory", f"{truncated} memory ranges extend past the end of the file",
-                           structure="MemoryListStream" if body64 is None else "Memory64ListStream")
+                           structure="MemoryListStream" if listed64 is None else "Memory64ListStream")
 
     def _add_segment(self, start: int, size: int, file_offset: int) -> int:
         """Record a captured range; returns 1 when its bytes are (partly) missing from the file."""
@@ -360,17 +365,24 @@ class _Reader:
             ]) or []
 
     def _module_rows(self) -> list[tuple[Any, ...]] | None:
-        """ModuleList entries as rows: decoded in bulk when the list is well formed, else by the parser."""
-        entry = self.streams.get(ST.module_list)
+        """ModuleList entries as rows (:func:`~dumpkit.readers.minidump_bulk.module_rows`)."""
+        return self._list(ST.module_list, module_rows, lambda body: [row_of(m) for m in body.modules])
+
+    def _list(self, kind: int, decode: Callable[[bytes], T | None], parsed: Callable[[Any], T],
+              cap: int = MAX_LIST_ENTRIES) -> T | None:
+        """A list stream's entries as rows (:mod:`~dumpkit.readers.minidump_bulk`): ``decode`` of
+        its bytes when the list is well formed, else ``parsed`` of the generated parser's body
+        (whose errors, and a count above ``cap``, become diagnostics); ``None`` without one."""
+        entry = self.streams.get(kind)
         if entry is None:
             return None
         count = peek_u32(self.view, entry.ofs_data)
-        if count is not None and count <= MAX_LIST_ENTRIES:
-            rows = module_rows(self.view.read(entry.ofs_data, entry.len_data))
+        if count is not None and count <= cap:
+            rows = decode(self.view.read(entry.ofs_data, entry.len_data))
             if rows is not None:
                 return rows
-        body = self._body(ST.module_list, count_at=0)
-        return None if body is None else self._try(ST.module_list, lambda: [row_of(m) for m in body.modules])
+        body = self._body(kind, count_at=0, cap=cap)
+        return None if body is None else self._try(kind, lambda: parsed(body))
 
     def _regions(self) -> None:
         body = self._body(ST.memory_info_list)
@@ -388,6 +400,16 @@ class _Reader:
                 self.dump.diag("bad_maps_line", f"{bad} lines of /proc/PID/maps could not be read",
                                structure="LinuxMaps", offset=self.streams[ST.linux_maps].ofs_data)
 
+
+
+def _memory_of(body: Any) -> list[tuple[Any, ...]]:
+    """A MemoryList the parser read, as :func:`~dumpkit.readers.minidump_bulk.memory_rows` gives it."""
+    return [read_paths(d, MEMORY_FIELDS) for d in body.memory_ranges]
+
+
+def _memory64_of(body: Any) -> tuple[int, list[tuple[Any, ...]]]:
+    """A Memory64List the parser read, as :func:`~dumpkit.readers.minidump_bulk.memory64_rows` gives it."""
+    return body.ofs_base, [read_paths(d, MEMORY64_FIELDS) for d in body.memory_ranges]
 
 
 def _string_at(obj: Any, attribute: str) -> str:
