@@ -278,3 +278,65 @@ def test_memory_tables_match_the_parser_on_the_corpus(corpus_dir: Path) -> None:
     files = [p for pattern in ("mdmp/*", "mdmp_from_yaml/*.dmp") for p in sorted(corpus_dir.glob(pattern))
              if p.is_file() and p.read_bytes()[:4] == b"MDMP"]
     assert sum(_compare_memory_lists(p) for p in files) > 200
+
+
+def _compare_thread_lists(path: Path) -> int:
+    """Both readings of ``path``'s thread list: rows (or refusal) against the generated parser
+    (or its error); returns the number of threads compared."""
+    from dumpkit.readers.minidump_bulk import THREAD_FIELDS, read_paths, thread_rows
+
+    view = FileView(path)
+    try:
+        try:
+            root = MD(FastStream(view.buffer))
+            entries = [e for e in root.directory
+                       if e.stream_type in (MD.StreamTypes.thread_list, MD.StreamTypes.thread_ex_list)]
+        except Exception:
+            return 0
+        compared = 0
+        for entry in entries:
+            if entry.ofs_data + entry.len_data > view.size:
+                continue  # the reader skips a stream that runs past the end
+            ours = thread_rows(view.read(entry.ofs_data, entry.len_data),
+                               entry.stream_type == MD.StreamTypes.thread_ex_list)
+            try:
+                theirs = [read_paths(t, THREAD_FIELDS) for t in entry.body.threads]
+            except Exception:
+                theirs = None  # a list the parser refuses: the bulk reader must refuse it too
+            assert ours == theirs, (path, entry.stream_type)
+            compared += len(theirs or ())
+        return compared
+    finally:
+        view.close()
+
+
+def test_thread_table_matches_the_parser_on_built_and_broken_lists(tmp_path: Path) -> None:
+    builder = MinidumpBuilder()
+    for tid in range(1, 6):
+        builder.thread(tid, regs={"rip": 0x1000 + tid}, stack=(0x7000 * tid, bytes(64)))
+    path = builder.write(tmp_path / "threads.dmp")
+    assert _compare_thread_lists(path) == 5
+    data = bytearray(path.read_bytes())
+    entry = next(e for e in MD(FastStream(bytes(data))).directory
+                 if e.stream_type == MD.StreamTypes.thread_list)
+    data[entry.ofs_data] += 1  # one thread more than the stream holds: both readers refuse it
+    broken = tmp_path / "broken-threads.dmp"
+    broken.write_bytes(bytes(data))
+    assert _compare_thread_lists(broken) == 0
+    # the same bytes as a THREAD_EX list (64-byte entries; the count fitted to the stream)
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<I", data, entry.ofs_data, (entry.len_data - 4) // 64)
+    header = MD(FastStream(bytes(data))).header
+    kinds = [e.stream_type for e in MD(FastStream(bytes(data))).directory]
+    at = header.ofs_streams + kinds.index(MD.StreamTypes.thread_list) * 12
+    struct.pack_into("<I", data, at, int(MD.StreamTypes.thread_ex_list))
+    ex_path = tmp_path / "threads-ex.dmp"
+    ex_path.write_bytes(bytes(data))
+    assert _compare_thread_lists(ex_path) == (entry.len_data - 4) // 64 > 0
+
+
+@pytest.mark.corpus
+def test_thread_table_matches_the_parser_on_the_corpus(corpus_dir: Path) -> None:
+    files = [p for pattern in ("mdmp/*", "mdmp_from_yaml/*.dmp") for p in sorted(corpus_dir.glob(pattern))
+             if p.is_file() and p.read_bytes()[:4] == b"MDMP"]
+    assert sum(_compare_thread_lists(p) for p in files) > 100

@@ -12,7 +12,7 @@ import pytest
 from dumpkit.formats.windows_minidump import WindowsMinidump as MD
 from dumpkit.memory import FileView
 from dumpkit.readers.fast_stream import FastStream
-from dumpkit.readers.minidump_context import NOMINAL_SIZES, register_values
+from dumpkit.readers.minidump_context import NOMINAL_SIZES, ContextRef, register_values
 from tests.builders.minidump import MinidumpBuilder
 from tests.conftest import corpus_files
 
@@ -43,6 +43,9 @@ def _compare(path: Path) -> int:
             return 0
         compared = 0
         for location in locations:
+            if location.len_data >= 4 and location.ofs_data + 4 <= view.size:
+                ref = ContextRef(location.len_data, location.ofs_data, root)  # a thread list's rows
+                assert ref.first_u4 == location.first_u4, (path, location.ofs_data)
             for layout, size in NOMINAL_SIZES.items():
                 if location.len_data < size or location.ofs_data + location.len_data > view.size:
                     continue

@@ -137,6 +137,25 @@ WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR64 = (
 )
 
 
+#: windows_minidump.ksy type thread: its fixed-size leading fields
+WINDOWS_MINIDUMP_THREAD_HEAD = (
+    '<IIIIQQIIII',
+    (
+        'thread_id',
+        'suspend_count',
+        'priority_class',
+        'priority',
+        'teb',
+        'stack.start_of_memory_range',
+        'stack.memory.len_data',
+        'stack.memory.ofs_data',
+        'thread_context.len_data',
+        'thread_context.ofs_data',
+    ),
+    {},
+)
+
+
 #: windows_minidump.ksy type minidump_string: its fixed-size leading fields
 WINDOWS_MINIDUMP_MINIDUMP_STRING_HEAD = (
     '<I',

@@ -26,12 +26,28 @@ from dumpkit.formats.bulk_tables import (
     WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR64,
     WINDOWS_MINIDUMP_MINIDUMP_STRING_HEAD,
     WINDOWS_MINIDUMP_MODULE,
+    WINDOWS_MINIDUMP_THREAD_HEAD,
 )
 from dumpkit.formats.windows_minidump import WindowsMinidump as MD
 
-__all__ = ["MEMORY64_FIELDS", "MEMORY_FIELDS", "PDB20_FIELDS", "PDB70_FIELDS", "HeadTable",
-           "codeview_record", "codeview_values", "field", "memory64_rows", "memory_rows", "module_rows",
-           "module_string", "read_paths", "row_of"]
+__all__ = [
+    "MEMORY64_FIELDS",
+    "MEMORY_FIELDS",
+    "PDB20_FIELDS",
+    "PDB70_FIELDS",
+    "THREAD_FIELDS",
+    "HeadTable",
+    "codeview_record",
+    "codeview_values",
+    "field",
+    "memory64_rows",
+    "memory_rows",
+    "module_rows",
+    "module_string",
+    "read_paths",
+    "row_of",
+    "thread_rows",
+]
 
 _ENTRY = struct.Struct(WINDOWS_MINIDUMP_MODULE[0])
 _PATHS = WINDOWS_MINIDUMP_MODULE[1]
@@ -39,6 +55,15 @@ ENTRY_SIZE = _ENTRY.size
 _MEMORY = struct.Struct(WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR[0])
 _MEMORY64 = struct.Struct(WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR64[0])
 #: the fields of a memory list's row (MINIDUMP_MEMORY_DESCRIPTOR / ..._DESCRIPTOR64), in order
+#: the fields of a thread list's row: MINIDUMP_THREAD (MINIDUMP_THREAD_EX adds a backing store,
+#: which nothing reads: its 16 bytes are skipped)
+THREAD_FIELDS = WINDOWS_MINIDUMP_THREAD_HEAD[1]
+if THREAD_FIELDS != ("thread_id", "suspend_count", "priority_class", "priority", "teb",
+                     "stack.start_of_memory_range", "stack.memory.len_data", "stack.memory.ofs_data",
+                     "thread_context.len_data", "thread_context.ofs_data"):  # as _threads unpacks a row
+    raise ImportError("ksy/windows_minidump.ksy's thread fields moved: update the thread list's reader")
+_THREAD = struct.Struct(WINDOWS_MINIDUMP_THREAD_HEAD[0])
+_THREAD_EX = struct.Struct(WINDOWS_MINIDUMP_THREAD_HEAD[0] + "16x")
 MEMORY_FIELDS = WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR[1]
 MEMORY64_FIELDS = WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR64[1]
 _CV_SIGNATURES = {member.value: member for member in MD.CvSignatures}
@@ -181,6 +206,12 @@ def module_rows(data: bytes) -> list[tuple[Any, ...]] | None:
     return _counted_rows(data, _ENTRY)
 
 
+def thread_rows(data: bytes, is_ex: bool) -> list[tuple[Any, ...]] | None:
+    """The entries of a MINIDUMP_THREAD_LIST (``is_ex``: ..._THREAD_EX_LIST), :data:`THREAD_FIELDS`
+    each, like :func:`module_rows`."""
+    return _counted_rows(data, _THREAD_EX if is_ex else _THREAD)
+
+
 def memory_rows(data: bytes) -> list[tuple[Any, ...]] | None:
     """The descriptors of a MINIDUMP_MEMORY_LIST (:data:`MEMORY_FIELDS` each), like :func:`module_rows`."""
     return _counted_rows(data, _MEMORY)
@@ -200,8 +231,8 @@ def memory64_rows(data: bytes) -> tuple[int, list[tuple[Any, ...]]] | None:
 
 def _counted_rows(data: bytes, entry: struct.Struct) -> list[tuple[Any, ...]] | None:
     """The entries of a list of ``entry`` records with a u4 count, or ``None`` when the count is
-    too big for the stream. Mirrors the spec's lists (module, memory): the count at 0, then 4
-    bytes of padding when exactly 4 bytes remain."""
+    too big for the stream. Mirrors the spec's lists (module, memory, thread): the count at 0,
+    then 4 bytes of padding when exactly 4 bytes remain."""
     if len(data) < 4:
         return None
     count = int.from_bytes(data[:4], "little")

@@ -22,8 +22,8 @@ from dumpkit.readers.fast_stream import FastStream
 from dumpkit.readers.kaitai import guard
 from dumpkit.readers.minidump_bulk import HeadTable, read_paths
 
-__all__ = ["MAX_CONTEXT_SIZE", "NOMINAL_SIZES", "ContextError", "context_layout", "read_registers",
-           "register_values"]
+__all__ = ["MAX_CONTEXT_SIZE", "NOMINAL_SIZES", "ContextError", "ContextRef", "context_layout",
+           "read_registers", "register_values"]
 
 #: Each layout as a table (tools/compile-ksy, from the spec's context types; checked against the
 #: generated parser by tests/test_context_tables.py): a context is one ``struct`` unpack.
@@ -55,6 +55,25 @@ _ARM = ("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11"
         "sp", "lr", "pc", "cpsr")
 _ARM64_X = tuple(f"x{i}" for i in range(29))
 _ARM64_TAIL = ("fp", "lr", "sp", "pc", "cpsr")
+
+
+class ContextRef:
+    """A context's ``(DataSize, Rva)`` from a list read as rows (a thread list), standing in for
+    the generated parser's ``context_location``: what :func:`read_registers` uses of it. Only
+    over a file read through a :class:`FastStream` (every minidump reader's), so the layouts are
+    always unpacked from the file's buffer."""
+
+    __slots__ = ("_root", "len_data", "ofs_data")
+
+    def __init__(self, len_data: int, ofs_data: int, root: Any) -> None:
+        if not isinstance(root._io, FastStream):
+            raise TypeError("ContextRef needs a file read through FastStream")
+        self.len_data, self.ofs_data, self._root = len_data, ofs_data, root
+
+    @property
+    def first_u4(self) -> int:
+        """The spec's ``first_u4`` instance: the context's first 4 bytes, little-endian."""
+        return int.from_bytes(self._root._io._buf[self.ofs_data:self.ofs_data + 4], "little")
 
 
 class ContextError(DumpkitError):

@@ -26,14 +26,16 @@ from dumpkit.readers.kaitai import guard, parse
 from dumpkit.readers.minidump_bulk import (
     MEMORY64_FIELDS,
     MEMORY_FIELDS,
+    THREAD_FIELDS,
     memory64_rows,
     memory_rows,
     module_rows,
     read_paths,
     row_of,
+    thread_rows,
 )
 from dumpkit.readers.minidump_common import ARCH_NAMES, OS_NAMES, UNIX_CSD_NAMES, attempt, peek_u32, utf16
-from dumpkit.readers.minidump_context import ContextError, read_registers
+from dumpkit.readers.minidump_context import ContextError, ContextRef, read_registers
 from dumpkit.readers.minidump_crash import crash_from_exception
 from dumpkit.readers.minidump_memory import region_from_info, stacks_from_memory
 from dumpkit.readers.minidump_modules import module_from_row, unloaded_from_entry
@@ -280,7 +282,8 @@ class _Reader:
 
     def _threads(self, exception: Any | None) -> None:
         kind = ST.thread_list if ST.thread_list in self.streams else ST.thread_ex_list
-        body = self._body(kind, count_at=0)
+        rows = self._list(kind, partial(thread_rows, is_ex=kind == ST.thread_ex_list),
+                          lambda body: [read_paths(t, THREAD_FIELDS) for t in body.threads])
         names = self._thread_names()
         crash = self.dump.crash
         crash_regs: dict[str, int] | None = None
@@ -288,21 +291,21 @@ class _Reader:
             crash_regs = self._registers(exception.thread_context, "ExceptionStream.ThreadContext")
         threads: list[Thread] = []
         rva0_stacks: list[Thread] = []
-        for i, raw in enumerate(body.threads if body is not None else ()):
-            stack = raw.stack
-            thread = Thread(id=raw.thread_id, name=names.get(raw.thread_id), teb=raw.teb or None,
-                            suspend_count=raw.suspend_count, priority=raw.priority,
-                            stack_start=stack.start_of_memory_range, stack_size=stack.memory.len_data or None)
-            if stack.memory.ofs_data and stack.memory.len_data:
-                self._add_segment(stack.start_of_memory_range, stack.memory.len_data, stack.memory.ofs_data)
+        for i, row in enumerate(rows or ()):
+            tid, suspend_count, _, priority, teb, stack_start, stack_size, stack_rva, ctx_size, ctx_rva = row
+            thread = Thread(id=tid, name=names.get(tid), teb=teb or None, suspend_count=suspend_count,
+                            priority=priority, stack_start=stack_start, stack_size=stack_size or None)
+            if stack_rva and stack_size:
+                self._add_segment(stack_start, stack_size, stack_rva)
             else:  # full-memory dumps: the stack is found through Memory64List
                 rva0_stacks.append(thread)
-            if crash is not None and raw.thread_id == crash.thread_id:
+            if crash is not None and tid == crash.thread_id:
                 thread.crashed = True
                 if crash_regs:
                     thread.registers, thread.context_source = crash_regs, "exception"
             if not thread.registers:
-                regs = self._registers(raw.thread_context, f"{STREAM_NAMES[kind]}[{i}].ThreadContext")
+                regs = self._registers(ContextRef(ctx_size, ctx_rva, self.root),
+                                       f"{STREAM_NAMES[kind]}[{i}].ThreadContext")
                 if regs:
                     thread.registers, thread.context_source = regs, "thread_list"
             threads.append(thread)
