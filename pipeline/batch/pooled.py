@@ -1,0 +1,79 @@
+"""The chunks of a local batch with ``--workers N`` (N > 1), made by the warm pool
+(:mod:`.pool`) and merged into the published files as they end (:class:`_Feed`), so that
+publishing overlaps the chunks still running; ``BatchReport`` then finishes that publication
+(``tasks.PUBLICATION``)."""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dumpkit.pipeline.batch.layout import Layout
+    from dumpkit.pipeline.batch.pool import ChunkPool
+    from dumpkit.pipeline.batch.publish import Publication
+    from dumpkit.pipeline.batch.tasks import BatchReport, NormalizeChunk
+
+__all__ = ["make_chunks", "start_pool"]
+
+log = logging.getLogger(__name__)
+
+
+def start_pool(workers: int) -> ChunkPool:
+    """``workers`` processes, forked now (see :class:`~dumpkit.pipeline.batch.pool.ChunkPool`)."""
+    from dumpkit.pipeline.batch.pool import ChunkPool
+
+    return ChunkPool(workers)
+
+
+def make_chunks(pool: ChunkPool, layout: Layout, report: BatchReport, chunks: list[NormalizeChunk]) -> int:
+    """Make the chunks not complete yet in ``pool``, publishing them as they end; returns the
+    luigi workers to run the rest with: 1 when the pool made every chunk (luigi finds them
+    complete and finishes the publication here), else the pool's size (a process of the pool
+    died: luigi's task processes make the chunks left, and the report publishes from the
+    start). The pool is closed."""
+    from dumpkit.pipeline.batch import tasks
+
+    todo = [c.index for c in chunks if not c.complete()]
+    job = (layout, report.batch, report.run_key, report.document_maker, report.shrink_max_size,
+           report.symbols)
+    tasks.PUBLICATION = _publication(layout, report.batch, report.run_key, report.shrink_max_size)
+    ended = _Feed(tasks.PUBLICATION, [c.index for c in chunks if c.index not in todo])
+    workers = pool.workers if pool.run(job, todo, ended) else 1
+    pool.close()  # the processes end while luigi publishes
+    if ended.failed or workers > 1:  # BatchReport publishes from the start
+        tasks.PUBLICATION.close()
+        tasks.PUBLICATION = None
+    return workers
+
+
+def _publication(layout: Layout, batch: str, run: str, shrink_max_size: int) -> Publication:
+    from dumpkit.pipeline.batch.publish import Publication
+    from dumpkit.pipeline.batch.tasks import read_manifest
+
+    return Publication(layout, batch, run, read_manifest(layout, batch), shrink_max_size=shrink_max_size)
+
+
+class _Feed:
+    """Called as each chunk ends (in any order): feeds ``publication`` the chunks ended so far,
+    in order, so that publishing overlaps the chunks still running. A failure here is logged;
+    ``failed`` then says to publish from the start."""
+
+    def __init__(self, publication: Publication, ended: list[int]) -> None:
+        self.publication = publication
+        self.ended = set(ended)
+        self.failed = False
+        self.feed()
+
+    def __call__(self, index: int) -> None:
+        self.ended.add(index)
+        self.feed()
+
+    def feed(self) -> None:
+        publication = self.publication
+        try:
+            while not self.failed and publication.added in self.ended:
+                publication.add(publication.added)
+        except Exception:
+            log.exception("publishing the chunks as they end failed; the report publishes them "
+                          "from the start")
+            self.failed = True
