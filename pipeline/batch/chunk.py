@@ -9,19 +9,24 @@ from __future__ import annotations
 import json
 import os
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from dumpkit.pipeline.atomic import write_atomic
 from dumpkit.pipeline.batch.items import load_chunk, process_item
 from dumpkit.pipeline.batch.layout import Layout
 from dumpkit.pipeline.batch.parts import PartWriter
 from dumpkit.pipeline.batch.symbols import symbol_store
-from dumpkit.pipeline.batch.targets import BatchTarget
+
+if TYPE_CHECKING:  # luigi's target, for luigi's tasks; a process of the pool needs no luigi
+    from dumpkit.pipeline.batch.targets import BatchTarget
 
 __all__ = ["chunk_done", "make_chunk"]
 
 
 def chunk_done(layout: Layout, batch: str, run_key: str, index: int) -> BatchTarget:
     """The marker of chunk ``index`` (written atomically, once its part is)."""
+    from dumpkit.pipeline.batch.targets import BatchTarget
+
     return BatchTarget(layout.done(batch, run_key, index), layout.tmp)
 
 
@@ -47,6 +52,5 @@ def make_chunk(layout: Layout, batch: str, run_key: str, made_by: str, index: in
         part.close()
     marker = {"batch": batch, "index": index, "worker": f"{socket.gethostname()}:{os.getpid()}",
               "processed": processed, "reused": reused, "seconds": seconds}
-    with chunk_done(layout, batch, run_key, index).open("w") as fh:
-        json.dump(marker, fh)
+    write_atomic(layout.done(batch, run_key, index), json.dumps(marker).encode("ascii"), layout.tmp)
     return marker

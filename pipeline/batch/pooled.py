@@ -18,11 +18,18 @@ __all__ = ["make_chunks", "start_pool"]
 log = logging.getLogger(__name__)
 
 
-def start_pool(workers: int) -> ChunkPool:
-    """``workers`` processes, forked now (see :class:`~dumpkit.pipeline.batch.pool.ChunkPool`)."""
+def start_pool(workers: int, log_path: str) -> ChunkPool | None:
+    """A pool of ``workers`` processes (:class:`~dumpkit.pipeline.batch.pool.ChunkPool`), its
+    fork server started now; None (luigi's task processes then make the chunks) if that
+    cannot start."""
     from dumpkit.pipeline.batch.pool import ChunkPool
 
-    return ChunkPool(workers)
+    try:
+        return ChunkPool(workers, log_path)
+    except OSError:
+        log.exception("the pool of worker processes could not start; luigi's task processes "
+                      "make the chunks")
+        return None
 
 
 def make_chunks(pool: ChunkPool, layout: Layout, report: BatchReport, chunks: list[NormalizeChunk]) -> int:

@@ -55,15 +55,14 @@ def run_batch(opts: BatchOptions) -> dict[str, Any]:
     from dumpkit.pipeline.batch.scheduling import setup_logging
 
     layout = Layout(os.path.abspath(opts.out))
-    setup_logging(layout.log)
-    remote = opts.scheduler_host is not None
-    # with a local scheduler, N workers are a pool of N processes forked now, from this still
-    # lean process, that warm up while discovery runs here and then make every chunk
+    # with a local scheduler, N workers are a pool of N processes that make every chunk: its
+    # fork server starts first, and warms up while this process loads luigi and discovers
     pool = None
-    if opts.workers > 1 and not remote:
+    if opts.workers > 1 and opts.scheduler_host is None:
         from dumpkit.pipeline.batch.pooled import start_pool
 
-        pool = start_pool(opts.workers)
+        pool = start_pool(opts.workers, layout.log)
+    setup_logging(layout.log)
     try:
         return _run(opts, layout, pool)
     except BaseException:

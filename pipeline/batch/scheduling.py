@@ -10,7 +10,8 @@ from typing import Any
 
 from dumpkit.pipeline.batch.options import BatchError
 
-__all__ = ["check_scheduler", "failed", "remote_config", "scheduler_url", "setup_logging", "until_complete"]
+__all__ = ["check_scheduler", "failed", "log_to", "remote_config", "scheduler_url", "setup_logging",
+           "until_complete"]
 
 #: luigi outcomes after which a worker sharing a central scheduler waits and asks again: the
 #: tasks left are running on other workers ("not granted run permission" is luigi's NOT_RUN)
@@ -46,6 +47,13 @@ def setup_logging(log_path: str) -> None:
 
     config = luigi.configuration.get_config()
     config.set("core", "no_configure_logging", "true")
+    log_to(log_path)
+    for name in ("luigi", "luigi-interface"):
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
+def log_to(log_path: str) -> None:
+    """This process logs (INFO and up, warnings too) to ``log_path`` only."""
     handler = logging.FileHandler(log_path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(name)s %(levelname)s: %(message)s"))
     root = logging.getLogger()
@@ -53,8 +61,6 @@ def setup_logging(log_path: str) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    for name in ("luigi", "luigi-interface"):
-        logging.getLogger(name).setLevel(logging.INFO)
     logging.captureWarnings(True)
 
 
