@@ -134,7 +134,15 @@ class ChunkPool:
         executor.shutdown(wait=False, cancel_futures=True)
 
     def join(self) -> None:
-        """Wait for the processes to end (after :meth:`close`)."""
+        """Wait for the processes to end (after :meth:`close`), then for the fork server: a
+        process that runs batches one after another keeps no warm server between them, and
+        the server's CPU time counts in this process's children's."""
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+            started = time.perf_counter()
+            stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)  # 3.11-3.14
+            if stop is not None:
+                with contextlib.suppress(OSError, ChildProcessError):
+                    stop()
+            log.info("fork server stopped in %.3f s", time.perf_counter() - started)

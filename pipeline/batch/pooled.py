@@ -5,6 +5,7 @@ publishing overlaps the chunks still running; ``BatchReport`` then finishes that
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -43,13 +44,19 @@ def make_chunks(pool: ChunkPool, layout: Layout, report: BatchReport, chunks: li
     todo = [c.index for c in chunks if not c.complete()]
     job = (layout, report.batch, report.run_key, report.document_maker, report.shrink_max_size,
            report.symbols)
-    tasks.PUBLICATION = _publication(layout, report.batch, report.run_key, report.shrink_max_size)
-    ended = _Feed(tasks.PUBLICATION, [c.index for c in chunks if c.index not in todo])
-    workers = pool.workers if pool.run(job, todo, ended) else 1
-    pool.close()  # the processes end while luigi publishes
+    ended = _Feed(lambda: _publication(layout, report.batch, report.run_key, report.shrink_max_size),
+                  [c.index for c in chunks if c.index not in todo])
+    try:
+        workers = pool.workers if pool.run(job, todo, ended) else 1
+        pool.close()  # the processes end while luigi publishes
+        if workers == 1:
+            ended.feed()  # the chunks made before this run, when the pool made none
+    except BaseException:
+        ended.close()
+        raise
     if ended.failed or workers > 1:  # BatchReport publishes from the start
-        tasks.PUBLICATION.close()
-        tasks.PUBLICATION = None
+        ended.close()
+    tasks.PUBLICATION = ended.publication
     return workers
 
 
@@ -61,26 +68,35 @@ def _publication(layout: Layout, batch: str, run: str, shrink_max_size: int) -> 
 
 
 class _Feed:
-    """Called as each chunk ends (in any order): feeds ``publication`` the chunks ended so far,
-    in order, so that publishing overlaps the chunks still running. A failure here is logged;
-    ``failed`` then says to publish from the start."""
+    """Called as each chunk ends (in any order): feeds the publication the chunks ended so far,
+    in order, so that publishing overlaps the chunks still running. The publication starts
+    (``start()``) at the first chunk's end, not before: the chunks are all handed to the pool
+    first. A failure here is logged; ``failed`` then says to publish from the start."""
 
-    def __init__(self, publication: Publication, ended: list[int]) -> None:
-        self.publication = publication
-        self.ended = set(ended)
+    def __init__(self, start: Callable[[], Publication], ended: list[int]) -> None:
+        self.start = start
+        self.publication: Publication | None = None
+        self.ended = set(ended)  # chunks complete before this run: fed with the first that ends
         self.failed = False
-        self.feed()
 
     def __call__(self, index: int) -> None:
         self.ended.add(index)
         self.feed()
 
     def feed(self) -> None:
-        publication = self.publication
         try:
-            while not self.failed and publication.added in self.ended:
+            if self.publication is None and not self.failed:
+                self.publication = self.start()
+            publication = self.publication
+            while not self.failed and publication is not None and publication.added in self.ended:
                 publication.add(publication.added)
         except Exception:
             log.exception("publishing the chunks as they end failed; the report publishes them "
                           "from the start")
             self.failed = True
+
+    def close(self) -> None:
+        """Drop the publication (its temporary files)."""
+        if self.publication is not None:
+            self.publication.close()
+            self.publication = None
