@@ -61,3 +61,25 @@ def test_a_pool_process_killed_fails_its_chunk_and_the_batch_still_completes(tmp
     assert proc.returncode == 0, stderr  # the chunks left, that one too, made by luigi's processes
     assert snapshot(out) == snapshot(reference)
     assert os.listdir(out / "work" / "tmp") == []  # the killed process's temporary file is swept
+
+
+def test_the_pool_makes_every_chunk_from_its_fork_server_and_publishes_what_one_worker_does(
+        tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for i in range(120):
+        (archive / f"c{i:03d}.dmp").write_bytes(minidump_variant(i))
+    (archive / "notes.txt").write_text("not a dump\n")
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert run_normalize([archive], one, "--workers", "1", "--chunk-size", "10").returncode == 1  # notes.txt
+    result = run_normalize([archive], two, "--workers", "2", "--chunk-size", "10")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == ""
+    log = (two / "work" / "luigi.log").read_text(encoding="utf-8")
+    pool = set(_pool_processes(two))
+    assert len(pool) == 2
+    made_by = {int(pid) for pid in re.findall(r"chunk \d+: \d+ documents in .* pool process (\d+)", log)}
+    assert len(re.findall(r"chunk \d+: \d+ documents in", log)) == 13  # 121 items by 10: every chunk
+    assert made_by <= pool
+    assert "fork server stopped" in log
+    assert snapshot(two) == snapshot(one)

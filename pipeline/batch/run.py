@@ -49,7 +49,12 @@ __all__ = ["BatchError", "BatchOptions", "run_batch"]
 
 def run_batch(opts: BatchOptions) -> dict[str, Any]:
     """Run the batch; returns ``report.json``'s totals. Raises :class:`BatchError`, or
-    ``KeyboardInterrupt`` (the batch resumes when run again)."""
+    ``KeyboardInterrupt`` (the batch resumes when run again).
+
+    With ``workers`` > 1 and no central scheduler, the pool's processes start from a fork
+    server (:mod:`.pool`), which, as for any ``multiprocessing`` program not using ``fork``,
+    runs the main script again in them: a script calling this guards its work with
+    ``if __name__ == "__main__":`` (``python -m dumpkit`` and the ``dumpkit`` command do)."""
     check(opts)
     from dumpkit.pipeline.batch.layout import Layout
     from dumpkit.pipeline.batch.scheduling import setup_logging
