@@ -48,9 +48,12 @@ ChunkJob = tuple["Layout", str, str, str, int, str]
 _PRELOAD = ["dumpkit.pipeline.batch.pool_server"]
 
 
-def _ready(log_path: str) -> None:
+def _ready(log_path: str, pool_started: float) -> None:
     """First thing in a process of the pool: Ctrl-C is for the scheduling process; the log is
-    the batch's; then whatever a first document costs that the fork server did not pay."""
+    the batch's; then whatever a first document costs that the fork server did not pay.
+    ``pool_started``: ``time.time()`` when the pool started (the log says how long after it
+    this process was ready: the fork server's start and warm-up, when they were not done
+    before the first chunk was handed over)."""
     from dumpkit.pipeline.batch.scheduling import log_to
     from dumpkit.pipeline.batch.warm import warm_up
 
@@ -59,8 +62,9 @@ def _ready(log_path: str) -> None:
     started, cpu = time.perf_counter(), time.process_time()
     warm_up(readers=False)  # a no-op after the fork server's, else its failure shows here
     gc.freeze()  # the collector leaves what exists now alone: fewer objects to walk
-    log.info("pool process %d warmed up in %.3f s (CPU %.3f s)", os.getpid(),
-             time.perf_counter() - started, time.process_time() - cpu)
+    log.info("pool process %d warmed up in %.3f s (CPU %.3f s), ready %.3f s after the pool started",
+             os.getpid(), time.perf_counter() - started, time.process_time() - cpu,
+             time.time() - pool_started)
 
 
 def _run(job: ChunkJob, index: int) -> tuple[int, int, float, float]:
@@ -84,7 +88,8 @@ class ChunkPool:
         context.set_forkserver_preload(_PRELOAD)
         forkserver.ensure_running()  # returns at once: the server warms up on its own
         self._executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_ready, initargs=(log_path,))
+            workers, mp_context=context, initializer=_ready, initargs=(log_path, time.time()))
+        self._started = time.perf_counter()
 
     def run(self, job: ChunkJob, indices: Sequence[int],
             finished: Callable[[int], Any] | None = None) -> list[int]:
@@ -97,6 +102,8 @@ class ChunkPool:
             return list(indices)
         pending: dict[Future[tuple[int, int, float, float]], int] = {}
         left = set(indices)
+        log.info("%d chunks handed to the pool %.3f s after it started", len(indices),
+                 time.perf_counter() - self._started)
         try:
             for i in indices:  # the first ones fork the processes, from the (warm) server
                 pending[executor.submit(_run, job, i)] = i
