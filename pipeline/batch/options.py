@@ -37,7 +37,8 @@ class BatchError(Exception):
 
 def check(opts: BatchOptions) -> None:
     """Raise :class:`BatchError` for options that cannot run: bad values, inputs missing, an
-    output folder that cannot be made or written, a scheduler that does not answer."""
+    output folder that cannot be made or written (the scheduler is asked next:
+    ``scheduling.check_scheduler``)."""
     if opts.shrink_max_size and opts.shrink_max_size < 4096:
         raise BatchError("--shrink-max-size must be at least 4K")
     for path in opts.inputs:
@@ -51,7 +52,3 @@ def check(opts: BatchOptions) -> None:
         raise BatchError(f"{opts.out}: cannot create the output folder: {exc.strerror or exc}") from None
     if not os.access(opts.out, os.W_OK):
         raise BatchError(f"{opts.out}: not writable")
-    if opts.scheduler_host is not None:
-        from dumpkit.pipeline.batch.scheduling import check_scheduler
-
-        check_scheduler(opts.scheduler_host, opts.scheduler_port)

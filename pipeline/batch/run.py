@@ -57,7 +57,10 @@ def run_batch(opts: BatchOptions) -> dict[str, Any]:
     ``if __name__ == "__main__":`` (``python -m dumpkit`` and the ``dumpkit`` command do)."""
     check(opts)
     from dumpkit.pipeline.batch.layout import Layout
-    from dumpkit.pipeline.batch.scheduling import setup_logging
+    from dumpkit.pipeline.batch.scheduling import check_scheduler, setup_logging
+
+    if opts.scheduler_host is not None:
+        check_scheduler(opts.scheduler_host, opts.scheduler_port)
 
     layout = Layout(os.path.abspath(opts.out))
     # with a local scheduler, N workers are a pool of N processes that make every chunk: its
