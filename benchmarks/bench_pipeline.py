@@ -24,7 +24,9 @@ Sections (each prints a table; the machine has 2 cores):
    PYTHON`` runs the same cases with another checkout's interpreter (before/after), in the
    same rounds. Also printed: what creating one file costs in the output folder's file system
    (a busy ext4 can make it milliseconds, then the disk, not the cores, limits the batch:
-   ``--out-root`` on a tmpfs takes it out of the measure).
+   ``--out-root`` on a tmpfs takes it out of the measure). A first, untimed run of each tree
+   fills the byte-code cache (``--no-bytecode``: every process compiles dumpkit's sources, as
+   where ``PYTHONDONTWRITEBYTECODE`` is set) and the page cache.
    Before each round, the *ceiling*: what two processes running the same pure-Python loop
    get done against one alone, at that moment (2.0 on two free cores; less when the host
    or other jobs take the second core: no batch scales past it).
@@ -80,7 +82,7 @@ def _run(cmd: list[str]) -> tuple[float, int, str]:
     ``python -m dumpkit`` puts the current directory first on ``sys.path``, so from a
     checkout every interpreter (``--baseline`` too) would run that checkout's code."""
     started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=_NEUTRAL)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=_NEUTRAL, env=_ENV)
     seconds = time.perf_counter() - started
     if proc.returncode not in (0, 1):
         print(f"   ! {' '.join(cmd[-8:])} exited {proc.returncode}: {proc.stderr.strip()[-400:]}")
@@ -89,6 +91,21 @@ def _run(cmd: list[str]) -> tuple[float, int, str]:
 
 #: where the benchmarked commands run from (paths given to them are absolute)
 _NEUTRAL = tempfile.mkdtemp(prefix="bench-pipeline-cwd-")
+#: their environment: byte code cached (``--no-bytecode``: not), see :func:`_bytecode`
+_ENV = dict(os.environ)
+
+
+def _bytecode(on: bool) -> None:
+    """Byte code cached as an installed dumpkit has it, in a temporary ``PYTHONPYCACHEPREFIX``
+    (the trees stay clean; the helpers' shells here set ``PYTHONDONTWRITEBYTECODE=1``, which
+    makes every process compile dumpkit's sources: the fork server of a pool, or the one
+    process of a single worker, ~0.2 s each); off: every process compiles them."""
+    if on:
+        _ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+        _ENV["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="bench-pipeline-pycache-")
+    else:
+        _ENV["PYTHONDONTWRITEBYTECODE"] = "1"
+        _ENV.pop("PYTHONPYCACHEPREFIX", None)
 
 
 def _normalize(inputs: list[Path], out: Path, workers: int, chunk: int = 0, extra: list[str] | None = None,
@@ -352,6 +369,8 @@ def section_scaling(work: Path, out_root: Path, n_small: int, copies: int, round
         # shared host changes by the minute, so each tree sees the same moments
         runs: dict[str, dict[int, list[tuple[float, float, int, dict]]]] = {
             name: {1: [], 2: []} for name, _ in pythons}
+        for _, python in pythons:  # untimed: fills the byte-code cache and the page cache
+            _normalize_cpu([folder], out_root / "out-scaling", 2, python=python)
         for _ in range(rounds):
             ceilings.append(_ceiling())
             for name, python in pythons:
@@ -391,17 +410,21 @@ def main() -> int:
     parser.add_argument("--scaling-small", type=int, default=4000, help="small minidumps for section 6")
     parser.add_argument("--copies", type=int, default=8, help="copies of the corpus for section 6")
     parser.add_argument("--skip-mixed", action="store_true", help="section 6: the small minidumps only")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="the benchmarked commands compile every source (no byte-code cache)")
     parser.add_argument("--rounds", type=int, default=2, help="runs of each case in section 6 (best kept)")
     parser.add_argument("--out-root", type=Path, default=None,
                         help="where section 6 writes its outputs (default: the work folder)")
     parser.add_argument("--baseline", default=None,
                         help="python of another checkout (../main/.venv/bin/python): section 6 runs it too")
     args = parser.parse_args()
+    _bytecode(not args.no_bytecode)
     only = {int(x) for x in args.only.split(",") if x.strip()}
     args.work.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
     print(f"dumpkit normalize benchmark: {os.cpu_count()} cores, load average {load[0]:.1f} "
-          f"(other jobs share this machine), work folder {args.work}")
+          f"(other jobs share this machine), work folder {args.work}, byte-code cache "
+          f"{'off' if args.no_bytecode else 'on'}")
     if 1 in only:
         section_scheduler([500, 1000, 2000] if args.quick else [250, 500, 1000, 2000, 4000])
     folder = args.work / "small"
