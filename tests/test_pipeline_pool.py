@@ -83,3 +83,53 @@ def test_the_pool_makes_every_chunk_from_its_fork_server_and_publishes_what_one_
     assert made_by <= pool
     assert "fork server stopped" in log
     assert snapshot(two) == snapshot(one)
+
+
+def _fork_server(pid: int) -> int | None:
+    """The pool's fork server: the child of ``pid`` running multiprocessing's forkserver."""
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as fh:
+                children = [int(p) for p in fh.read().split()]
+        except OSError:
+            continue
+        for child in children:
+            try:
+                with open(f"/proc/{child}/cmdline", "rb") as fh:
+                    if b"multiprocessing.forkserver" in fh.read():
+                        return child
+            except OSError:
+                continue
+    return None
+
+
+def test_the_fork_server_killed_mid_batch_hands_the_chunks_left_to_luigi(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for i in range(600):
+        (archive / f"c{i:03d}.dmp").write_bytes(minidump_variant(i))
+    reference = tmp_path / "reference"
+    assert run_normalize([archive], reference, "--workers", "1").returncode == 0
+    out = tmp_path / "out"
+    proc = start_normalize([archive], out, "--workers", "2")
+    killed = None
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        made = len(os.listdir(out / "docs")) if (out / "docs").is_dir() else 0
+        server = _fork_server(proc.pid)
+        if made >= 50 and server is not None:
+            killed = server
+            os.kill(server, signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    try:
+        _, stderr = proc.communicate(timeout=180)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    assert killed is not None, "the run ended before the fork server could be killed: more dumps"
+    assert "Traceback" not in stderr, stderr
+    assert "a worker process of the pool died" in (out / "work" / "luigi.log").read_text(encoding="utf-8")
+    assert proc.returncode == 0, stderr
+    assert snapshot(out) == snapshot(reference)

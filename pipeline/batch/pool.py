@@ -16,7 +16,8 @@ free, not N times on cores discovery needs.
 
 A process of the pool that dies (a crash in a native library, the OOM killer) fails the
 chunk it was making: the pool stops, the log says so, and the chunks left (that one too) go
-to luigi's own task processes, where a chunk that kills its process again fails alone.
+to luigi's own task processes, where a chunk that kills its process again fails alone. The
+fork server dying mid-batch does the same (the pool loses sight of its processes).
 Processes of the pool ignore SIGINT: Ctrl-C reaches the scheduling process, which stops them.
 """
 from __future__ import annotations
@@ -118,7 +119,8 @@ class ChunkPool:
                     if finished is not None:
                         finished(index)
         except BrokenProcessPool:
-            log.error("a worker process of the pool died (a crash, or killed) while making chunks %s: "
+            log.error("a worker process of the pool died (a crash, or killed; or the fork server they "
+                      "come from) while making chunks %s: "
                       "they fail here, and run again in task processes of their own",
                       sorted(left))
             self.close(interrupted=True)
