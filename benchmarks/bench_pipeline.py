@@ -17,13 +17,16 @@ Sections (each prints a table; the machine has 2 cores):
 5. ``--profile``: cProfile of one in-process run over the small dumps, time split into
    discovery, reading (readers), normalizing, validating, writing, report, and luigi.
 6. Scaling with cores, in one run: ``--workers 1`` against ``--workers 2`` (alternated,
-   ``--rounds`` times each, best kept) on ``--scaling-small`` generated small minidumps and on
-   the mixed corpus (every corpus file, ``--copies`` times, each copy made distinct by a
-   trailer); docs/s, the 2-to-1 ratio, CPU seconds of all processes, the mean cost of one
-   document, discovery and report seconds. ``--baseline PYTHON`` runs the same cases with
-   another checkout's interpreter (before/after). Also printed: what creating one file costs
-   in the output folder's file system (a busy ext4 can make it milliseconds, then the disk,
-   not the cores, limits the batch: ``--out-root`` on a tmpfs takes it out of the measure).
+   ``--rounds`` times each, best kept, and the ratio of each round) on ``--scaling-small``
+   generated small minidumps and on the mixed corpus (every corpus file, ``--copies`` times,
+   each copy made distinct by a trailer); docs/s, the 2-to-1 ratio, CPU seconds of all
+   processes, the mean cost of one document, discovery and report seconds. ``--baseline
+   PYTHON`` runs the same cases with another checkout's interpreter (before/after), in the
+   same rounds. Also printed: what creating one file costs in the output folder's file system
+   (a busy ext4 can make it milliseconds, then the disk, not the cores, limits the batch:
+   ``--out-root`` on a tmpfs takes it out of the measure). A first, untimed run of each tree
+   fills the byte-code cache (``--no-bytecode``: every process compiles dumpkit's sources, as
+   where ``PYTHONDONTWRITEBYTECODE`` is set) and the page cache.
    Before each round, the *ceiling*: what two processes running the same pure-Python loop
    get done against one alone, at that moment (2.0 on two free cores; less when the host
    or other jobs take the second core: no batch scales past it).
@@ -79,7 +82,7 @@ def _run(cmd: list[str]) -> tuple[float, int, str]:
     ``python -m dumpkit`` puts the current directory first on ``sys.path``, so from a
     checkout every interpreter (``--baseline`` too) would run that checkout's code."""
     started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=_NEUTRAL)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=_NEUTRAL, env=_ENV)
     seconds = time.perf_counter() - started
     if proc.returncode not in (0, 1):
         print(f"   ! {' '.join(cmd[-8:])} exited {proc.returncode}: {proc.stderr.strip()[-400:]}")
@@ -88,6 +91,21 @@ def _run(cmd: list[str]) -> tuple[float, int, str]:
 
 #: where the benchmarked commands run from (paths given to them are absolute)
 _NEUTRAL = tempfile.mkdtemp(prefix="bench-pipeline-cwd-")
+#: their environment: byte code cached (``--no-bytecode``: not), see :func:`_bytecode`
+_ENV = dict(os.environ)
+
+
+def _bytecode(on: bool) -> None:
+    """Byte code cached as an installed dumpkit has it, in a temporary ``PYTHONPYCACHEPREFIX``
+    (the trees stay clean; the helpers' shells here set ``PYTHONDONTWRITEBYTECODE=1``, which
+    makes every process compile dumpkit's sources: the fork server of a pool, or the one
+    process of a single worker, ~0.2 s each); off: every process compiles them."""
+    if on:
+        _ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+        _ENV["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="bench-pipeline-pycache-")
+    else:
+        _ENV["PYTHONDONTWRITEBYTECODE"] = "1"
+        _ENV.pop("PYTHONPYCACHEPREFIX", None)
 
 
 def _normalize(inputs: list[Path], out: Path, workers: int, chunk: int = 0, extra: list[str] | None = None,
@@ -321,7 +339,7 @@ def _mixed_corpus(work: Path, copies: int) -> Path | None:
 
 
 def section_scaling(work: Path, out_root: Path, n_small: int, copies: int, rounds: int,
-                    baseline: str | None) -> None:
+                    baseline: str | None, mixed_too: bool = True) -> None:
     from tests.pipeline_samples import write_minidumps
 
     print(f"\n6. scaling: --workers 1 against --workers 2, same run, best of {rounds} "
@@ -333,8 +351,10 @@ def section_scaling(work: Path, out_root: Path, n_small: int, copies: int, round
         shutil.rmtree(small, ignore_errors=True)
         write_minidumps(small, n_small)
     sets = [(f"{n_small} small minidumps", small)]
-    mixed = _mixed_corpus(work, copies)
-    if mixed is None:
+    mixed = _mixed_corpus(work, copies) if mixed_too else None
+    if not mixed_too:
+        pass
+    elif mixed is None:
         print("   mixed corpus skipped: no corpus (set DUMPKIT_CORPUS)")
     else:
         sets.append((f"mixed corpus x{copies}", mixed))
@@ -345,25 +365,34 @@ def section_scaling(work: Path, out_root: Path, n_small: int, copies: int, round
         print(f"   {'':<10} {'workers':>7} {'seconds':>8} {'docs/s':>8} {'CPU s':>7} {'ms/doc':>7} "
               f"{'discovery':>9} {'report':>7} {'peak RSS':>9}   all runs (s)")
         ceilings: list[float] = []
-        for name, python in pythons:
-            runs: dict[int, list[tuple[float, float, int, dict]]] = {1: [], 2: []}
-            for _ in range(rounds):
-                ceilings.append(_ceiling())
+        # rounds outermost, and within a round every tree with 1 then 2 workers: the load of a
+        # shared host changes by the minute, so each tree sees the same moments
+        runs: dict[str, dict[int, list[tuple[float, float, int, dict]]]] = {
+            name: {1: [], 2: []} for name, _ in pythons}
+        for _, python in pythons:  # untimed: fills the byte-code cache and the page cache
+            _normalize_cpu([folder], out_root / "out-scaling", 2, python=python)
+        for _ in range(rounds):
+            ceilings.append(_ceiling())
+            for name, python in pythons:
                 for workers in (1, 2):
                     seconds, _, peak, cpu, report = _normalize_cpu(
                         [folder], out_root / "out-scaling", workers, python=python)
-                    runs[workers].append((seconds, cpu, peak, report))
-            best = {w: min(r, key=lambda x: x[0]) for w, r in runs.items()}
+                    runs[name][workers].append((seconds, cpu, peak, report))
+        for name, _ in pythons:
+            best = {w: min(r, key=lambda x: x[0]) for w, r in runs[name].items()}
             for workers in (1, 2):
                 seconds, cpu, peak, report = best[workers]
                 t = report.get("timings", {})
                 made = t.get("documents_made", 0)
                 per_doc = 1000 * t.get("normalize_s", 0.0) / made if made else 0.0
-                every = " ".join(f"{r[0]:.2f}" for r in runs[workers])
+                every = " ".join(f"{r[0]:.2f}" for r in runs[name][workers])
                 print(f"   {name:<10} {workers:>7} {seconds:>8.2f} {made / seconds:>8.1f} {cpu:>7.2f} "
                       f"{per_doc:>7.3f} {t.get('discovery_s', 0):>9.2f} {t.get('report_s', 0):>7.2f} "
                       f"{peak:>5} MiB   {every}")
-            print(f"   {name:<10} ratio 2 workers / 1 worker: {best[1][0] / best[2][0]:.2f}x")
+            per_round = sorted(a[0] / b[0] for a, b in zip(runs[name][1], runs[name][2], strict=True))
+            print(f"   {name:<10} ratio 2 workers / 1 worker: {best[1][0] / best[2][0]:.2f}x (best of each); "
+                  f"per round {' '.join(f'{x:.2f}' for x in per_round)}, "
+                  f"median {per_round[len(per_round) // 2]:.2f}x")
         print(f"   ceiling (2 processes at once against 1, pure Python, before each round): "
               f"{' '.join(f'{c:.2f}' for c in ceilings)}")
     shutil.rmtree(out_root / "out-scaling", ignore_errors=True)
@@ -380,17 +409,22 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "dumpkit-bench-pipeline")
     parser.add_argument("--scaling-small", type=int, default=4000, help="small minidumps for section 6")
     parser.add_argument("--copies", type=int, default=8, help="copies of the corpus for section 6")
+    parser.add_argument("--skip-mixed", action="store_true", help="section 6: the small minidumps only")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="the benchmarked commands compile every source (no byte-code cache)")
     parser.add_argument("--rounds", type=int, default=2, help="runs of each case in section 6 (best kept)")
     parser.add_argument("--out-root", type=Path, default=None,
                         help="where section 6 writes its outputs (default: the work folder)")
     parser.add_argument("--baseline", default=None,
                         help="python of another checkout (../main/.venv/bin/python): section 6 runs it too")
     args = parser.parse_args()
+    _bytecode(not args.no_bytecode)
     only = {int(x) for x in args.only.split(",") if x.strip()}
     args.work.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
     print(f"dumpkit normalize benchmark: {os.cpu_count()} cores, load average {load[0]:.1f} "
-          f"(other jobs share this machine), work folder {args.work}")
+          f"(other jobs share this machine), work folder {args.work}, byte-code cache "
+          f"{'off' if args.no_bytecode else 'on'}")
     if 1 in only:
         section_scheduler([500, 1000, 2000] if args.quick else [250, 500, 1000, 2000, 4000])
     folder = args.work / "small"
@@ -404,7 +438,7 @@ def main() -> int:
         section_profile(folder, args.work)
     if 6 in only:
         section_scaling(args.work, args.out_root or args.work, args.scaling_small, args.copies, args.rounds,
-                        args.baseline)
+                        args.baseline, mixed_too=not args.skip_mixed)
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 

@@ -6,6 +6,7 @@ disturbed."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -18,16 +19,14 @@ from tests.pipeline_samples import minidump_variant
 pytestmark = pytest.mark.slow
 
 
-def _children(pid: int) -> list[int]:
-    """Direct children of ``pid`` (its pool's processes, until luigi runs tasks of its own)."""
-    found: list[int] = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as fh:
-                found += [int(p) for p in fh.read().split()]
-        except OSError:
-            continue
-    return found
+def _pool_processes(out: Path) -> list[int]:
+    """The pool's processes, as each names itself in the log once it is ready (they are
+    children of the pool's fork server, not of the ``dumpkit`` process)."""
+    try:
+        log = (out / "work" / "luigi.log").read_text(encoding="utf-8")
+    except OSError:
+        return []
+    return [int(pid) for pid in re.findall(r"pool process (\d+) warmed up", log)]
 
 
 def test_a_pool_process_killed_fails_its_chunk_and_the_batch_still_completes(tmp_path: Path) -> None:
@@ -43,7 +42,7 @@ def test_a_pool_process_killed_fails_its_chunk_and_the_batch_still_completes(tmp
     deadline = time.monotonic() + 120
     while proc.poll() is None and time.monotonic() < deadline:
         made = len(os.listdir(out / "docs")) if (out / "docs").is_dir() else 0
-        pool = _children(proc.pid)
+        pool = _pool_processes(out)
         if made >= 50 and len(pool) == 2:
             killed = pool[0]
             os.kill(killed, signal.SIGKILL)
@@ -62,3 +61,75 @@ def test_a_pool_process_killed_fails_its_chunk_and_the_batch_still_completes(tmp
     assert proc.returncode == 0, stderr  # the chunks left, that one too, made by luigi's processes
     assert snapshot(out) == snapshot(reference)
     assert os.listdir(out / "work" / "tmp") == []  # the killed process's temporary file is swept
+
+
+def test_the_pool_makes_every_chunk_from_its_fork_server_and_publishes_what_one_worker_does(
+        tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for i in range(120):
+        (archive / f"c{i:03d}.dmp").write_bytes(minidump_variant(i))
+    (archive / "notes.txt").write_text("not a dump\n")
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert run_normalize([archive], one, "--workers", "1", "--chunk-size", "10").returncode == 1  # notes.txt
+    result = run_normalize([archive], two, "--workers", "2", "--chunk-size", "10")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == ""
+    log = (two / "work" / "luigi.log").read_text(encoding="utf-8")
+    pool = set(_pool_processes(two))
+    assert len(pool) == 2
+    made_by = {int(pid) for pid in re.findall(r"chunk \d+: \d+ documents in .* pool process (\d+)", log)}
+    assert len(re.findall(r"chunk \d+: \d+ documents in", log)) == 13  # 121 items by 10: every chunk
+    assert made_by <= pool
+    assert "fork server stopped" in log
+    assert snapshot(two) == snapshot(one)
+
+
+def _fork_server(pid: int) -> int | None:
+    """The pool's fork server: the child of ``pid`` running multiprocessing's forkserver."""
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as fh:
+                children = [int(p) for p in fh.read().split()]
+        except OSError:
+            continue
+        for child in children:
+            try:
+                with open(f"/proc/{child}/cmdline", "rb") as fh:
+                    if b"multiprocessing.forkserver" in fh.read():
+                        return child
+            except OSError:
+                continue
+    return None
+
+
+def test_the_fork_server_killed_mid_batch_hands_the_chunks_left_to_luigi(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for i in range(600):
+        (archive / f"c{i:03d}.dmp").write_bytes(minidump_variant(i))
+    reference = tmp_path / "reference"
+    assert run_normalize([archive], reference, "--workers", "1").returncode == 0
+    out = tmp_path / "out"
+    proc = start_normalize([archive], out, "--workers", "2")
+    killed = None
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        made = len(os.listdir(out / "docs")) if (out / "docs").is_dir() else 0
+        server = _fork_server(proc.pid)
+        if made >= 50 and server is not None:
+            killed = server
+            os.kill(server, signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    try:
+        _, stderr = proc.communicate(timeout=180)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    assert killed is not None, "the run ended before the fork server could be killed: more dumps"
+    assert "Traceback" not in stderr, stderr
+    assert "a worker process of the pool died" in (out / "work" / "luigi.log").read_text(encoding="utf-8")
+    assert proc.returncode == 0, stderr
+    assert snapshot(out) == snapshot(reference)

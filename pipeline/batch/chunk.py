@@ -11,23 +11,20 @@ import os
 import socket
 from typing import Any
 
+from dumpkit.pipeline.atomic import write_atomic
 from dumpkit.pipeline.batch.items import load_chunk, process_item
 from dumpkit.pipeline.batch.layout import Layout
 from dumpkit.pipeline.batch.parts import PartWriter
 from dumpkit.pipeline.batch.symbols import symbol_store
-from dumpkit.pipeline.batch.targets import BatchTarget
 
-__all__ = ["chunk_done", "make_chunk"]
-
-
-def chunk_done(layout: Layout, batch: str, run_key: str, index: int) -> BatchTarget:
-    """The marker of chunk ``index`` (written atomically, once its part is)."""
-    return BatchTarget(layout.done(batch, run_key, index), layout.tmp)
+__all__ = ["make_chunk"]
 
 
 def make_chunk(layout: Layout, batch: str, run_key: str, made_by: str, index: int,
                shrink_max_size: int = 0, symbols: str = "") -> dict[str, Any]:
-    """The chunk's documents, then its part, then its marker; returns the marker."""
+    """The chunk's documents, then its part, then its marker (written atomically, without
+    luigi: a process of the pool has none; luigi's target for it is ``targets.chunk_done``);
+    returns the marker."""
     processed: list[str] = []
     seconds: dict[str, float] = {}
     reused = 0
@@ -47,6 +44,5 @@ def make_chunk(layout: Layout, batch: str, run_key: str, made_by: str, index: in
         part.close()
     marker = {"batch": batch, "index": index, "worker": f"{socket.gethostname()}:{os.getpid()}",
               "processed": processed, "reused": reused, "seconds": seconds}
-    with chunk_done(layout, batch, run_key, index).open("w") as fh:
-        json.dump(marker, fh)
+    write_atomic(layout.done(batch, run_key, index), json.dumps(marker).encode("ascii"), layout.tmp)
     return marker

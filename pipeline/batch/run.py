@@ -23,6 +23,10 @@ worker). luigi's own log goes to ``DIR/work/luigi.log``; the terminal gets a liv
 
 It returns the report's totals, or raises :class:`BatchError` (bad options, no scheduler, a
 task failed: see the log); the CLI turns both into exit codes.
+
+Alongside: :mod:`.options` (what was asked, and whether it can run), :mod:`.scheduling`
+(luigi's log and scheduler, running tasks to completion), :mod:`.pooled` (the chunks made
+by the pool and published as they end), :mod:`.progress` (the live line).
 """
 from __future__ import annotations
 
@@ -31,233 +35,42 @@ import json
 import logging
 import os
 import sys
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dumpkit.pipeline.inputs.limits import Limits
+from dumpkit.pipeline.batch.options import BatchError, BatchOptions, check
 
 if TYPE_CHECKING:
     from dumpkit.pipeline.batch.layout import Layout
     from dumpkit.pipeline.batch.pool import ChunkPool
-    from dumpkit.pipeline.batch.publish import Publication
-    from dumpkit.symbols.config import SymbolConfig
 
 __all__ = ["BatchError", "BatchOptions", "run_batch"]
-
-#: luigi outcomes after which a worker sharing a central scheduler waits and asks again: the
-#: tasks left are running on other workers ("not granted run permission" is luigi's NOT_RUN)
-_WAIT = ("SUCCESS", "SUCCESS_WITH_RETRY", "NOT_RUN")
-
-
-@dataclass(frozen=True)
-class BatchOptions:
-    """What ``dumpkit normalize`` was asked to do."""
-
-    inputs: list[str]
-    out: str
-    workers: int = 1
-    shrink_max_size: int = 0  # > 0: --shrink with this budget
-    scheduler_host: str | None = None
-    scheduler_port: int = 8082
-    limits: Limits = field(default_factory=Limits)
-    chunk_size: int = 0
-    rescan: bool = False
-    quiet: bool = False
-    symbols: SymbolConfig | None = None  # symbol sources; None: no symbols
-
-
-class BatchError(Exception):
-    """The batch could not run or did not complete (a usage or environment error)."""
-
-
-def _check(opts: BatchOptions) -> None:
-    if opts.shrink_max_size and opts.shrink_max_size < 4096:
-        raise BatchError("--shrink-max-size must be at least 4K")
-    for path in opts.inputs:
-        if not os.path.exists(path):
-            raise BatchError(f"{path}: no such file or directory")
-    if opts.workers < 1 or opts.limits.max_ratio < 1 or opts.limits.max_depth < 1 or opts.chunk_size < 0:
-        raise BatchError("--workers, --max-ratio and --max-depth must be at least 1, --chunk-size at least 0")
-    try:
-        os.makedirs(os.path.join(opts.out, "work", "tmp"), exist_ok=True)
-    except OSError as exc:
-        raise BatchError(f"{opts.out}: cannot create the output folder: {exc.strerror or exc}") from None
-    if not os.access(opts.out, os.W_OK):
-        raise BatchError(f"{opts.out}: not writable")
-    if opts.scheduler_host is not None:
-        _check_scheduler(opts.scheduler_host, opts.scheduler_port)
-
-
-def scheduler_url(host: str, port: int) -> str:
-    return f"http://{host}:{port}/"
-
-
-def _check_scheduler(host: str, port: int, timeout: float = 5.0) -> None:
-    """Ask ``luigid`` at ``host:port`` for its worker list before anything runs (luigi itself
-    would retry for a minute or more, then fail with a traceback)."""
-    import urllib.error
-    import urllib.request
-
-    url = scheduler_url(host, port)
-    try:
-        with urllib.request.urlopen(url + "api/worker_list?data=%7B%7D", timeout=timeout) as response:
-            json.loads(response.read(1 << 20))["response"]
-    except urllib.error.HTTPError as exc:
-        raise BatchError(f"the luigi scheduler at {url} answered HTTP {exc.code}: is it luigid?") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        if isinstance(exc, (ValueError, KeyError, TypeError)):
-            raise BatchError(f"{url} answered, but not as a luigi scheduler does") from None
-        reason = getattr(exc, "reason", None) or exc
-        raise BatchError(f"cannot reach the luigi scheduler at {url}: {reason}") from None
-
-
-def _setup_logging(log_path: str) -> None:
-    """luigi (and everything else) logs to ``log_path``, not the terminal."""
-    import luigi
-
-    config = luigi.configuration.get_config()
-    config.set("core", "no_configure_logging", "true")
-    handler = logging.FileHandler(log_path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(name)s %(levelname)s: %(message)s"))
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    for name in ("luigi", "luigi-interface"):
-        logging.getLogger(name).setLevel(logging.INFO)
-    logging.captureWarnings(True)
-
-
-class _Progress:
-    """Live count / rate / ETA on stderr, from the markers of documents made appearing on disk
-    (so it counts the work of every worker sharing the folder); nothing when stderr is not a
-    terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bar: Any = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._last = 0.0
-        self._final: Callable[[], int] | None = None
-
-    def discovering(self, files: int, nbytes: int) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(desc="discovering", unit=" files", file=sys.stderr, **_width())
-        if now - self._last > 0.2:
-            self.bar.n = files
-            self.bar.set_postfix_str(f"{nbytes / 1e6:,.0f} MB read", refresh=False)
-            self.bar.refresh()
-            self._last = now
-
-    def documents(self, folder: str, expected: set[str]) -> None:
-        """Count the keys of ``expected`` appearing in ``folder`` (markers of documents made)."""
-        self.close()
-        if not self.enabled or not expected:
-            return
-        from tqdm import tqdm
-
-        self._final = lambda: _count_done(folder, expected)
-        done = _count_done(folder, expected)
-        self.bar = tqdm(total=len(expected), initial=done, desc="documents", unit=" docs",
-                        file=sys.stderr, smoothing=0.1, **_width())
-
-        def poll() -> None:
-            while not self._stop.wait(0.5):
-                n = _count_done(folder, expected)
-                if n > self.bar.n:
-                    self.bar.update(n - self.bar.n)
-
-        self._thread = threading.Thread(target=poll, daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        self._stop.clear()
-        if self.bar is not None:
-            if self._final is not None:  # the last documents since the last poll
-                n = self._final()
-                if n > self.bar.n:
-                    self.bar.update(n - self.bar.n)
-            self.bar.close()
-            self.bar = None
-        self._final = None
-
-
-def _width() -> dict[str, Any]:
-    """Follow the terminal's size; one that reports none (0x0, e.g. a bare pty) gets 100x24
-    (tqdm would otherwise hide the bar: it draws no line beyond a 0-row screen)."""
-    try:
-        size = os.get_terminal_size(sys.stderr.fileno())
-    except (OSError, ValueError):
-        size = os.terminal_size((0, 0))
-    if size.columns > 0 and size.lines > 0:
-        return {"dynamic_ncols": True}
-    return {"ncols": size.columns or 100, "nrows": size.lines or 24}
-
-
-def _count_done(folder: str, expected: set[str]) -> int:
-    try:
-        return len(expected.intersection(os.listdir(folder)))
-    except OSError:
-        return 0
-
-
-def _build(tasks: list[Any], env: dict[str, Any]) -> Any:
-    import luigi
-
-    return luigi.build(tasks, detailed_summary=True, **env)
-
-
-def _until_complete(target: Any, tasks: list[Any], env: dict[str, Any], remote: bool) -> tuple[bool, Any]:
-    """Run ``tasks``; with a central scheduler, wait while another worker finishes ``target``."""
-    while True:
-        result = _build(tasks, env)
-        if target.complete():
-            return True, result
-        if not remote or result.status.name not in _WAIT:
-            return False, result
-        time.sleep(0.5)  # running on another worker: luigid hands it back if that worker dies
-
-
-def _failed(result: Any, layout: Any) -> BatchError:
-    lines = [f"the batch did not complete ({result.status.name.lower()}: "
-             f"{result.status.value[1]}); details in {layout.log}"]
-    show = False
-    for line in result.summary_text.splitlines():
-        if line.startswith("* "):
-            show = any(word in line for word in ("fail", "missing", "not granted", "disabled"))
-            if show:
-                lines.append("  " + line[2:])
-        elif show and line.startswith("    - "):
-            lines.append("    " + line[6:])
-    return BatchError("\n".join(lines))
 
 
 def run_batch(opts: BatchOptions) -> dict[str, Any]:
     """Run the batch; returns ``report.json``'s totals. Raises :class:`BatchError`, or
-    ``KeyboardInterrupt`` (the batch resumes when run again)."""
-    _check(opts)
+    ``KeyboardInterrupt`` (the batch resumes when run again).
+
+    With ``workers`` > 1 and no central scheduler, the pool's processes start from a fork
+    server (:mod:`.pool`), which, as for any ``multiprocessing`` program not using ``fork``,
+    runs the main script again in them: a script calling this guards its work with
+    ``if __name__ == "__main__":`` (``python -m dumpkit`` and the ``dumpkit`` command do)."""
+    check(opts)
     from dumpkit.pipeline.batch.layout import Layout
+    from dumpkit.pipeline.batch.scheduling import check_scheduler, setup_logging
+
+    if opts.scheduler_host is not None:
+        check_scheduler(opts.scheduler_host, opts.scheduler_port)
 
     layout = Layout(os.path.abspath(opts.out))
-    _setup_logging(layout.log)
-    remote = opts.scheduler_host is not None
-    # with a local scheduler, N workers are a pool of N processes forked now, from this still
-    # lean process, that warm up while discovery runs here and then make every chunk
-    pool = _pool(opts.workers) if opts.workers > 1 and not remote else None
+    # with a local scheduler, N workers are a pool of N processes that make every chunk: its
+    # fork server starts first, and warms up while this process loads luigi and discovers
+    pool = None
+    if opts.workers > 1 and opts.scheduler_host is None:
+        from dumpkit.pipeline.batch.pooled import start_pool
+
+        pool = start_pool(opts.workers, layout.log)
+    setup_logging(layout.log)
     try:
         return _run(opts, layout, pool)
     except BaseException:
@@ -269,17 +82,14 @@ def run_batch(opts: BatchOptions) -> dict[str, Any]:
             pool.join()
 
 
-def _pool(workers: int) -> ChunkPool:
-    from dumpkit.pipeline.batch.pool import ChunkPool
-
-    return ChunkPool(workers)
-
-
 def _run(opts: BatchOptions, layout: Layout, pool: ChunkPool | None) -> dict[str, Any]:
     """The batch, once the pool (if any: ``pool.ChunkPool``) is started."""
     from dumpkit.pipeline.batch import tasks
     from dumpkit.pipeline.batch.identity import document_fingerprint, inputs_fingerprint, symbol_options
     from dumpkit.pipeline.batch.items import iter_items
+    from dumpkit.pipeline.batch.pooled import make_chunks
+    from dumpkit.pipeline.batch.progress import Progress, count_done
+    from dumpkit.pipeline.batch.scheduling import failed, remote_config, scheduler_url, until_complete
     from dumpkit.pipeline.batch.warm import warm_up, warm_up_samples
 
     symbols = opts.symbols.to_json() if opts.symbols is not None and opts.symbols.enabled else ""
@@ -295,26 +105,18 @@ def _run(opts: BatchOptions, layout: Layout, pool: ChunkPool | None) -> dict[str
     workers = opts.workers
     env: dict[str, Any] = {"local_scheduler": not remote, "workers": 1}
     if remote:
-        import luigi
-
         env.update(scheduler_host=opts.scheduler_host, scheduler_port=opts.scheduler_port)
-        config = luigi.configuration.get_config()
-        config.set("worker", "keep_alive", "true")  # stay while others run what we wait for
-        config.set("worker", "wait_interval", "0.5")
-        # a scheduler that goes away mid-batch: a few quick retries, not luigi's minutes
-        config.set("core", "rpc-retry-attempts", "3")
-        config.set("core", "rpc-retry-wait", "2")
-        config.set("core", "rpc-connect-timeout", "5.0")
+        remote_config()
     if opts.rescan:
         _forget(layout, discover.batch)
-    progress = _Progress(enabled=not opts.quiet and sys.stderr.isatty())
+    progress = Progress(enabled=not opts.quiet and sys.stderr.isatty())
     started = time.monotonic()
     try:
         tasks.DISCOVERY_PROGRESS = progress.discovering
-        ok, result = _until_complete(discover, [discover], env, remote)
+        ok, result = until_complete(discover, [discover], env, remote)
         progress.close()
         if not ok:
-            raise _failed(result, layout)
+            raise failed(result, layout.log)
         chunks = report_task.chunks()
         if pool is None:
             # the first document's costs, once: before luigi forks a process per task (a
@@ -323,24 +125,14 @@ def _run(opts: BatchOptions, layout: Layout, pool: ChunkPool | None) -> dict[str
             gc.freeze()  # the garbage collector leaves what exists now alone: no copy-on-write of it
         expected = {item["key"] for item in iter_items(layout, discover.batch, len(chunks))}
         done = os.path.join(layout.made_root, made_by)
-        done_before = _count_done(done, expected)
+        done_before = count_done(done, expected)
         progress.documents(done, expected)
         if pool is not None:
-            todo = [c.index for c in chunks if not c.complete()]
-            job = (layout, discover.batch, report_task.run_key, report_task.document_maker,
-                   opts.shrink_max_size, symbols)
-            tasks.PUBLICATION = _publication(layout, discover.batch, report_task.run_key,
-                                             opts.shrink_max_size)
-            ended = _Feed(tasks.PUBLICATION, [c.index for c in chunks if c.index not in todo])
             # every chunk made: luigi finds them complete and publishes in this process; else
             # (a process of the pool died) luigi's task processes make what is left
-            workers = opts.workers if pool.run(job, todo, ended) else 1
-            pool.close()  # the processes end while luigi publishes
-            if ended.failed or workers > 1:  # BatchReport publishes from the start
-                tasks.PUBLICATION.close()
-                tasks.PUBLICATION = None
-        ok, result = _until_complete(report_task, [*chunks, report_task], {**env, "workers": workers},
-                                     remote)
+            workers = make_chunks(pool, layout, report_task, chunks)
+        ok, result = until_complete(report_task, [*chunks, report_task], {**env, "workers": workers},
+                                    remote)
     except OSError as exc:  # the output folder went away under us
         logging.getLogger(__name__).exception("batch stopped")
         raise BatchError(f"{exc}; details in {layout.log}") from None
@@ -357,42 +149,9 @@ def _run(opts: BatchOptions, layout: Layout, pool: ChunkPool | None) -> dict[str
             tasks.PUBLICATION.close()
             tasks.PUBLICATION = None
     if not ok:
-        raise _failed(result, layout)
-    made = _count_done(done, expected) - done_before
+        raise failed(result, layout.log)
+    made = count_done(done, expected) - done_before
     return _summary(layout, time.monotonic() - started, made, opts.quiet)
-
-
-def _publication(layout: Layout, batch: str, run: str, shrink_max_size: int) -> Publication:
-    from dumpkit.pipeline.batch.publish import Publication
-    from dumpkit.pipeline.batch.tasks import read_manifest
-
-    return Publication(layout, batch, run, read_manifest(layout, batch), shrink_max_size=shrink_max_size)
-
-
-class _Feed:
-    """Called as each chunk ends (in any order): feeds ``publication`` the chunks ended so far,
-    in order, so that publishing overlaps the chunks still running. A failure here is logged;
-    ``failed`` then says to publish from the start."""
-
-    def __init__(self, publication: Publication, ended: list[int]) -> None:
-        self.publication = publication
-        self.ended = set(ended)
-        self.failed = False
-        self.feed()
-
-    def __call__(self, index: int) -> None:
-        self.ended.add(index)
-        self.feed()
-
-    def feed(self) -> None:
-        publication = self.publication
-        try:
-            while not self.failed and publication.added in self.ended:
-                publication.add(publication.added)
-        except Exception:
-            logging.getLogger(__name__).exception("publishing the chunks as they end failed; "
-                                                  "the report publishes them from the start")
-            self.failed = True
 
 
 def _forget(layout: Any, batch: str) -> None:

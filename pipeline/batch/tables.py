@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -40,6 +41,37 @@ _B = pa.bool_()
 _STRS = pa.list_(pa.string())
 _INLINED = pa.list_(pa.struct([pa.field("function", _S), pa.field("source_file", _S),
                                pa.field("source_line", _U32)]))
+
+
+class _NoPandas:
+    """An import finder that finds no ``pandas`` (see :func:`_answer_pandas_probe`)."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.partition(".")[0] == "pandas":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+_PROBED = False
+
+
+def _answer_pandas_probe() -> None:
+    """pyarrow's first array from Python values asks once whether pandas is installed (to
+    tell pandas values apart), importing it when it is: ~0.25 s per process (more than the
+    rest of a pool process's warm-up), for values the batch never has (its rows are plain
+    Python values). That question is answered "no" here, before any array: the tables come
+    out as where pandas is not installed (a plain install: pandas is a test extra for
+    dumpkit), byte for byte. pandas stays importable, and pyarrow's own conversions to and
+    from pandas (``to_pandas``) import it when they are asked for."""
+    global _PROBED
+    if _PROBED or "pandas" in sys.modules:
+        return
+    _PROBED = True
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.array([None])  # the probe: pyarrow's import of pandas fails, and is not tried again
+    finally:
+        sys.meta_path.remove(finder)
 
 
 def _schema(*fields: tuple[str, pa.DataType, bool]) -> pa.Schema:
@@ -180,6 +212,7 @@ class TableRows:
             err["message"], err["structure"], _hex(err["offset"]), document, doc["dumpkit_version"]))
 
     def table(self, name: str) -> pa.Table:
+        _answer_pandas_probe()
         schema, rows = SCHEMAS[name], self.rows[name]
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
         return pa.table([pa.array(column, type=f.type) for column, f in zip(columns, schema, strict=True)],
@@ -220,6 +253,7 @@ class TableMerger:
     ``final(name)`` by :meth:`finish`. Memory: the rows of a row group per table, at most."""
 
     def __init__(self, part: Callable[[int, str], str], final: Callable[[str], str], tmp_dir: str) -> None:
+        _answer_pandas_probe()
         self.part, self.final = part, final
         self.rows: dict[str, int] = dict.fromkeys(SCHEMAS, 0)
         self.tmp: dict[str, str] = {}

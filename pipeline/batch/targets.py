@@ -17,8 +17,9 @@ import luigi
 from luigi.target import AtomicLocalFile
 
 from dumpkit.pipeline.atomic import tmp_name
+from dumpkit.pipeline.batch.layout import Layout
 
-__all__ = ["BatchTarget"]
+__all__ = ["BatchTarget", "chunk_done"]
 
 
 class _TmpDirFile(AtomicLocalFile):
@@ -67,3 +68,9 @@ class BatchTarget(luigi.LocalTarget):
                 shutil.rmtree(tmp, ignore_errors=True)
             elif os.path.exists(tmp):
                 os.unlink(tmp)
+
+
+def chunk_done(layout: Layout, batch: str, run_key: str, index: int) -> BatchTarget:
+    """The marker of chunk ``index`` (:func:`~dumpkit.pipeline.batch.chunk.make_chunk` writes
+    it, atomically, once the chunk's part is written)."""
+    return BatchTarget(layout.done(batch, run_key, index), layout.tmp)

@@ -39,16 +39,17 @@ import json
 import math
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import luigi
 
-from dumpkit.pipeline.batch.chunk import chunk_done, make_chunk
 from dumpkit.pipeline.batch.identity import batch_id, document_fingerprint, run_id, symbol_options
 from dumpkit.pipeline.batch.layout import Layout
-from dumpkit.pipeline.batch.publish import Publication, publish
-from dumpkit.pipeline.batch.tables import TABLES
-from dumpkit.pipeline.batch.targets import BatchTarget
+from dumpkit.pipeline.batch.targets import BatchTarget, chunk_done
+
+if TYPE_CHECKING:  # documents, parts and publishing load when a task runs: the scheduling
+    # process discovers, and with a pool makes no chunk, without pyarrow
+    from dumpkit.pipeline.batch.publish import Publication
 from dumpkit.pipeline.inputs.archives import Limits, Spool
 from dumpkit.pipeline.inputs.discover import discover
 
@@ -214,6 +215,8 @@ class NormalizeChunk(luigi.Task):
     def run(self) -> None:
         """The chunk's documents, then its part (``parts``: what publishing merges), then
         its marker (:func:`~dumpkit.pipeline.batch.chunk.make_chunk`)."""
+        from dumpkit.pipeline.batch.chunk import make_chunk
+
         make_chunk(Layout(self.out), self.batch, self.run_key, self.made_by, self.index,
                    self.shrink_max_size, self.symbols)
 
@@ -231,6 +234,8 @@ class BatchReport(_BatchTask):
         return self.clone(Discover)
 
     def output(self) -> dict[str, BatchTarget]:
+        from dumpkit.pipeline.batch.tables import TABLES
+
         layout = self.layout
         return {
             "ndjson": BatchTarget(os.path.join(self.out, "dumps.ndjson"), layout.tmp),
@@ -267,6 +272,8 @@ class BatchReport(_BatchTask):
                                                                                 self.run_key):
             report = begun.finish(self.document_maker, openers)  # fed as the chunks ended
         else:
+            from dumpkit.pipeline.batch.publish import publish
+
             manifest = read_manifest(self.layout, self.batch)
             report = publish(self.layout, self.batch, self.run_key, self.document_maker, manifest,
                              openers, shrink_max_size=self.shrink_max_size)

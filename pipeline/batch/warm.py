@@ -32,9 +32,7 @@ def warm_up(samples: Sequence[str] = (), readers: bool = True) -> None:
             importlib.import_module(f"dumpkit.readers.{module}")
     for kind, version in CURRENT.items():
         fast_check(kind, version)
-    # pyarrow's first array from Python values imports pandas when it is installed (to tell
-    # pandas objects apart): ~0.25 s, once per process
-    TableRows().table(TABLES[0])
+    TableRows().table(TABLES[0])  # pyarrow's first array (tables.py: without pandas)
     for path in samples:
         document_for(path)
 
