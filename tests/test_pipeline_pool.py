@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,12 @@ def _pool_processes(out: Path) -> list[int]:
     return [int(pid) for pid in re.findall(r"pool process (\d+) warmed up", log)]
 
 
-def test_a_pool_process_killed_fails_its_chunk_and_the_batch_still_completes(tmp_path: Path) -> None:
+def _kill_mid_batch(tmp_path: Path, what: str, victim: Callable[[Path, int], int | None]
+                    ) -> tuple[Path, Path, str, int]:
+    """A 2-worker batch of 600 dumps in which ``victim(out, pid of dumpkit)`` (the process to
+    kill, or None while there is none yet) is killed once 50 documents are made, and the same
+    batch made by 1 worker: (its output, the reference, its stderr, its exit code). A hang
+    would end at the timeout; the run must not end before the kill."""
     archive = tmp_path / "archive"
     archive.mkdir()
     for i in range(600):
@@ -42,10 +48,10 @@ def test_a_pool_process_killed_fails_its_chunk_and_the_batch_still_completes(tmp
     deadline = time.monotonic() + 120
     while proc.poll() is None and time.monotonic() < deadline:
         made = len(os.listdir(out / "docs")) if (out / "docs").is_dir() else 0
-        pool = _pool_processes(out)
-        if made >= 50 and len(pool) == 2:
-            killed = pool[0]
-            os.kill(killed, signal.SIGKILL)
+        target = victim(out, proc.pid)
+        if made >= 50 and target is not None:
+            killed = target
+            os.kill(target, signal.SIGKILL)
             break
         time.sleep(0.005)
     try:
@@ -54,11 +60,23 @@ def test_a_pool_process_killed_fails_its_chunk_and_the_batch_still_completes(tmp
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         raise
-    assert killed is not None, "the run ended before a pool process could be killed: more dumps"
+    assert killed is not None, f"the run ended before {what} could be killed: more dumps"
     assert "Traceback" not in stderr, stderr
+    return out, reference, stderr, proc.returncode
+
+
+def _one_of_two_pool_processes(out: Path, pid: int) -> int | None:
+    """The first of the pool's processes once both are ready."""
+    pool = _pool_processes(out)
+    return pool[0] if len(pool) == 2 else None
+
+
+def test_a_pool_process_killed_fails_its_chunk_and_the_batch_still_completes(tmp_path: Path) -> None:
+    out, reference, stderr, returncode = _kill_mid_batch(tmp_path, "a pool process",
+                                                         _one_of_two_pool_processes)
     log = (out / "work" / "luigi.log").read_text(encoding="utf-8")
     assert "a worker process of the pool died" in log
-    assert proc.returncode == 0, stderr  # the chunks left, that one too, made by luigi's processes
+    assert returncode == 0, stderr  # the chunks left, that one too, made by luigi's processes
     assert snapshot(out) == snapshot(reference)
     assert os.listdir(out / "work" / "tmp") == []  # the killed process's temporary file is swept
 
@@ -104,32 +122,8 @@ def _fork_server(pid: int) -> int | None:
 
 
 def test_the_fork_server_killed_mid_batch_hands_the_chunks_left_to_luigi(tmp_path: Path) -> None:
-    archive = tmp_path / "archive"
-    archive.mkdir()
-    for i in range(600):
-        (archive / f"c{i:03d}.dmp").write_bytes(minidump_variant(i))
-    reference = tmp_path / "reference"
-    assert run_normalize([archive], reference, "--workers", "1").returncode == 0
-    out = tmp_path / "out"
-    proc = start_normalize([archive], out, "--workers", "2")
-    killed = None
-    deadline = time.monotonic() + 120
-    while proc.poll() is None and time.monotonic() < deadline:
-        made = len(os.listdir(out / "docs")) if (out / "docs").is_dir() else 0
-        server = _fork_server(proc.pid)
-        if made >= 50 and server is not None:
-            killed = server
-            os.kill(server, signal.SIGKILL)
-            break
-        time.sleep(0.005)
-    try:
-        _, stderr = proc.communicate(timeout=180)
-    except BaseException:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise
-    assert killed is not None, "the run ended before the fork server could be killed: more dumps"
-    assert "Traceback" not in stderr, stderr
+    out, reference, stderr, returncode = _kill_mid_batch(tmp_path, "the fork server",
+                                                         lambda out, pid: _fork_server(pid))
     assert "a worker process of the pool died" in (out / "work" / "luigi.log").read_text(encoding="utf-8")
-    assert proc.returncode == 0, stderr
+    assert returncode == 0, stderr
     assert snapshot(out) == snapshot(reference)
