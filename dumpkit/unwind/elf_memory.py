@@ -17,7 +17,7 @@ from elftools.common.utils import struct_parse
 from elftools.dwarf.callframe import FDE, CallFrameInfo
 from elftools.dwarf.structs import DWARFStructs
 
-from dumpkit.elf_headers import structs_for
+from dumpkit.elf_headers import ElfHeaders
 from dumpkit.memory import AddressSpace, MemoryFile
 from dumpkit.model import Module
 from dumpkit.symbols.elf import ELF_ERRORS, MAX_EH_FRAME, FdeIndex
@@ -48,20 +48,14 @@ def _eh_pointer(data: bytes, pos: int, encoding: int, section_address: int) -> t
 
 def _program_headers(space: AddressSpace, base: int, limit: int) -> list[Any] | None:
     """The program headers (pyelftools containers) of the ELF image whose header is at
-    ``base``, read as ``ELFFile`` reads them from a ``limit``-byte view (with structures made
-    once per kind of file: :func:`dumpkit.elf_headers.structs_for`);
-    ``None`` when a part is not captured or does not parse."""
-    ident = read_code(space, base, 16)
-    if ident is None or ident[:4] != b"\x7fELF" or ident[4] not in (1, 2) or ident[5] not in (1, 2):
+    ``base``, read as ``ELFFile`` reads them from a ``limit``-byte view (its header through
+    :class:`dumpkit.elf_headers.ElfHeaders`); ``None`` when a part is not captured or does not
+    parse."""
+    try:
+        header = ElfHeaders(cast(IO[bytes], MemoryFile(space, base, limit)))
+    except ELF_ERRORS:
         return None
-    little_endian, elfclass = ident[5] == 1, 32 * ident[4]
-    basic = structs_for(little_endian, elfclass)
-    raw = read_code(space, base, basic.Elf_Ehdr.sizeof())
-    if raw is None:
-        return None
-    header = struct_parse(basic.Elf_Ehdr, io.BytesIO(raw), 0)
-    structs = structs_for(little_endian, elfclass, header["e_type"], header["e_machine"],
-                          header["e_ident"]["EI_OSABI"])
+    structs = header.structs
     offset, count, stride = header["e_phoff"], header["e_phnum"], header["e_phentsize"]
     if count == 0xFFFF or (count and stride < structs.Elf_Phdr.sizeof()):
         return None  # PN_XNUM (the count is in a section header, never loaded) or a bad size
@@ -72,7 +66,10 @@ def _program_headers(space: AddressSpace, base: int, limit: int) -> list[Any] | 
     if table is None:
         return None
     stream = io.BytesIO(table)
-    return [struct_parse(structs.Elf_Phdr, stream, index * stride) for index in range(count)]
+    try:
+        return [struct_parse(structs.Elf_Phdr, stream, index * stride) for index in range(count)]
+    except ELF_ERRORS:
+        return None
 
 
 class SearchTableIndex:
@@ -125,10 +122,7 @@ def memory_cfi(space: AddressSpace, module: Module, width: int) -> tuple[FdeLook
     """(FDE index, load bias) for an image mapped at ``module.base`` in a core, or ``None``."""
     if read_code(space, module.base + 5, 1) != b"\x01":
         return None  # EI_DATA: the CFI below is decoded as little-endian
-    try:
-        phdrs = _program_headers(space, module.base, max(module.size, 0x1000))
-    except ELF_ERRORS:
-        return None
+    phdrs = _program_headers(space, module.base, max(module.size, 0x1000))
     if phdrs is None:
         return None
     loads = [p for p in phdrs if p["p_type"] == "PT_LOAD"]
