@@ -209,46 +209,53 @@ def test_program_header_tables_match_the_parser_on_the_corpus(corpus_dir: Path) 
     assert compared[1] > 1000 and compared[2] > 20, compared  # both byte orders were exercised
 
 
-def _compare_memory_lists(path: Path) -> int:
-    """Both readings of ``path``'s MemoryList and Memory64List: rows (or refusal) against the
-    generated parser (or its error); returns the number of descriptors compared."""
-    from dumpkit.readers.minidump_bulk import (
-        MEMORY64_FIELDS,
-        MEMORY_FIELDS,
-        memory64_rows,
-        memory_rows,
-        read_paths,
-    )
+def _list_readers() -> dict[Any, tuple[Any, Any, Any]]:
+    """Stream type -> (bulk decoding of its bytes, the same rows from the generated parser's
+    body, how many entries those rows hold), for the lists read as rows."""
+    from dumpkit.readers import minidump_bulk as bulk
 
+    return {
+        MD.StreamTypes.memory_list: (bulk.memory_rows, bulk.memory_rows_of, len),
+        MD.StreamTypes.memory64_list: (bulk.memory64_rows, bulk.memory64_rows_of, lambda rows: len(rows[1])),
+        MD.StreamTypes.thread_list: (lambda data: bulk.thread_rows(data, False), bulk.thread_rows_of, len),
+        MD.StreamTypes.thread_ex_list: (lambda data: bulk.thread_rows(data, True), bulk.thread_rows_of, len),
+    }
+
+
+def _compare_lists(path: Path, *kinds: Any) -> int:
+    """Both readings of each of ``path``'s streams of ``kinds``: rows (or refusal) against the
+    generated parser (or its error); returns the number of entries compared."""
+    readers = _list_readers()
     view = FileView(path)
     compared = 0
     try:
         try:
             root = MD(FastStream(view.buffer))
-            entries = list(root.directory)
+            entries = [e for e in root.directory if e.stream_type in kinds]
         except Exception:
             return 0
         for entry in entries:
-            if entry.stream_type not in (MD.StreamTypes.memory_list, MD.StreamTypes.memory64_list):
-                continue
             if entry.ofs_data + entry.len_data > view.size:
                 continue  # the reader skips a stream that runs past the end
-            is64 = entry.stream_type == MD.StreamTypes.memory64_list
-            data = view.read(entry.ofs_data, entry.len_data)
-            ours = memory64_rows(data) if is64 else memory_rows(data)
+            decode, parsed, size = readers[entry.stream_type]
+            ours = decode(view.read(entry.ofs_data, entry.len_data))
             try:
-                body = entry.body
-                fields = MEMORY64_FIELDS if is64 else MEMORY_FIELDS
-                theirs: Any = [read_paths(d, fields) for d in body.memory_ranges]
-                if is64:
-                    theirs = (body.ofs_base, theirs)
+                theirs = parsed(entry.body)
             except Exception:
                 theirs = None  # a list the parser refuses: the bulk reader must refuse it too
             assert ours == theirs, (path, entry.stream_type)
-            compared += len(theirs[1] if is64 else theirs) if theirs is not None else 0
+            compared += size(theirs) if theirs is not None else 0
         return compared
     finally:
         view.close()
+
+
+def _compare_memory_lists(path: Path) -> int:
+    return _compare_lists(path, MD.StreamTypes.memory_list, MD.StreamTypes.memory64_list)
+
+
+def _compare_thread_lists(path: Path) -> int:
+    return _compare_lists(path, MD.StreamTypes.thread_list, MD.StreamTypes.thread_ex_list)
 
 
 def test_memory_tables_match_the_parser_on_built_and_broken_lists(tmp_path: Path) -> None:
@@ -278,36 +285,6 @@ def test_memory_tables_match_the_parser_on_the_corpus(corpus_dir: Path) -> None:
     files = [p for pattern in ("mdmp/*", "mdmp_from_yaml/*.dmp") for p in sorted(corpus_dir.glob(pattern))
              if p.is_file() and p.read_bytes()[:4] == b"MDMP"]
     assert sum(_compare_memory_lists(p) for p in files) > 200
-
-
-def _compare_thread_lists(path: Path) -> int:
-    """Both readings of ``path``'s thread list: rows (or refusal) against the generated parser
-    (or its error); returns the number of threads compared."""
-    from dumpkit.readers.minidump_bulk import THREAD_FIELDS, read_paths, thread_rows
-
-    view = FileView(path)
-    try:
-        try:
-            root = MD(FastStream(view.buffer))
-            entries = [e for e in root.directory
-                       if e.stream_type in (MD.StreamTypes.thread_list, MD.StreamTypes.thread_ex_list)]
-        except Exception:
-            return 0
-        compared = 0
-        for entry in entries:
-            if entry.ofs_data + entry.len_data > view.size:
-                continue  # the reader skips a stream that runs past the end
-            ours = thread_rows(view.read(entry.ofs_data, entry.len_data),
-                               entry.stream_type == MD.StreamTypes.thread_ex_list)
-            try:
-                theirs = [read_paths(t, THREAD_FIELDS) for t in entry.body.threads]
-            except Exception:
-                theirs = None  # a list the parser refuses: the bulk reader must refuse it too
-            assert ours == theirs, (path, entry.stream_type)
-            compared += len(theirs or ())
-        return compared
-    finally:
-        view.close()
 
 
 def test_thread_table_matches_the_parser_on_built_and_broken_lists(tmp_path: Path) -> None:

@@ -30,24 +30,10 @@ from dumpkit.formats.bulk_tables import (
 )
 from dumpkit.formats.windows_minidump import WindowsMinidump as MD
 
-__all__ = [
-    "MEMORY64_FIELDS",
-    "MEMORY_FIELDS",
-    "PDB20_FIELDS",
-    "PDB70_FIELDS",
-    "THREAD_FIELDS",
-    "HeadTable",
-    "codeview_record",
-    "codeview_values",
-    "field",
-    "memory64_rows",
-    "memory_rows",
-    "module_rows",
-    "module_string",
-    "read_paths",
-    "row_of",
-    "thread_rows",
-]
+__all__ = ["MEMORY64_FIELDS", "MEMORY_FIELDS", "PDB20_FIELDS", "PDB70_FIELDS", "THREAD_FIELDS",
+           "HeadTable", "codeview_record", "codeview_values", "field", "memory64_rows",
+           "memory64_rows_of", "memory_rows", "memory_rows_of", "module_rows", "module_rows_of",
+           "module_string", "read_paths", "row_of", "thread_rows", "thread_rows_of"]
 
 _ENTRY = struct.Struct(WINDOWS_MINIDUMP_MODULE[0])
 _PATHS = WINDOWS_MINIDUMP_MODULE[1]
@@ -204,6 +190,26 @@ def module_rows(data: bytes) -> list[tuple[Any, ...]] | None:
     fields each, or ``None`` when the list is not well formed (count too big for the stream):
     the generated parser then reads it."""
     return _counted_rows(data, _ENTRY)
+
+
+def module_rows_of(body: Any) -> list[tuple[Any, ...]]:
+    """A ModuleList the generated parser read, as :func:`module_rows` gives it."""
+    return [row_of(module) for module in body.modules]
+
+
+def thread_rows_of(body: Any) -> list[tuple[Any, ...]]:
+    """A thread list the generated parser read, as :func:`thread_rows` gives it."""
+    return [read_paths(thread, THREAD_FIELDS) for thread in body.threads]
+
+
+def memory_rows_of(body: Any) -> list[tuple[Any, ...]]:
+    """A MemoryList the generated parser read, as :func:`memory_rows` gives it."""
+    return [read_paths(descriptor, MEMORY_FIELDS) for descriptor in body.memory_ranges]
+
+
+def memory64_rows_of(body: Any) -> tuple[int, list[tuple[Any, ...]]]:
+    """A Memory64List the generated parser read, as :func:`memory64_rows` gives it."""
+    return body.ofs_base, [read_paths(descriptor, MEMORY64_FIELDS) for descriptor in body.memory_ranges]
 
 
 def thread_rows(data: bytes, is_ex: bool) -> list[tuple[Any, ...]] | None:

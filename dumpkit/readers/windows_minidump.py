@@ -24,15 +24,14 @@ from dumpkit.model import Dump, ProcessInfo, SourceInfo, Thread
 from dumpkit.readers import minidump_extras, minidump_linux
 from dumpkit.readers.kaitai import guard, parse
 from dumpkit.readers.minidump_bulk import (
-    MEMORY64_FIELDS,
-    MEMORY_FIELDS,
-    THREAD_FIELDS,
     memory64_rows,
+    memory64_rows_of,
     memory_rows,
+    memory_rows_of,
     module_rows,
-    read_paths,
-    row_of,
+    module_rows_of,
     thread_rows,
+    thread_rows_of,
 )
 from dumpkit.readers.minidump_common import ARCH_NAMES, OS_NAMES, UNIX_CSD_NAMES, attempt, peek_u32, utf16
 from dumpkit.readers.minidump_context import ContextError, ContextRef, read_registers
@@ -260,9 +259,10 @@ class _Reader:
     # ------------------------------------------------------------------ memory and threads
     def _memory_lists(self) -> None:
         truncated = 0
-        for start, size, rva in self._list(ST.memory_list, memory_rows, _memory_of, MAX_MEMORY_RANGES) or ():
+        rows = self._list(ST.memory_list, memory_rows, memory_rows_of, MAX_MEMORY_RANGES)
+        for start, size, rva in rows or ():
             truncated += self._add_segment(start, size, rva)
-        listed64 = self._list(ST.memory64_list, memory64_rows, _memory64_of, MAX_MEMORY_RANGES)
+        listed64 = self._list(ST.memory64_list, memory64_rows, memory64_rows_of, MAX_MEMORY_RANGES)
         if listed64 is not None:
             offset, rows = listed64
             for start, size in rows:
@@ -282,8 +282,7 @@ class _Reader:
 
     def _threads(self, exception: Any | None) -> None:
         kind = ST.thread_list if ST.thread_list in self.streams else ST.thread_ex_list
-        rows = self._list(kind, partial(thread_rows, is_ex=kind == ST.thread_ex_list),
-                          lambda body: [read_paths(t, THREAD_FIELDS) for t in body.threads])
+        rows = self._list(kind, partial(thread_rows, is_ex=kind == ST.thread_ex_list), thread_rows_of)
         names = self._thread_names()
         crash = self.dump.crash
         crash_regs: dict[str, int] | None = None
@@ -369,7 +368,7 @@ class _Reader:
 
     def _module_rows(self) -> list[tuple[Any, ...]] | None:
         """ModuleList entries as rows (:func:`~dumpkit.readers.minidump_bulk.module_rows`)."""
-        return self._list(ST.module_list, module_rows, lambda body: [row_of(m) for m in body.modules])
+        return self._list(ST.module_list, module_rows, module_rows_of)
 
     def _list(self, kind: int, decode: Callable[[bytes], T | None], parsed: Callable[[Any], T],
               cap: int = MAX_LIST_ENTRIES) -> T | None:
@@ -403,16 +402,6 @@ class _Reader:
                 self.dump.diag("bad_maps_line", f"{bad} lines of /proc/PID/maps could not be read",
                                structure="LinuxMaps", offset=self.streams[ST.linux_maps].ofs_data)
 
-
-
-def _memory_of(body: Any) -> list[tuple[Any, ...]]:
-    """A MemoryList the parser read, as :func:`~dumpkit.readers.minidump_bulk.memory_rows` gives it."""
-    return [read_paths(d, MEMORY_FIELDS) for d in body.memory_ranges]
-
-
-def _memory64_of(body: Any) -> tuple[int, list[tuple[Any, ...]]]:
-    """A Memory64List the parser read, as :func:`~dumpkit.readers.minidump_bulk.memory64_rows` gives it."""
-    return body.ofs_base, [read_paths(d, MEMORY64_FIELDS) for d in body.memory_ranges]
 
 
 def _string_at(obj: Any, attribute: str) -> str:
