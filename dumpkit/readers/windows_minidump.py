@@ -6,7 +6,8 @@ readable; every stream is read on its own and a malformed one becomes a diagnost
 part of the model left out. Memory bytes are never read here: the memory lists become a
 :class:`~dumpkit.memory.SegmentSpace` that reads them on demand.
 
-Helpers: :mod:`.minidump_context` (CPU contexts -> registers), :mod:`.minidump_modules`
+Helpers: :mod:`.minidump_system` (SystemInfo), :mod:`.minidump_context` (CPU contexts ->
+registers), :mod:`.minidump_bulk` (lists decoded as rows), :mod:`.minidump_modules`
 (module lists, code / debug ids), :mod:`.minidump_linux` (Breakpad's Linux streams),
 :mod:`.minidump_extras` (Breakpad / Crashpad annotations, comments), :mod:`.minidump_memory`
 (memory regions, stacks of full-memory dumps).
@@ -33,12 +34,12 @@ from dumpkit.readers.minidump_bulk import (
     thread_rows,
     thread_rows_of,
 )
-from dumpkit.readers.minidump_common import ARCH_NAMES, OS_NAMES, UNIX_CSD_NAMES, attempt, peek_u32, utf16
+from dumpkit.readers.minidump_common import attempt, peek_u32, utf16
 from dumpkit.readers.minidump_context import ContextError, ContextRef, read_registers
 from dumpkit.readers.minidump_crash import crash_from_exception
 from dumpkit.readers.minidump_memory import region_from_info, stacks_from_memory
 from dumpkit.readers.minidump_modules import module_from_row, unloaded_from_entry
-from dumpkit.readers.windows_common import product_type
+from dumpkit.readers.minidump_system import system_info
 
 __all__ = ["STREAM_NAMES", "read"]
 
@@ -190,40 +191,9 @@ class _Reader:
     # ------------------------------------------------------------------ system, process, crash
     def _system(self) -> None:
         body = self._body(ST.system_info)
-        if body is None:
-            return
-        system = self.dump.system
-        self.os = system.os = OS_NAMES.get(int(body.platform_id), "unknown")
-        self.cpu_arch = system.cpu_arch = ARCH_NAMES.get(int(body.processor_architecture), "unknown")
-        version = (body.major_version, body.minor_version, body.build_number)
-        if any(version):  # 0.0.0 means "not recorded" (lldb's YAML dumps, some Breakpad writers)
-            system.os_version = ".".join(map(str, version))
-        if self.os == "windows":
-            system.os_build = body.build_number or None
-        # elsewhere BuildNumber is the patch level; macOS / iOS builds ("20G630") are in the CSD
-        system.cpu_count = body.num_processors or None
-        if self.os == "windows":
-            system.product_type = product_type(body.product_type)
-        if body.ofs_csd_version:
-            csd = self._try(ST.system_info, lambda: utf16(body.csd_version.buffer))
-            system.os_detail = csd or None
-            words = csd.split() if csd else []
-            if self.os in ("linux", "android") and len(words) > 1 and words[0] == "Linux":
-                system.kernel_release = words[1]  # `uname -srvmo`: "Linux 6.1.0-18-amd64 #1 SMP ..."
-            elif self.os == "unix" and words and words[0] in UNIX_CSD_NAMES:
-                self.os = system.os = UNIX_CSD_NAMES[words[0]]
-        cpu = body.cpu
-        if isinstance(cpu, MD.CpuInfoX86):
-            # dbghelp fills OtherCpuInfo (feature bits) on AMD64 Windows: keep only a plausible vendor
-            vendor = cpu.vendor_id
-            if all(0x20 <= c < 0x7F for c in vendor):
-                system.cpu_vendor = vendor.decode("ascii").strip() or None
-            revision = body.processor_revision
-            if body.processor_level or revision:
-                system.cpu_description = (f"family {body.processor_level} model {revision >> 8} "
-                                          f"stepping {revision & 0xFF}")
-        elif isinstance(cpu, MD.CpuInfoArm) and cpu.cpuid:
-            system.cpu_description = f"midr {cpu.cpuid:#010x}"
+        if body is not None:
+            system_info(self.dump.system, body, lambda read: self._try(ST.system_info, read))
+            self.os, self.cpu_arch = self.dump.system.os, self.dump.system.cpu_arch
 
     def _linux(self) -> dict[str, str]:
         """Breakpad's Linux streams: annotations, distribution, page size; returns /proc/PID/status."""
