@@ -37,19 +37,16 @@ import glob, logging, os, sys
 sys.path.insert(0, sys.argv[1])
 logging.disable(logging.CRITICAL)
 from minidump.minidumpfile import MinidumpFile
+from dumpkit.pipeline.document.normalize import document_for
 corpus, rounds, who = sys.argv[2], int(sys.argv[3]), sys.argv[4]
 files = sorted(glob.glob(os.path.join(corpus, "mdmp", "*"))
                + glob.glob(os.path.join(corpus, "mdmp_from_yaml", "*.dmp")))
 files = [f for f in files if "r2fuzz" not in f]
-if who == "minidump":
-    work = MinidumpFile.parse
-else:
-    from dumpkit.pipeline.document.normalize import document_for as work
+work = MinidumpFile.parse if who == "minidump" else document_for
 both = []
 for f in files:  # the files both readers read (the same set as bench_phases.py)
     try:
         MinidumpFile.parse(f)
-        from dumpkit.pipeline.document.normalize import document_for
         if document_for(f)["kind"] == "dump":
             both.append(f)
     except Exception:
