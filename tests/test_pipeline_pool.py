@@ -100,7 +100,28 @@ def test_the_pool_makes_every_chunk_from_its_fork_server_and_publishes_what_one_
     assert len(re.findall(r"chunk \d+: \d+ documents in", log)) == 13  # 121 items by 10: every chunk
     assert made_by <= pool
     assert "fork server stopped" in log
+    assert len(re.findall(r"side process (\d+) of the pool ready", log)) == 1  # it published
+    assert "publishing the chunks as they end failed" not in log
     assert snapshot(two) == snapshot(one)
+
+
+def _side_process(out: Path, pid: int) -> int | None:
+    """The pool's side process (the publication), once it is ready."""
+    try:
+        log = (out / "work" / "luigi.log").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    found = re.findall(r"side process (\d+) of the pool ready", log)
+    return int(found[0]) if found else None
+
+
+def test_the_side_process_killed_mid_batch_leaves_the_publication_to_the_report(tmp_path: Path) -> None:
+    out, reference, stderr, returncode = _kill_mid_batch(tmp_path, "the side process", _side_process)
+    log = (out / "work" / "luigi.log").read_text(encoding="utf-8")
+    assert "publishing the chunks as they end failed" in log
+    assert returncode == 0, stderr  # the chunks were all made; BatchReport published from the start
+    assert snapshot(out) == snapshot(reference)
+    assert os.listdir(out / "work" / "tmp") == []
 
 
 def _fork_server(pid: int) -> int | None:

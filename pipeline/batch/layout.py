@@ -21,7 +21,11 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 
-__all__ = ["Layout"]
+__all__ = ["TABLES", "Layout"]
+
+#: the tables of ``tables/``, in order (their schemas: :mod:`.tables`, which checks these names);
+#: here, so that naming the batch's files needs no pyarrow
+TABLES: tuple[str, ...] = ("dumps", "threads", "frames", "modules", "diagnostics", "errors")
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,16 @@ def _ready(log_path: str, pool_started: float) -> None:
              time.time() - pool_started)
 
 
+def _side_ready(log_path: str) -> None:
+    """First thing in the pool's side process (:meth:`ChunkPool.side`): as :func:`_ready`,
+    without the warm-up of a chunk's documents."""
+    from dumpkit.pipeline.batch.scheduling import log_to
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    log_to(log_path)
+    log.info("side process %d of the pool ready", os.getpid())
+
+
 def _run(job: ChunkJob, index: int) -> tuple[int, int, float, float]:
     """Chunk ``index``: (pid, documents, seconds, CPU seconds)."""
     from dumpkit.pipeline.batch.chunk import make_chunk
@@ -90,7 +100,21 @@ class ChunkPool:
         forkserver.ensure_running()  # returns at once: the server warms up on its own
         self._executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
             workers, mp_context=context, initializer=_ready, initargs=(log_path, time.time()))
+        self._context, self._log_path = context, log_path
+        self._side: ProcessPoolExecutor | None = None
         self._started = time.perf_counter()
+
+    def side(self) -> ProcessPoolExecutor:
+        """One more process, forked from the same warm server when first asked for, that runs
+        what it is handed one call after another (the publication, :mod:`.pooled`), beside
+        the chunks and after them: it lives until :meth:`join` (or an interrupting
+        :meth:`close`)."""
+        if self._side is None:
+            if self._executor is None:
+                raise RuntimeError("the pool is closed")
+            self._side = ProcessPoolExecutor(1, mp_context=self._context, initializer=_side_ready,
+                                             initargs=(self._log_path,))
+        return self._side
 
     def run(self, job: ChunkJob, indices: Sequence[int],
             finished: Callable[[int], Any] | None = None) -> list[int]:
@@ -136,17 +160,23 @@ class ChunkPool:
         executor = self._executor
         if executor is None:
             return
-        if interrupted:
-            for process in list((getattr(executor, "_processes", None) or {}).values()):
-                with contextlib.suppress(OSError, AttributeError):
-                    process.kill()
-        executor.shutdown(wait=False, cancel_futures=True)
+        for pool in (executor, self._side) if interrupted else (executor,):
+            if pool is None:
+                continue
+            if interrupted:
+                for process in list((getattr(pool, "_processes", None) or {}).values()):
+                    with contextlib.suppress(OSError, AttributeError):
+                        process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def join(self) -> None:
         """Wait for the processes to end (after :meth:`close`), then for the fork server: a
         process that runs batches one after another keeps no warm server between them, and
         the server's CPU time counts in this process's children's."""
         executor, self._executor = self._executor, None
+        side, self._side = self._side, None
+        if side is not None:
+            side.shutdown(wait=True, cancel_futures=True)
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
             started = time.perf_counter()

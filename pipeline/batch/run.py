@@ -12,9 +12,10 @@ know every task:
 
 With the local scheduler and ``--workers N`` (N > 1), the chunks are made by a pool of N
 processes forked at the start, which warm up while discovery runs (:mod:`.pool`), and the
-chunks' parts are merged into the published files as the chunks end
-(:class:`~dumpkit.pipeline.batch.publish.Publication`); luigi then finds every chunk complete
-and runs ``BatchReport`` here, which finishes the publication. With a central scheduler (or
+chunks' parts are merged into the published files as the chunks end, by one more process
+of the pool (:class:`~dumpkit.pipeline.batch.pooled.SidePublication`: this process never
+loads pyarrow); luigi then finds every chunk complete and runs ``BatchReport`` here, which has
+that process finish the publication. With a central scheduler (or
 once a pool process died), luigi's own workers run the chunks, a forked process per task.
 
 A worker that finds a step running elsewhere waits for it (``luigid`` hands each task to one

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dumpkit.pipeline.atomic import tmp_name
+from dumpkit.pipeline.batch.layout import TABLES
 from dumpkit.pipeline.faults import checkpoint
 
 __all__ = ["SCHEMAS", "TABLES", "TableMerger", "TableRows", "merge_tables", "table_bytes"]
@@ -126,7 +127,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("structure", _S, True), ("offset", _U64, True), ("document", _S, False),
         ("dumpkit_version", _S, False)),
 }
-TABLES: tuple[str, ...] = tuple(SCHEMAS)
+if tuple(SCHEMAS) != TABLES:  # the layout names the files: one list of tables
+    raise ImportError(f"tables.SCHEMAS names {tuple(SCHEMAS)}, layout.TABLES {TABLES}")
 
 
 def _hex(value: str | None) -> int | None:

@@ -44,12 +44,12 @@ from typing import TYPE_CHECKING, Any
 import luigi
 
 from dumpkit.pipeline.batch.identity import batch_id, document_fingerprint, run_id, symbol_options
-from dumpkit.pipeline.batch.layout import Layout
+from dumpkit.pipeline.batch.layout import TABLES, Layout
 from dumpkit.pipeline.batch.targets import BatchTarget, chunk_done
 
 if TYPE_CHECKING:  # documents, parts and publishing load when a task runs: the scheduling
     # process discovers, and with a pool makes no chunk, without pyarrow
-    from dumpkit.pipeline.batch.publish import Publication
+    from dumpkit.pipeline.batch.pooled import SidePublication
 from dumpkit.pipeline.inputs.archives import Limits, Spool
 from dumpkit.pipeline.inputs.discover import discover
 
@@ -74,7 +74,7 @@ MAX_CHUNK = 500
 DISCOVERY_PROGRESS: Callable[[int, int], None] | None = None
 #: set by the command line: the publication it fed the chunks' parts as they ended (a pool
 #: made them), which ``BatchReport`` finishes instead of starting one
-PUBLICATION: Publication | None = None
+PUBLICATION: SidePublication | None = None
 
 
 def auto_chunk_size(n_items: int) -> int:
@@ -234,8 +234,6 @@ class BatchReport(_BatchTask):
         return self.clone(Discover)
 
     def output(self) -> dict[str, BatchTarget]:
-        from dumpkit.pipeline.batch.tables import TABLES
-
         layout = self.layout
         return {
             "ndjson": BatchTarget(os.path.join(self.out, "dumps.ndjson"), layout.tmp),
