@@ -38,6 +38,27 @@ class ModuleIndex:
                 spans = [(max(lo, base), min(hi, end)) for lo, hi in code[first:last] if base < hi]
                 if spans:
                     self._exec[index] = spans
+        self._code = self._code_ranges()
+
+    def _code_ranges(self) -> tuple[list[int], list[int], list[Module]] | None:
+        """Every module's code ranges (its executable spans, else the whole module) sorted, as
+        (starts, ends, modules) for one ``bisect`` per lookup; None when modules overlap (a
+        bad module list): :meth:`code_module` then takes the long way."""
+        bases, ends = self._bases, self._ends
+        if any(ends[k] > bases[k + 1] for k in range(len(bases) - 1)):
+            return None
+        starts: list[int] = []
+        stops: list[int] = []
+        modules: list[Module] = []
+        for i, m in enumerate(self.modules):  # in base order; a module's spans merged
+            for lo, hi in sorted(self._exec.get(i) or [(m.base, m.base + m.size)]):
+                if modules and modules[-1] is m and lo <= stops[-1]:
+                    stops[-1] = max(stops[-1], hi)
+                else:
+                    starts.append(lo)
+                    stops.append(hi)
+                    modules.append(m)
+        return starts, stops, modules
 
     def _index(self, address: int) -> int | None:
         i = bisect_right(self._bases, address) - 1
@@ -55,6 +76,11 @@ class ModuleIndex:
 
     def code_module(self, address: int) -> Module | None:
         """The module whose executable range holds ``address`` (see module doc), or ``None``."""
+        code = self._code
+        if code is not None:
+            starts, ends, modules = code
+            k = bisect_right(starts, address) - 1
+            return modules[k] if k >= 0 and address < ends[k] else None
         i = self._index(address)
         if i is None:
             return None
