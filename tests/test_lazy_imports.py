@@ -54,3 +54,34 @@ def test_inspect_loads_what_a_document_needs(path: object) -> None:
     assert _under(loaded, *NOT_FOR_INSPECT) == []
     # what it does need: the reader, the signature generator and the compiled validator
     assert {"dumpkit.readers.windows_minidump", "siggen.generator", "jsonschema_rs"} <= loaded
+    assert _under(loaded, "glom") == []  # siggen's lookups are answered without it (probes.deferred)
+
+
+def test_the_batch_loads_luigi_without_its_jsonschema_probe() -> None:
+    loaded = _loaded_after("import dumpkit.pipeline.batch.tasks\nimport luigi.parameter\n"
+                           "assert not luigi.parameter._JSONSCHEMA_ENABLED\n"
+                           "import jsonschema  # still importable")
+    assert "luigi" in loaded and "jsonschema" in loaded
+    assert _under(_loaded_after("import dumpkit.pipeline.batch.tasks"), "jsonschema") == []
+
+
+def test_a_deferred_module_loads_when_one_of_its_functions_is_first_called() -> None:
+    code = "\n".join([
+        "import sys",
+        "from dumpkit.pipeline.probes import deferred",
+        "with deferred('colorsys', ('rgb_to_hsv',)):",
+        "    from colorsys import rgb_to_hsv",
+        "    try:",
+        "        from colorsys import hsv_to_rgb",
+        "    except ImportError:",
+        "        pass",
+        "    else:",
+        "        raise AssertionError('a name not deferred was given')",
+        "assert 'colorsys' not in sys.modules",  # the stand-in is gone, nothing loaded
+        "assert rgb_to_hsv(1.0, 0.0, 0.0) == (0.0, 1.0, 1.0)",  # the call loads the real one
+        "import colorsys",
+        "assert colorsys.rgb_to_hsv is not rgb_to_hsv",
+        "assert colorsys.hsv_to_rgb(0.0, 1.0, 1.0) == (1.0, 0.0, 0.0)",
+    ])
+    assert "colorsys" in _loaded_after(code)
+    assert "colorsys" not in _loaded_after(code.split("assert rgb_to_hsv")[0])

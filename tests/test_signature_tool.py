@@ -68,6 +68,8 @@ LOOKUPS = [
     ({"exception": {"values": [{"stacktrace": {"frames": [1]}}]}}, "exception.values.0.stacktrace"),
     ({"exception": {"values": [{}]}}, "exception.values.0.stacktrace"), ({"a": [1, 2]}, "a.-1"),
     ({"a": {"b": 0}}, "a.b"), ({"a": "text"}, "a.0"), ({"a": [[1]]}, "a.0.0"), ({"a": 1}, "a"),
+    ({"threads": {0: 5}}, "threads.0"), ({"a": {}}, "a.items"), ({"a": [1]}, "a.x"), ({"a": [[]]}, "a.0.3"),
+    ({"a": {"b": None}}, "a.b.c"), ({"a": [{"b": 1}]}, "a.0.c"), ({"a": ()}, "a.0"),
 ]
 
 

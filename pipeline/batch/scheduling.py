@@ -43,7 +43,7 @@ def check_scheduler(host: str, port: int, timeout: float = 5.0) -> None:
 
 def setup_logging(log_path: str) -> None:
     """luigi (and everything else) logs to ``log_path``, not the terminal."""
-    import luigi
+    from dumpkit.pipeline.batch.luigi_lib import luigi
 
     config = luigi.configuration.get_config()
     config.set("core", "no_configure_logging", "true")
@@ -66,7 +66,7 @@ def log_to(log_path: str) -> None:
 
 def remote_config() -> None:
     """luigi's settings for a worker sharing a central scheduler."""
-    import luigi
+    from dumpkit.pipeline.batch.luigi_lib import luigi
 
     config = luigi.configuration.get_config()
     config.set("worker", "keep_alive", "true")  # stay while others run what we wait for
@@ -78,7 +78,7 @@ def remote_config() -> None:
 
 
 def _build(tasks: list[Any], env: dict[str, Any]) -> Any:
-    import luigi
+    from dumpkit.pipeline.batch.luigi_lib import luigi
 
     return luigi.build(tasks, detailed_summary=True, **env)
 

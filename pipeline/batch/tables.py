@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from dumpkit.pipeline.atomic import tmp_name
 from dumpkit.pipeline.batch.layout import TABLES
 from dumpkit.pipeline.faults import checkpoint
+from dumpkit.pipeline.probes import hidden
 
 __all__ = ["SCHEMAS", "TABLES", "TableMerger", "TableRows", "merge_tables", "table_bytes"]
 
@@ -42,14 +43,6 @@ _B = pa.bool_()
 _STRS = pa.list_(pa.string())
 _INLINED = pa.list_(pa.struct([pa.field("function", _S), pa.field("source_file", _S),
                                pa.field("source_line", _U32)]))
-
-
-class _NoPandas:
-    """An import finder that finds no ``pandas`` (see :func:`_answer_pandas_probe`)."""
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
-        if name.partition(".")[0] == "pandas":
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
 
 
 _PROBED = False
@@ -67,12 +60,8 @@ def _answer_pandas_probe() -> None:
     if _PROBED or "pandas" in sys.modules:
         return
     _PROBED = True
-    finder = _NoPandas()
-    sys.meta_path.insert(0, finder)
-    try:
+    with hidden("pandas"):
         pa.array([None])  # the probe: pyarrow's import of pandas fails, and is not tried again
-    finally:
-        sys.meta_path.remove(finder)
 
 
 def _schema(*fields: tuple[str, pa.DataType, bool]) -> pa.Schema:

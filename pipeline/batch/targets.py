@@ -13,16 +13,14 @@ import shutil
 from collections.abc import Iterator
 from typing import Any
 
-import luigi
-from luigi.target import AtomicLocalFile
-
 from dumpkit.pipeline.atomic import tmp_name
 from dumpkit.pipeline.batch.layout import Layout
+from dumpkit.pipeline.batch.luigi_lib import luigi
 
 __all__ = ["BatchTarget", "chunk_done"]
 
 
-class _TmpDirFile(AtomicLocalFile):
+class _TmpDirFile(luigi.target.AtomicLocalFile):
     """Written under ``tmp_dir``, renamed onto ``path`` on a clean close."""
 
     def __init__(self, path: str, tmp_dir: str) -> None:

@@ -41,10 +41,9 @@ import os
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-import luigi
-
 from dumpkit.pipeline.batch.identity import batch_id, document_fingerprint, run_id, symbol_options
 from dumpkit.pipeline.batch.layout import TABLES, Layout
+from dumpkit.pipeline.batch.luigi_lib import luigi
 from dumpkit.pipeline.batch.targets import BatchTarget, chunk_done
 
 if TYPE_CHECKING:  # documents, parts and publishing load when a task runs: the scheduling

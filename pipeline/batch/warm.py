@@ -15,7 +15,8 @@ __all__ = ["warm_up", "warm_up_samples"]
 
 def warm_up(samples: Sequence[str] = (), readers: bool = True) -> None:
     """Import every reader (unless not ``readers``: each then loads with its first dump),
-    build the validators, the first table of a chunk's part, and read ``samples`` (a dump or
+    build the validators, the signature generator (siggen's import and rules: ~50 ms), the
+    first table of a chunk's part, and read ``samples`` (a dump or
     so per format, results thrown away) now, in the process luigi forks its task processes
     from, or in each process of the pool as it starts (:mod:`.pool`): whatever a first
     document costs (lazy imports, tables, compiled schemas: ~70 ms for a minidump) is then
@@ -25,6 +26,7 @@ def warm_up(samples: Sequence[str] = (), readers: bool = True) -> None:
     from dumpkit.detect import FORMATS
     from dumpkit.pipeline.batch.tables import TABLES, TableRows
     from dumpkit.pipeline.document.normalize import document_for
+    from dumpkit.pipeline.document.signature_tool import generator
     from dumpkit.pipeline.document.validate import CURRENT, fast_check
 
     for module in sorted(set(FORMATS.values())) if readers else ():
@@ -32,6 +34,7 @@ def warm_up(samples: Sequence[str] = (), readers: bool = True) -> None:
             importlib.import_module(f"dumpkit.readers.{module}")
     for kind, version in CURRENT.items():
         fast_check(kind, version)
+    generator()
     TableRows().table(TABLES[0])  # pyarrow's first array (tables.py: without pandas)
     for path in samples:
         document_for(path)

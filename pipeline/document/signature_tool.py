@@ -30,11 +30,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import siggen.rules as siggen_rules
-from glom import glom
-from siggen import siglists_utils
-from siggen.generator import DEFAULT_RULESET, SignatureGenerator
-from siggen.rules import CSignatureTool, SignatureGenerationRule, SignatureRunWatchDog
+from dumpkit.pipeline.probes import deferred
+
+with deferred("glom", ("glom", "assign")):  # the two names siggen imports; glom loads if called
+    import siggen.rules as siggen_rules
+    from glom import glom
+    from siggen import siglists_utils
+    from siggen.generator import DEFAULT_RULESET, SignatureGenerator
+    from siggen.rules import CSignatureTool, SignatureGenerationRule, SignatureRunWatchDog
 
 __all__ = ["PLAIN_NAME", "PlainNameTool", "generator", "kernel_tool", "path_lookup", "read_siglist"]
 
@@ -57,18 +60,25 @@ class PlainNameTool(CSignatureTool):
 
 
 def path_lookup(target: Any, spec: Any, **kwargs: Any) -> Any:
-    """``glom(target, spec, **kwargs)``, answered at once for a dotted path through dicts that
-    hold each key and lists that hold each index (siggen's ``"threads.0"``); every other case
-    is glom's."""
+    """``glom(target, spec, **kwargs)``, answered at once for a dotted path through dicts and
+    lists (siggen's ``"threads.0"``): a key a dict lacks or an index past a list's end gives
+    ``default`` when that is the one option, as glom does; every other case is glom's."""
     if isinstance(spec, str):
         value = target
         for part in spec.split("."):
-            if isinstance(value, dict) and part in value:
-                value = value[part]
-            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-                value = value[int(part)]
+            if isinstance(value, dict):
+                if part in value:
+                    value = value[part]
+                    continue
+            elif isinstance(value, list) and part.isdigit():
+                if int(part) < len(value):
+                    value = value[int(part)]
+                    continue
             else:
                 return glom(target, spec, **kwargs)
+            if kwargs.keys() == {"default"}:
+                return kwargs["default"]
+            return glom(target, spec, **kwargs)
         return value
     return glom(target, spec, **kwargs)
 
