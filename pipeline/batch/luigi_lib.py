@@ -8,16 +8,22 @@ answered "not installed" (:func:`dumpkit.pipeline.probes.hidden`); ``jsonschema`
 importable (dumpkit's reference validator), and where it was loaded before luigi, luigi
 finds it as usual. A parameter given a ``schema=`` would make luigi warn that it cannot check
 it.
+
+luigi also warns, as it loads, that it will stop loading its range tasks by default unless
+``luigi.cfg`` says ``autoload_range``: addressed to whoever writes that file, not to a user
+of ``dumpkit normalize``, and the same either way for dumpkit's tasks, so it is not shown.
 """
 from __future__ import annotations
 
 import sys
+import warnings
 
 from dumpkit.pipeline.probes import hidden
 
 __all__ = ["luigi"]
 
 if "luigi" not in sys.modules:
-    with hidden("jsonschema"):
+    with hidden("jsonschema"), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "\\s*Autoloading range tasks", DeprecationWarning)
         import luigi
 import luigi
