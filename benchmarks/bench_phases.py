@@ -50,6 +50,8 @@ def main() -> int:
     root = Path(args.corpus)
     files = [p for p in sorted([*root.glob("mdmp/*"), *root.glob("mdmp_from_yaml/*.dmp")])
              if "r2fuzz" not in p.name]
+    if not files:
+        raise SystemExit(f"no corpus minidumps under {root}: pass --corpus or set DUMPKIT_CORPUS")
     clock = time.process_time
     phases = ("open", "unwind", "signature", "normalize", "validate", "document", "minidump")
     per_file: dict[str, list[float]] = {name: [] for name in phases}

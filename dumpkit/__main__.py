@@ -1,6 +1,4 @@
 """``python -m dumpkit`` runs the command-line interface."""
-import sys
+from dumpkit.pipeline.cli import run
 
-from dumpkit.pipeline.cli import main
-
-sys.exit(main())
+run()

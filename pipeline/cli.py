@@ -16,11 +16,12 @@ invalid or a shrink failed; 2 usage or environment error; 130 interrupted. Heavy
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from dumpkit.pipeline import cli_options
 from dumpkit.pipeline.cli_options import format_size, symbol_config
@@ -229,3 +230,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+
+
+def run() -> NoReturn:
+    """The ``dumpkit`` command and ``python -m dumpkit``: :func:`main`, then the process's exit.
+
+    Before exiting, every object still alive goes to the collector's permanent generation
+    (``gc.freeze``): the interpreter's last full collection then has nothing to walk, which
+    was most of its teardown (~15 ms of a ~140 ms ``inspect``). Only garbage in reference
+    cycles loses its finalizers by this, and dumpkit closes what it opens before ``main``
+    returns."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
