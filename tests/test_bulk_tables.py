@@ -18,6 +18,8 @@ from dumpkit.formats.windows_minidump import WindowsMinidump
 from dumpkit.memory import FileView
 from dumpkit.readers.fast_stream import FastStream
 from dumpkit.readers.minidump_bulk import (
+    auxv_rows,
+    auxv_rows_of,
     codeview_record,
     codeview_values,
     field,
@@ -317,3 +319,48 @@ def test_thread_table_matches_the_parser_on_the_corpus(corpus_dir: Path) -> None
     files = [p for pattern in ("mdmp/*", "mdmp_from_yaml/*.dmp") for p in sorted(corpus_dir.glob(pattern))
              if p.is_file() and p.read_bytes()[:4] == b"MDMP"]
     assert sum(_compare_thread_lists(p) for p in files) > 100
+
+
+def _compare_auxv(path: Path) -> int:
+    """Both readings of ``path``'s LinuxAuxv stream, at both word sizes: the bulk rows, or
+    ``None`` exactly where the parser fails; returns the entries compared."""
+    view = FileView(path)
+    try:
+        try:
+            root = MD(FastStream(view.buffer))
+            entries = [e for e in root.directory if e.stream_type == MD.StreamTypes.linux_auxv]
+        except Exception:
+            return 0
+        compared = 0
+        for entry in entries:
+            data = view.read(entry.ofs_data, entry.len_data)
+            for wide in (False, True):
+                rows = auxv_rows(data, wide)
+                try:
+                    theirs = auxv_rows_of(entry.body, wide)
+                except Exception:
+                    assert rows is None, (path, wide)
+                    continue
+                assert rows == theirs, (path, wide)
+                compared += len(rows)
+        return compared
+    finally:
+        view.close()
+
+
+def test_auxv_tables_match_the_parser_on_built_and_broken_streams(tmp_path: Path) -> None:
+    pairs = [(6, 4096), (3, 0x400040), (25, 0x7FFC0000), (0, 0)]
+    whole = struct.pack(f"<{2 * len(pairs)}Q", *(v for pair in pairs for v in pair))
+    # whole: 4 pairs of u8 or 8 of u4; short: neither (both refuse); plus8: only 9 pairs of u4
+    for name, data, want in (("whole", whole, 12), ("short", whole[:-3], 0), ("plus8", whole + bytes(8), 9)):
+        path = MinidumpBuilder(os="linux").linux_stream("auxv", data).write(tmp_path / f"{name}.dmp")
+        assert _compare_auxv(path) == want, name
+    assert auxv_rows(whole, True) == pairs
+    assert auxv_rows(whole[:-3], True) is None and auxv_rows(whole[:-3], False) is None
+
+
+@pytest.mark.corpus
+def test_auxv_tables_match_the_parser_on_the_corpus(corpus_dir: Path) -> None:
+    files = [p for pattern in ("mdmp/*", "mdmp_from_yaml/*.dmp") for p in sorted(corpus_dir.glob(pattern))
+             if p.is_file() and p.read_bytes()[:4] == b"MDMP"]
+    assert sum(_compare_auxv(p) for p in files) > 500

@@ -137,6 +137,28 @@ WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR64 = (
 )
 
 
+#: windows_minidump.ksy type auxv_entry_32: the whole record
+WINDOWS_MINIDUMP_AUXV_ENTRY_32 = (
+    '<II',
+    (
+        'a_type',
+        'a_val',
+    ),
+    {},
+)
+
+
+#: windows_minidump.ksy type auxv_entry_64: the whole record
+WINDOWS_MINIDUMP_AUXV_ENTRY_64 = (
+    '<QQ',
+    (
+        'a_type',
+        'a_val',
+    ),
+    {},
+)
+
+
 #: windows_minidump.ksy type thread: its fixed-size leading fields
 WINDOWS_MINIDUMP_THREAD_HEAD = (
     '<IIIIQQIIII',

@@ -19,6 +19,8 @@ from enum import IntEnum
 from typing import Any
 
 from dumpkit.formats.bulk_tables import (
+    WINDOWS_MINIDUMP_AUXV_ENTRY_32,
+    WINDOWS_MINIDUMP_AUXV_ENTRY_64,
     WINDOWS_MINIDUMP_CODEVIEW_RECORD_HEAD,
     WINDOWS_MINIDUMP_CV_INFO_PDB20_HEAD,
     WINDOWS_MINIDUMP_CV_INFO_PDB70_HEAD,
@@ -31,7 +33,8 @@ from dumpkit.formats.bulk_tables import (
 from dumpkit.formats.windows_minidump import WindowsMinidump as MD
 
 __all__ = ["MEMORY64_FIELDS", "MEMORY_FIELDS", "PDB20_FIELDS", "PDB70_FIELDS", "THREAD_FIELDS",
-           "HeadTable", "codeview_record", "codeview_values", "field", "memory64_rows",
+           "HeadTable", "auxv_rows", "auxv_rows_of", "codeview_record", "codeview_values", "field",
+           "memory64_rows",
            "memory64_rows_of", "memory_rows", "memory_rows_of", "module_rows", "module_rows_of",
            "module_string", "read_paths", "row_of", "thread_rows", "thread_rows_of"]
 
@@ -50,6 +53,11 @@ if THREAD_FIELDS != ("thread_id", "suspend_count", "priority_class", "priority",
     raise ImportError("ksy/windows_minidump.ksy's thread fields moved: update the thread list's reader")
 _THREAD = struct.Struct(WINDOWS_MINIDUMP_THREAD_HEAD[0])
 _THREAD_EX = struct.Struct(WINDOWS_MINIDUMP_THREAD_HEAD[0] + "16x")
+#: a LinuxAuxv entry of the target's word size (``wide``: 64-bit) as (a_type, a_val)
+_AUXV = {wide: struct.Struct(table[0])
+         for wide, table in ((False, WINDOWS_MINIDUMP_AUXV_ENTRY_32), (True, WINDOWS_MINIDUMP_AUXV_ENTRY_64))}
+if {WINDOWS_MINIDUMP_AUXV_ENTRY_32[1], WINDOWS_MINIDUMP_AUXV_ENTRY_64[1]} != {("a_type", "a_val")}:
+    raise ImportError("ksy/windows_minidump.ksy's auxv entry fields moved: update auxv_rows")
 MEMORY_FIELDS = WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR[1]
 MEMORY64_FIELDS = WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR64[1]
 _CV_SIGNATURES = {member.value: member for member in MD.CvSignatures}
@@ -233,6 +241,21 @@ def memory64_rows(data: bytes) -> tuple[int, list[tuple[Any, ...]]] | None:
     if count > (len(data) - 16) // _MEMORY64.size:
         return None
     return base, list(_MEMORY64.iter_unpack(data[16:16 + count * _MEMORY64.size]))
+
+
+def auxv_rows(data: bytes, wide: bool) -> list[tuple[int, int]] | None:
+    """The (a_type, a_val) pairs of a LinuxAuxv stream whose bytes are ``data`` (``wide``: 64-bit
+    words), or ``None`` when the stream does not hold whole entries: the generated parser, whose
+    list runs to the end of the stream, then reads it (and fails on the last one)."""
+    entry = _AUXV[wide]
+    if len(data) % entry.size:
+        return None
+    return list(entry.iter_unpack(data))
+
+
+def auxv_rows_of(body: Any, wide: bool) -> list[tuple[int, int]]:
+    """A LinuxAuxv stream the generated parser read, as :func:`auxv_rows` gives it."""
+    return [(e.a_type, e.a_val) for e in (body.entries_64 if wide else body.entries_32)]
 
 
 def _counted_rows(data: bytes, entry: struct.Struct) -> list[tuple[Any, ...]] | None:

@@ -13,6 +13,7 @@ from typing import Any
 from dumpkit.formats.windows_minidump import WindowsMinidump
 from dumpkit.model import Dump
 from dumpkit.readers import minidump_linux
+from dumpkit.readers.minidump_bulk import auxv_rows, auxv_rows_of
 from dumpkit.readers.minidump_common import attempt, text, utf16
 
 __all__ = [
@@ -51,8 +52,10 @@ def stream_text(dump: Dump, streams: dict[int, Any], body: Body, kind: int) -> b
     return parsed if isinstance(parsed, bytes) else parsed.text
 
 
-def linux_streams(dump: Dump, streams: dict[int, Any], body: Body, cpu_arch: str) -> dict[str, str]:
-    """Annotations and system facts from Breakpad's Linux streams; returns /proc/PID/status parsed."""
+def linux_streams(dump: Dump, streams: dict[int, Any], body: Body, stream_bytes: Callable[[int], bytes],
+                  cpu_arch: str) -> dict[str, str]:
+    """Annotations and system facts from Breakpad's Linux streams (``stream_bytes(kind)``: a
+    stream's bytes); returns /proc/PID/status parsed."""
     system, notes = dump.system, dump.annotations
     raw = stream_text(dump, streams, body, ST.linux_lsb_release)
     if raw is not None:
@@ -76,12 +79,13 @@ def linux_streams(dump: Dump, streams: dict[int, Any], body: Body, cpu_arch: str
         if system.cpu_description is None:
             system.cpu_description = (minidump_linux.cpuinfo_first(notes["linux_cpuinfo"], "model name")
                                       or minidump_linux.cpuinfo_first(notes["linux_cpuinfo"], "Hardware"))
-    auxv = body(ST.linux_auxv) if ST.linux_auxv in streams else None
-    if auxv is not None:
-        entry = streams[ST.linux_auxv]
+    if ST.linux_auxv in streams:
         wide = _WORD_SIZE.get(cpu_arch, 8) == 8
-        pairs = attempt(dump, "LinuxAuxv", entry.ofs_data, lambda: [
-            (e.a_type, e.a_val) for e in (auxv.entries_64 if wide else auxv.entries_32)])
+        pairs = auxv_rows(stream_bytes(ST.linux_auxv), wide)
+        if pairs is None:  # not whole entries: the parser reads it, and its error is the diagnostic
+            auxv = body(ST.linux_auxv)
+            pairs = None if auxv is None else attempt(dump, "LinuxAuxv", streams[ST.linux_auxv].ofs_data,
+                                                      auxv_rows_of, auxv, wide)
         page_size = minidump_linux.auxv_value(pairs or [], minidump_linux.AT_PAGESZ)
         if page_size:
             system.page_size = page_size

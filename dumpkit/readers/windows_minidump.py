@@ -176,6 +176,11 @@ class _Reader:
                 return None
         return attempt(self.dump, structure, entry.ofs_data, lambda: entry.body)
 
+    def _raw(self, kind: int) -> bytes:
+        """The bytes of stream ``kind`` (one the directory kept: it lies inside the file)."""
+        entry = self.streams[kind]
+        return self.view.read(entry.ofs_data, entry.len_data)
+
     def _too_many(self, kind: int, count: int, cap: int = MAX_LIST_ENTRIES) -> bool:
         """For lazily listed streams: ``True`` (and a diagnostic) when ``count`` exceeds ``cap``."""
         if count <= cap:
@@ -197,7 +202,7 @@ class _Reader:
 
     def _linux(self) -> dict[str, str]:
         """Breakpad's Linux streams: annotations, distribution, page size; returns /proc/PID/status."""
-        facts = minidump_extras.linux_streams(self.dump, self.streams, self._body, self.cpu_arch)
+        facts = minidump_extras.linux_streams(self.dump, self.streams, self._body, self._raw, self.cpu_arch)
         if ST.linux_environ in self.streams:
             self.dump.source.details["linux_environ"] = "present, not stored"
         return facts
@@ -350,7 +355,7 @@ class _Reader:
             return None
         count = peek_u32(self.view, entry.ofs_data)
         if count is not None and count <= cap:
-            rows = decode(self.view.read(entry.ofs_data, entry.len_data))
+            rows = decode(self._raw(kind))
             if rows is not None:
                 return rows
         body = self._body(kind, count_at=0, cap=cap)
