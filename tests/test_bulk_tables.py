@@ -364,3 +364,46 @@ def test_auxv_tables_match_the_parser_on_the_corpus(corpus_dir: Path) -> None:
     files = [p for pattern in ("mdmp/*", "mdmp_from_yaml/*.dmp") for p in sorted(corpus_dir.glob(pattern))
              if p.is_file() and p.read_bytes()[:4] == b"MDMP"]
     assert sum(_compare_auxv(p) for p in files) > 500
+
+
+_TEXT_STREAMS = (MD.StreamTypes.linux_cpu_info, MD.StreamTypes.linux_proc_status, MD.StreamTypes.linux_lsb_release,
+                 MD.StreamTypes.linux_cmd_line, MD.StreamTypes.linux_environ, MD.StreamTypes.linux_maps,
+                 MD.StreamTypes.comment_a, MD.StreamTypes.comment_w)
+
+
+def _compare_text_streams(path: Path) -> int:
+    """The bytes the reader takes for each text stream of ``path`` (the stream's bytes) against
+    the generated parser's body (``linux_text.text``, or the bytes of a stream without a type
+    of its own); returns the streams compared."""
+    view = FileView(path)
+    try:
+        try:
+            entries = [e for e in MD(FastStream(view.buffer)).directory if e.stream_type in _TEXT_STREAMS]
+        except Exception:
+            return 0
+        compared = 0
+        for entry in entries:
+            if entry.ofs_data + entry.len_data > view.size:
+                continue  # the reader drops a stream past the end of the file (truncated_stream)
+            body = entry.body
+            theirs = body if isinstance(body, bytes) else body.text
+            assert view.read(entry.ofs_data, entry.len_data) == theirs, (path, entry.stream_type)
+            compared += 1
+        return compared
+    finally:
+        view.close()
+
+
+def test_text_streams_are_the_parsers_bytes_on_a_built_minidump(tmp_path: Path) -> None:
+    builder = MinidumpBuilder(os="linux")
+    for kind in ("cpu_info", "proc_status", "lsb_release", "cmd_line", "environ", "maps"):
+        builder.linux_stream(kind, f"{kind} text\nsecond line\n")
+    builder.stream(int(MD.StreamTypes.comment_a), b"a comment\0")
+    assert _compare_text_streams(builder.write(tmp_path / "text.dmp")) == 7
+
+
+@pytest.mark.corpus
+def test_text_streams_are_the_parsers_bytes_on_the_corpus(corpus_dir: Path) -> None:
+    files = [p for pattern in ("mdmp/*", "mdmp_from_yaml/*.dmp") for p in sorted(corpus_dir.glob(pattern))
+             if p.is_file() and p.read_bytes()[:4] == b"MDMP"]
+    assert sum(_compare_text_streams(p) for p in files) > 100

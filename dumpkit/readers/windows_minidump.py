@@ -108,7 +108,7 @@ class _Reader:
         self._address_space()
         self._modules()
         self._regions()
-        minidump_extras.apply(self.dump, self.streams, self._body)
+        minidump_extras.apply(self.dump, self.streams, self._body, self._raw)
         return self.dump
 
     def _open(self) -> Any:
@@ -369,7 +369,7 @@ class _Reader:
             self.dump.regions = self._try(ST.memory_info_list, lambda: [
                 region_from_info(info) for info in body.entries]) or []
             return
-        maps = minidump_extras.stream_text(self.dump, self.streams, self._body, ST.linux_maps)
+        maps = minidump_extras.stream_text(self.dump, self.streams, self._raw, ST.linux_maps)
         if maps is not None:
             regions, bad = minidump_linux.maps_regions(maps.decode("utf-8", "replace"))
             self.dump.regions = regions
