@@ -70,13 +70,13 @@ def _arm64_call(insn: int) -> bool:
 def follows_call(space: AddressSpace | None, cpu: str, return_address: int) -> bool | None:
     """True/False when the bytes before ``return_address`` were captured, else ``None``."""
     if cpu in ("x86", "amd64"):
-        code = read_code(space, return_address - 7, 7)
-        if code is None:
-            # Near the start of a captured range: a 5-byte window still shows E8 calls.
-            code = read_code(space, return_address - 5, 5)
-            if code is None:
-                return None
-        return _x86_call(code)
+        # The 5 bytes before first: a stack scan probes many words whose code was not captured,
+        # and then the 7-byte window, which holds them, is not either. Near the start of a
+        # captured range only the 5-byte window is: it still shows E8 calls.
+        short = read_code(space, return_address - 5, 5)
+        if short is None:
+            return None
+        return _x86_call(read_code(space, return_address - 7, 7) or short)
     if cpu == "arm64":
         if return_address & 3:
             return False
