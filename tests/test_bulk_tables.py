@@ -366,9 +366,9 @@ def test_auxv_tables_match_the_parser_on_the_corpus(corpus_dir: Path) -> None:
     assert sum(_compare_auxv(p) for p in files) > 500
 
 
-_TEXT_STREAMS = (MD.StreamTypes.linux_cpu_info, MD.StreamTypes.linux_proc_status, MD.StreamTypes.linux_lsb_release,
-                 MD.StreamTypes.linux_cmd_line, MD.StreamTypes.linux_environ, MD.StreamTypes.linux_maps,
-                 MD.StreamTypes.comment_a, MD.StreamTypes.comment_w)
+_TEXT_STREAMS = tuple(getattr(MD.StreamTypes, name) for name in (
+    "linux_cpu_info", "linux_proc_status", "linux_lsb_release", "linux_cmd_line", "linux_environ",
+    "linux_maps", "comment_a", "comment_w"))
 
 
 def _compare_text_streams(path: Path) -> int:

@@ -251,7 +251,7 @@ def test_module_index_code_ranges_match_a_plain_search() -> None:
                    for _ in range(rng.randint(0, 12))]
         dump = Dump(source=SourceInfo(path="x", size=0, format="minidump"), modules=modules, regions=regions)
         index = ModuleIndex(dump)
-        flat += index._code is not None
+        flat += index.code_ranges is not None
         code = [r for r in regions if r.permissions and "x" in r.permissions]
         for address in range(0, 0x13000, 0x40):
             module = index.at(address)

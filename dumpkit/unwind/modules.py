@@ -38,7 +38,9 @@ class ModuleIndex:
                 spans = [(max(lo, base), min(hi, end)) for lo, hi in code[first:last] if base < hi]
                 if spans:
                     self._exec[index] = spans
-        self._code = self._code_ranges()
+        #: (starts, ends, modules) of every module's code range, sorted and disjoint, or None
+        #: when the module list overlaps (:meth:`code_module` then takes the long way)
+        self.code_ranges = self._code_ranges()
 
     def _code_ranges(self) -> tuple[list[int], list[int], list[Module]] | None:
         """Every module's code ranges (its executable spans, else the whole module) sorted, as
@@ -76,7 +78,7 @@ class ModuleIndex:
 
     def code_module(self, address: int) -> Module | None:
         """The module whose executable range holds ``address`` (see module doc), or ``None``."""
-        code = self._code
+        code = self.code_ranges
         if code is not None:
             starts, ends, modules = code
             k = bisect_right(starts, address) - 1
