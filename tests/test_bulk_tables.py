@@ -22,6 +22,7 @@ from dumpkit.readers.minidump_bulk import (
     auxv_rows_of,
     codeview_record,
     codeview_values,
+    directory_entries,
     field,
     module_rows,
     module_string,
@@ -407,3 +408,53 @@ def test_text_streams_are_the_parsers_bytes_on_the_corpus(corpus_dir: Path) -> N
     files = [p for pattern in ("mdmp/*", "mdmp_from_yaml/*.dmp") for p in sorted(corpus_dir.glob(pattern))
              if p.is_file() and p.read_bytes()[:4] == b"MDMP"]
     assert sum(_compare_text_streams(p) for p in files) > 100
+
+
+def _compare_directory(path: Path) -> int:
+    """The directory's entries from its table (``StreamEntry``) against the parser's: fields,
+    and each body (its type; bytes, or the error raised, equal); returns the entries compared."""
+    view = FileView(path)
+    try:
+        try:
+            root = MD(FastStream(view.buffer))
+            theirs = root.directory
+        except Exception:  # the reader refuses such a directory before reading it (size checks)
+            return 0
+        header = root.header
+        ours = directory_entries(MD(FastStream(view.buffer)), header.ofs_streams, header.num_streams)
+        assert len(ours) == len(theirs)
+        for mine, their in zip(ours, theirs, strict=True):
+            assert (mine.stream_type, mine.len_data, mine.ofs_data) == \
+                (their.stream_type, their.len_data, their.ofs_data), path
+            assert type(mine.stream_type) is type(their.stream_type)
+            got: tuple[object, ...]
+            want: tuple[object, ...]
+            try:
+                body = mine.body
+                got = ("value", type(body).__name__, body if isinstance(body, bytes) else None)
+            except Exception as exc:
+                got = _error(exc)
+            try:
+                body = their.body
+                want = ("value", type(body).__name__, body if isinstance(body, bytes) else None)
+            except Exception as exc:
+                want = _error(exc)
+            assert got == want, (path, their.stream_type)
+        return len(ours)
+    finally:
+        view.close()
+
+
+def test_directory_table_matches_the_parser_on_a_built_minidump(tmp_path: Path) -> None:
+    builder = MinidumpBuilder(os="linux").linux_stream("maps", "00400000-00401000 r-xp 0 0:0 0 /bin/x\n")
+    builder.thread(1, regs={"rip": 0x401000}, stack=(0x7000, bytes(64)))
+    builder.stream(0x4E000000, b"vendor stream")  # a type the spec does not name: its bytes
+    path = builder.write(tmp_path / "dir.dmp")
+    assert _compare_directory(path) >= 5
+
+
+@pytest.mark.corpus
+def test_directory_table_matches_the_parser_on_the_corpus(corpus_dir: Path) -> None:
+    files = [p for pattern in ("mdmp/*", "mdmp_from_yaml/*.dmp") for p in sorted(corpus_dir.glob(pattern))
+             if p.is_file() and p.read_bytes()[:4] == b"MDMP"]
+    assert sum(_compare_directory(p) for p in files) > 500

@@ -81,6 +81,18 @@ ELF_CORE_BODY_PROGRAM_HEADER_64_BE = (
 )
 
 
+#: windows_minidump.ksy type directory_entry: the whole record
+WINDOWS_MINIDUMP_DIRECTORY_ENTRY = (
+    '<III',
+    (
+        'stream_type',
+        'len_data',
+        'ofs_data',
+    ),
+    {},
+)
+
+
 #: windows_minidump.ksy type module: the whole record
 WINDOWS_MINIDUMP_MODULE = (
     '<QIIIIIIIIIIIIIIIIIIIIIQQ',

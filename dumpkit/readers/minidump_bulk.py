@@ -24,6 +24,7 @@ from dumpkit.formats.bulk_tables import (
     WINDOWS_MINIDUMP_CODEVIEW_RECORD_HEAD,
     WINDOWS_MINIDUMP_CV_INFO_PDB20_HEAD,
     WINDOWS_MINIDUMP_CV_INFO_PDB70_HEAD,
+    WINDOWS_MINIDUMP_DIRECTORY_ENTRY,
     WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR,
     WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR64,
     WINDOWS_MINIDUMP_MINIDUMP_STRING_HEAD,
@@ -33,8 +34,8 @@ from dumpkit.formats.bulk_tables import (
 from dumpkit.formats.windows_minidump import WindowsMinidump as MD
 
 __all__ = ["MEMORY64_FIELDS", "MEMORY_FIELDS", "PDB20_FIELDS", "PDB70_FIELDS", "THREAD_FIELDS",
-           "HeadTable", "auxv_rows", "auxv_rows_of", "codeview_record", "codeview_values", "field",
-           "memory64_rows",
+           "HeadTable", "StreamEntry", "auxv_rows", "auxv_rows_of", "codeview_record", "codeview_values",
+           "directory_entries", "field", "memory64_rows",
            "memory64_rows_of", "memory_rows", "memory_rows_of", "module_rows", "module_rows_of",
            "module_string", "read_paths", "row_of", "thread_rows", "thread_rows_of"]
 
@@ -58,6 +59,10 @@ _AUXV = {wide: struct.Struct(table[0])
          for wide, table in ((False, WINDOWS_MINIDUMP_AUXV_ENTRY_32), (True, WINDOWS_MINIDUMP_AUXV_ENTRY_64))}
 if {WINDOWS_MINIDUMP_AUXV_ENTRY_32[1], WINDOWS_MINIDUMP_AUXV_ENTRY_64[1]} != {("a_type", "a_val")}:
     raise ImportError("ksy/windows_minidump.ksy's auxv entry fields moved: update auxv_rows")
+_DIRECTORY = struct.Struct(WINDOWS_MINIDUMP_DIRECTORY_ENTRY[0])
+if WINDOWS_MINIDUMP_DIRECTORY_ENTRY[1] != ("stream_type", "len_data", "ofs_data"):
+    raise ImportError("ksy/windows_minidump.ksy's directory entry fields moved: update StreamEntry")
+_STREAM_TYPES = {member.value: member for member in MD.StreamTypes}
 MEMORY_FIELDS = WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR[1]
 MEMORY64_FIELDS = WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR64[1]
 _CV_SIGNATURES = {member.value: member for member in MD.CvSignatures}
@@ -241,6 +246,36 @@ def memory64_rows(data: bytes) -> tuple[int, list[tuple[Any, ...]]] | None:
     if count > (len(data) - 16) // _MEMORY64.size:
         return None
     return base, list(_MEMORY64.iter_unpack(data[16:16 + count * _MEMORY64.size]))
+
+
+class StreamEntry:
+    """A MINIDUMP_DIRECTORY entry decoded by the directory's table, with the parser's attributes:
+    ``stream_type`` (the spec's enum, or the number of a type it does not name, as the parser
+    resolves it), ``len_data``, ``ofs_data``, and ``body``, the parser's (its entry is read
+    at the same place when a body is first asked for: most streams' bodies never are)."""
+
+    __slots__ = ("_entry", "_offset", "_root", "len_data", "ofs_data", "stream_type")
+
+    def __init__(self, root: Any, offset: int, row: tuple[int, int, int]) -> None:
+        raw, self.len_data, self.ofs_data = row
+        self.stream_type: Any = _STREAM_TYPES.get(raw, raw)
+        self._root, self._offset = root, offset
+        self._entry: Any = None
+
+    @property
+    def body(self) -> Any:
+        if self._entry is None:
+            root = self._root
+            self._entry = _parsed(root._io, self._offset, lambda: MD.DirectoryEntry(root._io, root, root))
+        return self._entry.body
+
+
+def directory_entries(root: Any, offset: int, count: int) -> list[StreamEntry]:
+    """The ``count`` entries of the stream directory at ``offset`` of the file ``root`` reads
+    (the caller has checked that they lie inside the file)."""
+    data = root._io._buf[offset:offset + count * _DIRECTORY.size]
+    size = _DIRECTORY.size
+    return [StreamEntry(root, offset + i * size, row) for i, row in enumerate(_DIRECTORY.iter_unpack(data))]
 
 
 def auxv_rows(data: bytes, wide: bool) -> list[tuple[int, int]] | None:

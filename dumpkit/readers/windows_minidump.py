@@ -23,8 +23,9 @@ from dumpkit.formats.windows_minidump import WindowsMinidump
 from dumpkit.memory import FileView, Segment, SegmentSpace
 from dumpkit.model import Dump, ProcessInfo, SourceInfo, Thread
 from dumpkit.readers import minidump_extras, minidump_linux
-from dumpkit.readers.kaitai import guard, parse
+from dumpkit.readers.kaitai import parse
 from dumpkit.readers.minidump_bulk import (
+    directory_entries,
     memory64_rows,
     memory64_rows_of,
     memory_rows,
@@ -128,8 +129,7 @@ class _Reader:
             raise DumpParseError(f"stream directory of {count} entries at {rva:#x} does not fit in the "
                                  f"file ({self.view.size:#x} bytes)", path=self.view.path,
                                  structure="MINIDUMP_DIRECTORY", offset=rva, code="truncated")
-        with guard(self.view.path, "MINIDUMP_DIRECTORY", rva):
-            entries = root.directory
+        entries = directory_entries(root, rva, count)  # inside the file: checked above
         names: dict[str, None] = {}  # ordered set
         for entry in entries:
             kind = entry.stream_type
