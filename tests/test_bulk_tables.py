@@ -34,6 +34,12 @@ from tests.builders.minidump_records import elf_build_id, nb10, rsds
 MD = WindowsMinidump
 
 
+def _corpus_minidumps(corpus_dir: Path) -> list[Path]:
+    """The corpus files that start as a minidump does."""
+    return [p for pattern in ("mdmp/*", "mdmp_from_yaml/*.dmp") for p in sorted(corpus_dir.glob(pattern))
+            if p.is_file() and p.read_bytes()[:4] == b"MDMP"]
+
+
 def _get(obj: Any, path: str) -> Any:
     for name in path.split("."):
         obj = getattr(obj, name)
@@ -113,8 +119,7 @@ def test_module_table_matches_the_parser_on_a_built_minidump(tmp_path: Path) -> 
 
 @pytest.mark.corpus
 def test_module_table_matches_the_parser_on_the_corpus(corpus_dir: Path) -> None:
-    files = [p for pattern in ("mdmp/*", "mdmp_from_yaml/*.dmp") for p in sorted(corpus_dir.glob(pattern))
-             if p.is_file() and p.read_bytes()[:4] == b"MDMP"]
+    files = _corpus_minidumps(corpus_dir)
     assert files
     compared = sum(_compare(p) for p in files)
     assert compared > 1000  # the corpus holds thousands of module entries
@@ -285,8 +290,7 @@ def test_memory_tables_match_the_parser_on_built_and_broken_lists(tmp_path: Path
 
 @pytest.mark.corpus
 def test_memory_tables_match_the_parser_on_the_corpus(corpus_dir: Path) -> None:
-    files = [p for pattern in ("mdmp/*", "mdmp_from_yaml/*.dmp") for p in sorted(corpus_dir.glob(pattern))
-             if p.is_file() and p.read_bytes()[:4] == b"MDMP"]
+    files = _corpus_minidumps(corpus_dir)
     assert sum(_compare_memory_lists(p) for p in files) > 200
 
 
@@ -317,8 +321,7 @@ def test_thread_table_matches_the_parser_on_built_and_broken_lists(tmp_path: Pat
 
 @pytest.mark.corpus
 def test_thread_table_matches_the_parser_on_the_corpus(corpus_dir: Path) -> None:
-    files = [p for pattern in ("mdmp/*", "mdmp_from_yaml/*.dmp") for p in sorted(corpus_dir.glob(pattern))
-             if p.is_file() and p.read_bytes()[:4] == b"MDMP"]
+    files = _corpus_minidumps(corpus_dir)
     assert sum(_compare_thread_lists(p) for p in files) > 100
 
 
@@ -362,8 +365,7 @@ def test_auxv_tables_match_the_parser_on_built_and_broken_streams(tmp_path: Path
 
 @pytest.mark.corpus
 def test_auxv_tables_match_the_parser_on_the_corpus(corpus_dir: Path) -> None:
-    files = [p for pattern in ("mdmp/*", "mdmp_from_yaml/*.dmp") for p in sorted(corpus_dir.glob(pattern))
-             if p.is_file() and p.read_bytes()[:4] == b"MDMP"]
+    files = _corpus_minidumps(corpus_dir)
     assert sum(_compare_auxv(p) for p in files) > 500
 
 
@@ -405,8 +407,7 @@ def test_text_streams_are_the_parsers_bytes_on_a_built_minidump(tmp_path: Path) 
 
 @pytest.mark.corpus
 def test_text_streams_are_the_parsers_bytes_on_the_corpus(corpus_dir: Path) -> None:
-    files = [p for pattern in ("mdmp/*", "mdmp_from_yaml/*.dmp") for p in sorted(corpus_dir.glob(pattern))
-             if p.is_file() and p.read_bytes()[:4] == b"MDMP"]
+    files = _corpus_minidumps(corpus_dir)
     assert sum(_compare_text_streams(p) for p in files) > 100
 
 
@@ -455,6 +456,5 @@ def test_directory_table_matches_the_parser_on_a_built_minidump(tmp_path: Path) 
 
 @pytest.mark.corpus
 def test_directory_table_matches_the_parser_on_the_corpus(corpus_dir: Path) -> None:
-    files = [p for pattern in ("mdmp/*", "mdmp_from_yaml/*.dmp") for p in sorted(corpus_dir.glob(pattern))
-             if p.is_file() and p.read_bytes()[:4] == b"MDMP"]
+    files = _corpus_minidumps(corpus_dir)
     assert sum(_compare_directory(p) for p in files) > 500
