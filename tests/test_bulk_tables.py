@@ -28,6 +28,7 @@ from dumpkit.readers.minidump_bulk import (
     module_string,
     row_of,
 )
+from dumpkit.readers.minidump_system import system_record, system_record_of
 from tests.builders.minidump import MinidumpBuilder
 from tests.builders.minidump_records import elf_build_id, nb10, rsds
 
@@ -458,3 +459,65 @@ def test_directory_table_matches_the_parser_on_a_built_minidump(tmp_path: Path) 
 def test_directory_table_matches_the_parser_on_the_corpus(corpus_dir: Path) -> None:
     files = _corpus_minidumps(corpus_dir)
     assert sum(_compare_directory(p) for p in files) > 500
+
+
+def _compare_system_info(path: Path) -> int:
+    """The SystemInfo record from the stream's bytes (``system_record``) against the parser's
+    body (``system_record_of``), and the CSD string read both ways; 1 when compared."""
+    view = FileView(path)
+    try:
+        try:
+            root = MD(FastStream(view.buffer))
+            entries = [e for e in root.directory if e.stream_type == MD.StreamTypes.system_info]
+        except Exception:
+            return 0
+        if not entries or entries[-1].ofs_data + entries[-1].len_data > view.size:
+            return 0
+        entry = entries[-1]
+        ours = system_record(view.read(entry.ofs_data, entry.len_data))
+        try:
+            body = entry.body
+            theirs = system_record_of(body)
+        except Exception:
+            assert ours is None, path  # shorter than the record: both refuse it
+            return 0
+        assert ours == theirs, path
+        assert [type(a) for a in ours] == [type(b) for b in theirs], path  # enum members alike
+        if ours.ofs_csd_version:
+            got: tuple[object, ...]
+            want: tuple[object, ...]
+            try:
+                got = ("value", module_string(root, ours.ofs_csd_version))
+            except Exception as exc:
+                got = _error(exc)
+            try:
+                want = ("value", bytes(body.csd_version.buffer))
+            except Exception as exc:
+                want = _error(exc)
+            assert got == want, path
+        return 1
+    finally:
+        view.close()
+
+
+def test_system_info_table_matches_the_parser_on_built_dumps(tmp_path: Path) -> None:
+    compared = 0
+    for arch in ("x86", "amd64", "arm", "arm64"):
+        for os_name in ("windows", "linux"):
+            builder = MinidumpBuilder(arch=arch, os=os_name).system_info(csd=f"{arch} {os_name}", cpu_count=3)
+            compared += _compare_system_info(builder.write(tmp_path / f"{arch}-{os_name}.dmp"))
+    assert compared == 8
+    short = MinidumpBuilder().without_system_info().stream(int(MD.StreamTypes.system_info), bytes(40))
+    assert _compare_system_info(short.write(tmp_path / "short.dmp")) == 0
+    unknown = bytearray(MinidumpBuilder(arch="x86").write(tmp_path / "x86.dmp").read_bytes())
+    entry = next(e for e in MD(FastStream(bytes(unknown))).directory
+                 if e.stream_type == MD.StreamTypes.system_info)
+    struct.pack_into("<H", unknown, entry.ofs_data, 0x7777)  # an architecture the spec does not name
+    struct.pack_into("<I", unknown, entry.ofs_data + 24, 0xFFFFFF00)  # a CSD string past the end
+    (tmp_path / "unknown.dmp").write_bytes(bytes(unknown))
+    assert _compare_system_info(tmp_path / "unknown.dmp") == 1
+
+
+@pytest.mark.corpus
+def test_system_info_table_matches_the_parser_on_the_corpus(corpus_dir: Path) -> None:
+    assert sum(_compare_system_info(p) for p in _corpus_minidumps(corpus_dir)) > 60

@@ -171,6 +171,52 @@ WINDOWS_MINIDUMP_AUXV_ENTRY_64 = (
 )
 
 
+#: windows_minidump.ksy type cpu_info_x86: the whole record
+WINDOWS_MINIDUMP_CPU_INFO_X86 = (
+    '<12sIII',
+    (
+        'vendor_id',
+        'version_information',
+        'feature_information',
+        'amd_extended_cpu_features',
+    ),
+    {},
+)
+
+
+#: windows_minidump.ksy type cpu_info_arm: the whole record
+WINDOWS_MINIDUMP_CPU_INFO_ARM = (
+    '<II16s',
+    (
+        'cpuid',
+        'elf_hwcaps',
+        'reserved',
+    ),
+    {},
+)
+
+
+#: windows_minidump.ksy type system_info: its fixed-size leading fields
+WINDOWS_MINIDUMP_SYSTEM_INFO_HEAD = (
+    '<HHHBBIIIIIHH',
+    (
+        'processor_architecture',
+        'processor_level',
+        'processor_revision',
+        'num_processors',
+        'product_type',
+        'major_version',
+        'minor_version',
+        'build_number',
+        'platform_id',
+        'ofs_csd_version',
+        'suite_mask',
+        'reserved2',
+    ),
+    {},
+)
+
+
 #: windows_minidump.ksy type thread: its fixed-size leading fields
 WINDOWS_MINIDUMP_THREAD_HEAD = (
     '<IIIIQQIIII',

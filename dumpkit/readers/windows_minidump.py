@@ -32,6 +32,7 @@ from dumpkit.readers.minidump_bulk import (
     memory_rows_of,
     module_rows,
     module_rows_of,
+    module_string,
     thread_rows,
     thread_rows_of,
 )
@@ -40,7 +41,7 @@ from dumpkit.readers.minidump_context import ContextError, ContextRef, read_regi
 from dumpkit.readers.minidump_crash import crash_from_exception
 from dumpkit.readers.minidump_memory import region_from_info, stacks_from_memory
 from dumpkit.readers.minidump_modules import module_from_row, unloaded_from_entry
-from dumpkit.readers.minidump_system import system_info
+from dumpkit.readers.minidump_system import system_info, system_record, system_record_of
 
 __all__ = ["STREAM_NAMES", "read"]
 
@@ -195,10 +196,17 @@ class _Reader:
 
     # ------------------------------------------------------------------ system, process, crash
     def _system(self) -> None:
-        body = self._body(ST.system_info)
-        if body is not None:
-            system_info(self.dump.system, body, lambda read: self._try(ST.system_info, read))
-            self.os, self.cpu_arch = self.dump.system.os, self.dump.system.cpu_arch
+        if ST.system_info not in self.streams:
+            return
+        record = system_record(self._raw(ST.system_info))
+        if record is None:  # shorter than the spec's record: the parser reads it (and fails as it does)
+            body = self._body(ST.system_info)
+            record = None if body is None else self._try(ST.system_info, lambda: system_record_of(body))
+            if record is None:
+                return
+        system_info(self.dump.system, record, partial(module_string, self.root),
+                    lambda read: self._try(ST.system_info, read))
+        self.os, self.cpu_arch = self.dump.system.os, self.dump.system.cpu_arch
 
     def _linux(self) -> dict[str, str]:
         """Breakpad's Linux streams: annotations, distribution, page size; returns /proc/PID/status."""
