@@ -7,7 +7,9 @@ twice: by the generated ``WindowsMinidump`` parser and by the bulk tables
 """
 from __future__ import annotations
 
+import contextlib
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from dumpkit.readers.minidump_bulk import (
     module_string,
     row_of,
 )
+from dumpkit.readers.minidump_crash import context_of, exception_row, exception_row_of
 from dumpkit.readers.minidump_system import system_record, system_record_of
 from tests.builders.minidump import MinidumpBuilder
 from tests.builders.minidump_records import elf_build_id, nb10, rsds
@@ -461,27 +464,51 @@ def test_directory_table_matches_the_parser_on_the_corpus(corpus_dir: Path) -> N
     assert sum(_compare_directory(p) for p in files) > 500
 
 
+def _last_stream(view: FileView, kind: Any) -> tuple[Any, Any]:
+    """(the parser's root, the last directory entry of stream ``kind`` that lies inside the
+    file, as the reader keeps it, or ``None``)."""
+    try:
+        root = MD(FastStream(view.buffer))
+        entries = [e for e in root.directory if e.stream_type == kind]
+    except Exception:
+        return None, None
+    if not entries or entries[-1].ofs_data + entries[-1].len_data > view.size:
+        return root, None
+    return root, entries[-1]
+
+
+@contextlib.contextmanager
+def _both_readings(path: Path, kind: Any, from_bytes: Any, from_body: Any) -> Iterator[Any]:
+    """(the parser's root, ours, the parser's, its body) of the last stream ``kind`` of ``path``
+    read from its bytes (``from_bytes``) and from the parser's body (``from_body``), which must
+    agree; ``None`` without such a stream, or when both refuse it (shorter than its record)."""
+    view = FileView(path)
+    try:
+        root, entry = _last_stream(view, kind)
+        if entry is None:
+            yield None
+            return
+        ours = from_bytes(view.read(entry.ofs_data, entry.len_data))
+        try:
+            body = entry.body
+            theirs = from_body(body)
+        except Exception:
+            assert ours is None, path
+            yield None
+            return
+        assert ours == theirs, path
+        yield root, ours, theirs, body
+    finally:
+        view.close()
+
+
 def _compare_system_info(path: Path) -> int:
     """The SystemInfo record from the stream's bytes (``system_record``) against the parser's
     body (``system_record_of``), and the CSD string read both ways; 1 when compared."""
-    view = FileView(path)
-    try:
-        try:
-            root = MD(FastStream(view.buffer))
-            entries = [e for e in root.directory if e.stream_type == MD.StreamTypes.system_info]
-        except Exception:
+    with _both_readings(path, MD.StreamTypes.system_info, system_record, system_record_of) as both:
+        if both is None:
             return 0
-        if not entries or entries[-1].ofs_data + entries[-1].len_data > view.size:
-            return 0
-        entry = entries[-1]
-        ours = system_record(view.read(entry.ofs_data, entry.len_data))
-        try:
-            body = entry.body
-            theirs = system_record_of(body)
-        except Exception:
-            assert ours is None, path  # shorter than the record: both refuse it
-            return 0
-        assert ours == theirs, path
+        root, ours, theirs, body = both
         assert [type(a) for a in ours] == [type(b) for b in theirs], path  # enum members alike
         if ours.ofs_csd_version:
             got: tuple[object, ...]
@@ -496,8 +523,6 @@ def _compare_system_info(path: Path) -> int:
                 want = _error(exc)
             assert got == want, path
         return 1
-    finally:
-        view.close()
 
 
 def test_system_info_table_matches_the_parser_on_built_dumps(tmp_path: Path) -> None:
@@ -521,3 +546,30 @@ def test_system_info_table_matches_the_parser_on_built_dumps(tmp_path: Path) -> 
 @pytest.mark.corpus
 def test_system_info_table_matches_the_parser_on_the_corpus(corpus_dir: Path) -> None:
     assert sum(_compare_system_info(p) for p in _corpus_minidumps(corpus_dir)) > 60
+
+
+def _compare_exception(path: Path) -> int:
+    """The Exception stream's row from its bytes against the parser's body (every field, the
+    context's location too); 1 when compared."""
+    with _both_readings(path, MD.StreamTypes.exception, exception_row, exception_row_of) as both:
+        if both is None:
+            return 0
+        _, ours, _, body = both
+        assert context_of(ours) == (body.thread_context.len_data, body.thread_context.ofs_data)
+        record = body.exception_record
+        assert (ours[2], ours[5], list(ours[8:23])) == \
+            (record.exception_code, record.exception_address, list(record.exception_information))
+        return 1
+
+
+def test_exception_table_matches_the_parser_on_built_dumps(tmp_path: Path) -> None:
+    builder = MinidumpBuilder().thread(7, regs={"rip": 0x401000}, stack=(0x7000, bytes(64)))
+    builder.exception(7, 0xC0000005, 0x401000, params=list(range(1, 16)))
+    assert _compare_exception(builder.write(tmp_path / "exception.dmp")) == 1
+    short = MinidumpBuilder().stream(int(MD.StreamTypes.exception), bytes(100))
+    assert _compare_exception(short.write(tmp_path / "short.dmp")) == 0
+
+
+@pytest.mark.corpus
+def test_exception_table_matches_the_parser_on_the_corpus(corpus_dir: Path) -> None:
+    assert sum(_compare_exception(p) for p in _corpus_minidumps(corpus_dir)) > 50

@@ -196,6 +196,40 @@ WINDOWS_MINIDUMP_CPU_INFO_ARM = (
 )
 
 
+#: windows_minidump.ksy type exception_stream: the whole record
+WINDOWS_MINIDUMP_EXCEPTION_STREAM = (
+    '<IIIIQQIIQQQQQQQQQQQQQQQII',
+    (
+        'thread_id',
+        'reserved',
+        'exception_record.exception_code',
+        'exception_record.exception_flags',
+        'exception_record.addr_exception_record',
+        'exception_record.exception_address',
+        'exception_record.num_parameters',
+        'exception_record.reserved',
+        'exception_record.exception_information[0]',
+        'exception_record.exception_information[1]',
+        'exception_record.exception_information[2]',
+        'exception_record.exception_information[3]',
+        'exception_record.exception_information[4]',
+        'exception_record.exception_information[5]',
+        'exception_record.exception_information[6]',
+        'exception_record.exception_information[7]',
+        'exception_record.exception_information[8]',
+        'exception_record.exception_information[9]',
+        'exception_record.exception_information[10]',
+        'exception_record.exception_information[11]',
+        'exception_record.exception_information[12]',
+        'exception_record.exception_information[13]',
+        'exception_record.exception_information[14]',
+        'thread_context.len_data',
+        'thread_context.ofs_data',
+    ),
+    {},
+)
+
+
 #: windows_minidump.ksy type system_info: its fixed-size leading fields
 WINDOWS_MINIDUMP_SYSTEM_INFO_HEAD = (
     '<HHHBBIIIIIHH',

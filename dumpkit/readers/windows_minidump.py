@@ -38,7 +38,7 @@ from dumpkit.readers.minidump_bulk import (
 )
 from dumpkit.readers.minidump_common import attempt, peek_u32, utf16
 from dumpkit.readers.minidump_context import ContextError, ContextRef, read_registers
-from dumpkit.readers.minidump_crash import crash_from_exception
+from dumpkit.readers.minidump_crash import context_of, crash_from_exception, exception_row, exception_row_of
 from dumpkit.readers.minidump_memory import region_from_info, stacks_from_memory
 from dumpkit.readers.minidump_modules import module_from_row, unloaded_from_entry
 from dumpkit.readers.minidump_system import system_info, system_record, system_record_of
@@ -232,12 +232,18 @@ class _Reader:
         if any(getattr(process, name) is not None for name in process.__slots__):
             self.dump.process = process
 
-    def _crash(self) -> Any | None:
-        """The Exception stream -> crash facts; returns the stream body (for its context)."""
-        body = self._body(ST.exception)
-        if body is not None:
-            self.dump.crash = crash_from_exception(body, self.os, self.cpu_arch)
-        return body
+    def _crash(self) -> ContextRef | None:
+        """The Exception stream -> crash facts; returns the crashing thread's context location."""
+        if ST.exception not in self.streams:
+            return None
+        row = exception_row(self._raw(ST.exception))
+        if row is None:  # shorter than the spec's record: the parser reads it (and fails as it does)
+            body = self._body(ST.exception)
+            row = None if body is None else self._try(ST.exception, lambda: exception_row_of(body))
+            if row is None:
+                return None
+        self.dump.crash = crash_from_exception(row, self.os, self.cpu_arch)
+        return ContextRef(*context_of(row), self.root)
 
     # ------------------------------------------------------------------ memory and threads
     def _memory_lists(self) -> None:
@@ -263,14 +269,14 @@ class _Reader:
         self.segments.append(Segment(start, size, file_offset, in_file))
         return int(in_file < size)
 
-    def _threads(self, exception: Any | None) -> None:
+    def _threads(self, exception: ContextRef | None) -> None:
         kind = ST.thread_list if ST.thread_list in self.streams else ST.thread_ex_list
         rows = self._list(kind, partial(thread_rows, is_ex=kind == ST.thread_ex_list), thread_rows_of)
         names = self._thread_names()
         crash = self.dump.crash
         crash_regs: dict[str, int] | None = None
         if exception is not None:
-            crash_regs = self._registers(exception.thread_context, "ExceptionStream.ThreadContext")
+            crash_regs = self._registers(exception, "ExceptionStream.ThreadContext")
         threads: list[Thread] = []
         rva0_stacks: list[Thread] = []
         for i, row in enumerate(rows or ()):
