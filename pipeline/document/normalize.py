@@ -46,8 +46,11 @@ def _log() -> logging.Logger:
 Doc = dict[str, Any]
 
 
+_U64 = 0xFFFFFFFFFFFFFFFF  # addresses are shown as 64-bit unsigned values
+
+
 def _hex(value: int | None) -> str | None:
-    return None if value is None else hex(value & 0xFFFFFFFFFFFFFFFF)  # "0x..." lower case
+    return None if value is None else hex(value & _U64)  # "0x..." lower case
 
 
 def _iso(seconds: float | None) -> str | None:
@@ -126,7 +129,7 @@ def _thread(thread: Thread, crashing: Thread | None) -> Doc:
         "id": thread.id,
         "name": thread.name,
         "crashed": thread is crashing,  # Dump.crashing_thread owns the rule
-        "registers": {name: _hex(value) for name, value in thread.registers.items()},
+        "registers": {name: hex(value & _U64) for name, value in thread.registers.items()},  # _hex, inlined
         "stack": stack,
         "context_source": thread.context_source,
         "frames": [_frame(f) for f in thread.frames[:1024]],
@@ -134,14 +137,16 @@ def _thread(thread: Thread, crashing: Thread | None) -> Doc:
 
 
 def _frame(frame: Frame) -> Doc:
+    # _hex inlined: a document has ~100 addresses, and each call costs more than its work
+    sp, offset, function_offset = frame.sp, frame.module_offset, frame.function_offset
     return {
-        "pc": _hex(frame.pc),
+        "pc": hex(frame.pc & _U64),
         "trust": frame.trust,
-        "sp": _hex(frame.sp),
+        "sp": None if sp is None else hex(sp & _U64),
         "module": frame.module,
-        "module_offset": _hex(frame.module_offset),
+        "module_offset": None if offset is None else hex(offset & _U64),
         "function": frame.function,
-        "function_offset": _hex(frame.function_offset),
+        "function_offset": None if function_offset is None else hex(function_offset & _U64),
         "source_file": frame.source_file,
         "source_line": frame.source_line,
         "inlined": [{"function": i.function, "source_file": i.source_file, "source_line": i.source_line}
@@ -153,11 +158,11 @@ def _module(module: Module) -> Doc:
     return {
         "name": module.name,
         "path": module.path,
-        "base": _hex(module.base),
+        "base": hex(module.base & _U64),
         "size": module.size,
         "version": module.version,
         "timestamp": module.timestamp,
-        "checksum": _hex(module.checksum) if module.checksum else None,
+        "checksum": hex(module.checksum & _U64) if module.checksum else None,
         "code_id": module.code_id,
         "debug_id": module.debug_id,
         "debug_file": module.debug_file,
