@@ -148,3 +148,25 @@ def test_the_fork_server_killed_mid_batch_hands_the_chunks_left_to_luigi(tmp_pat
     assert "a worker process of the pool died" in (out / "work" / "luigi.log").read_text(encoding="utf-8")
     assert returncode == 0, stderr
     assert snapshot(out) == snapshot(reference)
+
+
+def test_a_publication_that_fails_in_the_side_process_is_left_to_the_report(tmp_path: Path) -> None:
+    """A step of the side process's publication that raises (here: the batch has no manifest)
+    fails the ones after it, and the feed says to publish from the start; closing it then
+    works, with nothing left behind."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from dumpkit.pipeline.batch.layout import Layout
+    from dumpkit.pipeline.batch.pooled import SidePublication, _Feed
+
+    layout = Layout(str(tmp_path))
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as side:
+        feed = _Feed(lambda: SidePublication(side, layout, "batch", "run", 0), [])
+        feed(0)  # starts the publication there and hands chunk 0 over: neither waits
+        assert not feed.failed and feed.publication is not None and feed.publication.added == 1
+        feed.sync()
+        assert feed.failed
+        feed.close()
+        assert feed.publication is None
+    assert not (tmp_path / "dumps.ndjson").exists()
