@@ -16,8 +16,6 @@ callee's is kept when it still points above the new sp.
 """
 from __future__ import annotations
 
-from bisect import bisect_right
-
 from dumpkit.unwind.callsite import follows_call
 from dumpkit.unwind.state import FrameState, Walk
 
@@ -61,18 +59,11 @@ def caller_by_scan(walk: Walk, callee: FrameState) -> dict[str, int] | None:
     sp, w = regs[spec.sp], spec.width
     last_fp = regs.get(spec.fp) if spec.fp else None
     count = SCAN_WORDS_CONTEXT if callee.trust == "context" else SCAN_WORDS
-    low, high = walk.modules.lowest, walk.modules.highest_end
-    code = walk.modules.code_ranges
+    modules = walk.modules
+    low, high, code_module = modules.lowest, modules.highest_end, modules.code_module
     for i, value in enumerate(stack.words(sp, count)):  # the scan ends at the first unreadable word
-        # value - 1 outside every module (or every module's code) is no return address: skip
-        # the checks at once (seems_return_address would refuse it)
-        if not low < value <= high:
-            continue
-        if code is not None:
-            k = bisect_right(code[0], value - 1) - 1
-            if k < 0 or value - 1 >= code[1][k]:
-                continue
-        if not seems_return_address(walk, value):
+        # value - 1 outside every module's code is no return address: skip the checks at once
+        if not low < value <= high or code_module(value - 1) is None or not seems_return_address(walk, value):
             continue
         address = sp + i * w
         caller_sp = address + w
