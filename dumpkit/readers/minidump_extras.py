@@ -53,10 +53,11 @@ def stream_text(dump: Dump, streams: dict[int, Any], stream_bytes: Callable[[int
     return stream_bytes(kind)
 
 
-def linux_streams(dump: Dump, streams: dict[int, Any], body: Body, stream_bytes: Callable[[int], bytes],
-                  cpu_arch: str) -> dict[str, str]:
+def linux_streams(dump: Dump, streams: dict[int, Any], record: Callable[..., Any],
+                  stream_bytes: Callable[[int], bytes], cpu_arch: str) -> dict[str, str]:
     """Annotations and system facts from Breakpad's Linux streams (``stream_bytes(kind)``: a
-    stream's bytes); returns /proc/PID/status parsed."""
+    stream's bytes; ``record(kind, decode, parsed)``: the stream as one record, the reader's
+    ``_record``); returns /proc/PID/status parsed."""
     system, notes = dump.system, dump.annotations
     raw = stream_text(dump, streams, stream_bytes, ST.linux_lsb_release)
     if raw is not None:
@@ -80,16 +81,11 @@ def linux_streams(dump: Dump, streams: dict[int, Any], body: Body, stream_bytes:
         if system.cpu_description is None:
             system.cpu_description = (minidump_linux.cpuinfo_first(notes["linux_cpuinfo"], "model name")
                                       or minidump_linux.cpuinfo_first(notes["linux_cpuinfo"], "Hardware"))
-    if ST.linux_auxv in streams:
-        wide = _WORD_SIZE.get(cpu_arch, 8) == 8
-        pairs = auxv_rows(stream_bytes(ST.linux_auxv), wide)
-        if pairs is None:  # not whole entries: the parser reads it, and its error is the diagnostic
-            auxv = body(ST.linux_auxv)
-            pairs = None if auxv is None else attempt(dump, "LinuxAuxv", streams[ST.linux_auxv].ofs_data,
-                                                      auxv_rows_of, auxv, wide)
-        page_size = minidump_linux.auxv_value(pairs or [], minidump_linux.AT_PAGESZ)
-        if page_size:
-            system.page_size = page_size
+    wide = _WORD_SIZE.get(cpu_arch, 8) == 8
+    pairs = record(ST.linux_auxv, partial(auxv_rows, wide=wide), partial(auxv_rows_of, wide=wide))
+    page_size = minidump_linux.auxv_value(pairs or [], minidump_linux.AT_PAGESZ)
+    if page_size:
+        system.page_size = page_size
     return status
 
 

@@ -196,21 +196,16 @@ class _Reader:
 
     # ------------------------------------------------------------------ system, process, crash
     def _system(self) -> None:
-        if ST.system_info not in self.streams:
+        record = self._record(ST.system_info, system_record, system_record_of)
+        if record is None:
             return
-        record = system_record(self._raw(ST.system_info))
-        if record is None:  # shorter than the spec's record: the parser reads it (and fails as it does)
-            body = self._body(ST.system_info)
-            record = None if body is None else self._try(ST.system_info, lambda: system_record_of(body))
-            if record is None:
-                return
         system_info(self.dump.system, record, partial(module_string, self.root),
                     lambda read: self._try(ST.system_info, read))
         self.os, self.cpu_arch = self.dump.system.os, self.dump.system.cpu_arch
 
     def _linux(self) -> dict[str, str]:
         """Breakpad's Linux streams: annotations, distribution, page size; returns /proc/PID/status."""
-        facts = minidump_extras.linux_streams(self.dump, self.streams, self._body, self._raw, self.cpu_arch)
+        facts = minidump_extras.linux_streams(self.dump, self.streams, self._record, self._raw, self.cpu_arch)
         if ST.linux_environ in self.streams:
             self.dump.source.details["linux_environ"] = "present, not stored"
         return facts
@@ -234,14 +229,9 @@ class _Reader:
 
     def _crash(self) -> ContextRef | None:
         """The Exception stream -> crash facts; returns the crashing thread's context location."""
-        if ST.exception not in self.streams:
+        row = self._record(ST.exception, exception_row, exception_row_of)
+        if row is None:
             return None
-        row = exception_row(self._raw(ST.exception))
-        if row is None:  # shorter than the spec's record: the parser reads it (and fails as it does)
-            body = self._body(ST.exception)
-            row = None if body is None else self._try(ST.exception, lambda: exception_row_of(body))
-            if row is None:
-                return None
         self.dump.crash = crash_from_exception(row, self.os, self.cpu_arch)
         return ContextRef(*context_of(row), self.root)
 
@@ -374,6 +364,19 @@ class _Reader:
                 return rows
         body = self._body(kind, count_at=0, cap=cap)
         return None if body is None else self._try(kind, lambda: parsed(body))
+
+    def _record(self, kind: int, decode: Callable[[bytes], T | None], parsed: Callable[[Any], T]) -> T | None:
+        """A stream read as one record (:mod:`~dumpkit.readers.minidump_bulk` and its kin):
+        ``decode`` of its bytes, or, where that gives ``None`` (the stream does not hold the
+        spec's record), ``parsed`` of the generated parser's body, whose errors become
+        diagnostics; ``None`` without the stream."""
+        if kind not in self.streams:
+            return None
+        record = decode(self._raw(kind))
+        if record is None:
+            body = self._body(kind)
+            record = None if body is None else self._try(kind, lambda: parsed(body))
+        return record
 
     def _regions(self) -> None:
         body = self._body(ST.memory_info_list)
