@@ -44,7 +44,6 @@ _PATHS = WINDOWS_MINIDUMP_MODULE[1]
 ENTRY_SIZE = _ENTRY.size
 _MEMORY = struct.Struct(WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR[0])
 _MEMORY64 = struct.Struct(WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR64[0])
-#: the fields of a memory list's row (MINIDUMP_MEMORY_DESCRIPTOR / ..._DESCRIPTOR64), in order
 #: the fields of a thread list's row: MINIDUMP_THREAD (MINIDUMP_THREAD_EX adds a backing store,
 #: which nothing reads: its 16 bytes are skipped)
 THREAD_FIELDS = WINDOWS_MINIDUMP_THREAD_HEAD[1]
@@ -63,6 +62,7 @@ _DIRECTORY = struct.Struct(WINDOWS_MINIDUMP_DIRECTORY_ENTRY[0])
 if WINDOWS_MINIDUMP_DIRECTORY_ENTRY[1] != ("stream_type", "len_data", "ofs_data"):
     raise ImportError("ksy/windows_minidump.ksy's directory entry fields moved: update StreamEntry")
 _STREAM_TYPES = {member.value: member for member in MD.StreamTypes}
+#: the fields of a memory list's row (MINIDUMP_MEMORY_DESCRIPTOR / ..._DESCRIPTOR64), in order
 MEMORY_FIELDS = WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR[1]
 MEMORY64_FIELDS = WINDOWS_MINIDUMP_MEMORY_DESCRIPTOR64[1]
 _CV_SIGNATURES = {member.value: member for member in MD.CvSignatures}
