@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 
 import pytest
 from siggen.generator import SignatureGenerator
@@ -12,7 +13,14 @@ from siggen.rules import CSignatureTool
 import dumpkit
 from dumpkit.errors import DumpkitError
 from dumpkit.pipeline.document.signature import KERNEL_FORMATS, siggen_input
-from dumpkit.pipeline.document.signature_tool import PLAIN_NAME, PlainNameTool, generator, path_lookup
+from dumpkit.pipeline.document.signature_tool import (
+    PLAIN_NAME,
+    ListPattern,
+    PlainNameTool,
+    generator,
+    path_lookup,
+    read_siglist,
+)
 from dumpkit.unwind import unwind_dump
 from tests.conftest import corpus_files, corpus_id
 
@@ -52,6 +60,39 @@ def test_plain_names_agree_with_siggen() -> None:
             assert _outcome(ours, name, line) == _outcome(theirs, name, line), repr(name)
         plain += bool(PLAIN_NAME.fullmatch(name))
     assert plain >= 20  # the shortcut was taken, not only the fallback
+
+
+@pytest.mark.parametrize("name", ["irrelevant_signature_re", "prefix_signature_re",
+                                  "signatures_with_line_numbers_re", "trim_dll_signature_re"])
+def test_list_patterns_match_as_siggens_alternations(name: str) -> None:
+    lines = read_siglist(name)
+    ours, theirs = ListPattern(lines), re.compile("|".join(lines))
+    assert ours.source == theirs.pattern
+    # each line, read as text (regular-expression syntax dropped), whole, cut short, extended
+    # and behind a prefix; the corpus-like names and random ones
+    texts = [re.sub(r"[\\^$]", "", line).replace(".*", "xx").replace("\\.", ".") for line in lines]
+    names = TRICKY + _random_names(5_000) + [""]
+    for text in texts:
+        names += [text, text[:-1], text + "(int)", "x" + text, text.upper()]
+    hits = {"prefix": 0, "pattern": 0, "none": 0}
+    for candidate in names:
+        expected = theirs.match(candidate) is not None
+        assert ours.match(candidate) is expected, (name, candidate)
+        if candidate.startswith(ours.prefixes):
+            hits["prefix"] += 1
+        else:
+            hits["pattern" if expected else "none"] += 1
+    assert hits["none"] > 100  # misses compared too
+    assert hits["prefix"] > 0 or not ours.prefixes
+    assert hits["pattern"] > 0 or ours.rest is None
+
+
+def test_list_pattern_reads_syntax_as_syntax() -> None:
+    lines = ["a.c", "b*", "x\\.y", "k(m|n)", "lit", "^q", "r$"]
+    ours, theirs = ListPattern(lines), re.compile("|".join(lines))
+    assert ours.prefixes == ("lit",)
+    for name in ["abc", "a.c", "", "bbb", "x.y", "xzy", "kn", "km!", "litter", "li", "q", "rr", "r"]:
+        assert ours.match(name) is (theirs.match(name) is not None), name
 
 
 def test_line_number_rule_still_applies() -> None:

@@ -15,31 +15,39 @@ that give the same results faster.
   process: the packaged lists do not change, and a test reads them through the checking
   loader); rules are handed over as instances (given classes, siggen inspects each one's
   signature, ~8 ms).
+* **Lists as prefixes.** siggen compiles each list as one alternation of its lines, ~25 ms for
+  the irrelevant and prefix lists, and only ever asks whether it matches at a name's start.
+  Most lines (476 of 547) hold no regular-expression syntax: a :class:`ListPattern` tests
+  those with one ``str.startswith`` and compiles only the other lines (~4 ms).
 
-These lean on siggen internals (``rules.get_signature_list_content`` and ``rules.glom`` as
-module globals, ``siglists_utils``, the watchdog's ``signature_generation_rule``), so
-pyproject pins siggen's minor version; ``tests/test_signature_tool.py`` and
-``tests/test_signature_generator.py`` check names, lookups, lists, rules and whole results
-(signature, notes, debug log) against a plain ``SignatureGenerator()`` with glom as shipped.
-Imported on first use (siggen costs ~60 ms to import).
+These lean on siggen internals (``rules.get_signature_list_content``, ``rules.CSignatureTool``
+and ``rules.glom`` as module globals, ``CSignatureTool.build_re``, ``siglists_utils``, the
+watchdog's ``signature_generation_rule``), so pyproject pins siggen's minor version;
+``tests/test_signature_tool.py`` and ``tests/test_signature_generator.py`` check names,
+lookups, lists, rules and whole results (signature, notes, debug log) against a plain
+``SignatureGenerator()`` with glom as shipped.
+Imported on first use: siggen costs ~60 ms to import as shipped, about a third of that with
+``glom`` deferred and its version read from its ``METADATA`` (:mod:`dumpkit.pipeline.probes`).
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from dumpkit.pipeline.probes import deferred
+from dumpkit.pipeline.probes import deferred, versions_read
 
-with deferred("glom", ("glom", "assign")):  # the two names siggen imports; glom loads if called
+# glom: the two names siggen imports, loaded if called; importlib.metadata: siggen's __version__
+with deferred("glom", ("glom", "assign")), versions_read():
     import siggen.rules as siggen_rules
     from glom import glom
     from siggen import siglists_utils
     from siggen.generator import DEFAULT_RULESET, SignatureGenerator
     from siggen.rules import CSignatureTool, SignatureGenerationRule, SignatureRunWatchDog
 
-__all__ = ["PLAIN_NAME", "PlainNameTool", "generator", "kernel_tool", "path_lookup", "read_siglist"]
+__all__ = ["PLAIN_NAME", "ListPattern", "PlainNameTool", "generator", "kernel_tool", "path_lookup",
+           "read_siglist"]
 
 #: A name none of siggen's C/C++ rules change: no space, bracket, quote, comma, ``&``, ``*`` or
 #: ``$`` (what return-type dropping, collapsing and the fix-ups look for). Names ending in
@@ -47,8 +55,36 @@ __all__ = ["PLAIN_NAME", "PlainNameTool", "generator", "kernel_tool", "path_look
 PLAIN_NAME = re.compile(r"[\w@.:~?+\-]+")
 
 
+#: a character with a meaning in a regular expression: a list line without any is a literal
+REGEX_SYNTAX = re.compile(r"[.^$*+?{}\[\]\\|()]")
+
+
+class ListPattern:
+    """siggen's ``re.compile("|".join(lines))`` for a signature list, as siggen uses it: whether
+    ``match(name)`` finds one line matching at the name's start. Literal lines are tested as
+    prefixes; the others (each a whole regular expression: siggen's loader compiles each one
+    alone) form one alternation. ``source`` is the text siggen would compile."""
+
+    __slots__ = ("prefixes", "rest", "source")
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        lines = list(lines)
+        self.source = "|".join(lines)
+        self.prefixes = tuple(line for line in lines if not REGEX_SYNTAX.search(line))
+        patterns = [line for line in lines if REGEX_SYNTAX.search(line)]
+        self.rest = re.compile("|".join(patterns)) if patterns else None
+
+    def match(self, name: str) -> bool:
+        """True where siggen's compiled list would give a match object."""
+        return name.startswith(self.prefixes) or (self.rest is not None and self.rest.match(name) is not None)
+
+
 class PlainNameTool(CSignatureTool):
-    """siggen's C/C++ signature tool; plain names skip its character-by-character rules."""
+    """siggen's C/C++ signature tool; plain names skip its character-by-character rules, and its
+    lists are :class:`ListPattern` objects."""
+
+    def build_re(self, lines: Iterable[str]) -> ListPattern:
+        return ListPattern(lines)
 
     def normalize_cpp_function(self, function: str, line: object) -> str:
         if PLAIN_NAME.fullmatch(function) and not function.endswith("const"):
@@ -86,9 +122,8 @@ def path_lookup(target: Any, spec: Any, **kwargs: Any) -> Any:
 def generator() -> SignatureGenerator:
     """siggen's default rule set, built once for the process with the shortcuts above."""
     siggen_rules.glom = path_lookup  # the rules look paths up through this name
-    with _unchecked_siglists():
+    with _lean_construction():
         stack_rule = SignatureGenerationRule()
-    stack_rule.c_signature_tool.__class__ = PlainNameTool  # same lists and state, the shortcut added
     watchdog = object.__new__(SignatureRunWatchDog)  # its __init__ would build its own stack rule
     watchdog.signature_generation_rule = stack_rule
     shared = {SignatureGenerationRule: stack_rule, SignatureRunWatchDog: watchdog}
@@ -97,19 +132,20 @@ def generator() -> SignatureGenerator:
 
 def kernel_tool() -> PlainNameTool:
     """A C/C++ tool with siggen's lists (the kernel signature replaces three of them)."""
-    with _unchecked_siglists():
+    with _lean_construction():
         return PlainNameTool()
 
 
 @contextmanager
-def _unchecked_siglists() -> Iterator[None]:
-    """While open, siggen's rules read their signature lists with :func:`read_siglist`."""
-    checking_reader = siggen_rules.get_signature_list_content
-    siggen_rules.get_signature_list_content = read_siglist
+def _lean_construction() -> Iterator[None]:
+    """While open, siggen's rules read their signature lists with :func:`read_siglist` and build
+    their C/C++ tool as a :class:`PlainNameTool`."""
+    checking_reader, tool = siggen_rules.get_signature_list_content, siggen_rules.CSignatureTool
+    siggen_rules.get_signature_list_content, siggen_rules.CSignatureTool = read_siglist, PlainNameTool
     try:
         yield
     finally:
-        siggen_rules.get_signature_list_content = checking_reader
+        siggen_rules.get_signature_list_content, siggen_rules.CSignatureTool = checking_reader, tool
 
 
 def read_siglist(name: str, source: Any = None) -> tuple[Any, ...]:

@@ -21,6 +21,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from dumpkit.pipeline.probes import build_date_parsed
 from dumpkit.schemas import CURRENT, SCHEMA_FILES
 
 __all__ = [
@@ -68,7 +69,8 @@ def _reference_validator(kind: str, version: int) -> Any:
 def fast_check(kind: str, version: int) -> Callable[[Any], bool] | None:
     """The compiled engine's ``is_valid`` for ``kind``, or ``None`` where it is unavailable."""
     try:
-        import jsonschema_rs
+        with build_date_parsed():  # its build facts parse a date: no email.utils for that
+            import jsonschema_rs
     except ImportError:  # pragma: no cover - platform without the wheel
         return None
     validator = jsonschema_rs.Draft202012Validator(load_schema(kind, version), validate_formats=False)
