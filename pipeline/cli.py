@@ -208,14 +208,19 @@ def cmd_normalize(args: argparse.Namespace) -> int:
     return EXIT_UNREADABLE if totals["errors"] else EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every command, bound to the commands here."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of every command (or of the command ``only``), bound to the
+    commands here."""
     return cli_options.build_parser({"inspect": cmd_inspect, "validate": cmd_validate, "schema": cmd_schema,
-                                     "shrink": cmd_shrink, "normalize": cmd_normalize})
+                                     "shrink": cmd_shrink, "normalize": cmd_normalize}, only)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # the first word that is not an option names the command (the top level has only options
+    # without values); a known one gets a parser of that command alone
+    command = next((word for word in argv if not word.startswith("-")), None)
+    parser = build_parser(command if command in cli_options.SUBPARSERS else None)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help

@@ -6,7 +6,9 @@ older versions stay as ``dump.v<N>.schema.json`` so old documents keep validatin
 """
 from __future__ import annotations
 
-__all__ = ["CURRENT", "SCHEMA_FILES"]
+import os
+
+__all__ = ["CURRENT", "SCHEMA_FILES", "schema_text"]
 
 #: (kind, schema_version) -> schema file in this package
 SCHEMA_FILES: dict[tuple[str, int], str] = {
@@ -19,3 +21,11 @@ SCHEMA_FILES: dict[tuple[str, int], str] = {
 }
 #: the version of each kind that dumpkit writes
 CURRENT: dict[str, int] = {"dump": 3, "error": 1, "report": 2}
+
+
+def schema_text(file: str) -> str:
+    """The text of the schema file ``file`` of this package (a folder on disk: the readers mmap
+    their inputs and the package is never imported from a zip, so ``importlib.resources`` and
+    its ~3 ms of imports are not needed)."""
+    with open(os.path.join(os.path.dirname(__file__), file), encoding="utf-8") as fp:
+        return fp.read()

@@ -1,6 +1,7 @@
 """Schemas, names and error documents: the parts of the contract that need no reader."""
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -176,6 +177,22 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     assert _run_cli().returncode == 2
     help_text = _run_cli("--help")
     assert help_text.returncode == 0 and "inspect" in help_text.stdout
+
+
+ARGVS = [["inspect", "a.dmp", "--compact", "--symbols", "/tmp/s"], ["validate", "-q", "d.json"],
+         ["schema", "--kind", "error"], ["shrink", "in.dmp", "-o", "out.dmp", "--max-size", "2M"],
+         ["normalize", "x", "--out", "o", "--workers", "2", "--offline"]]
+
+
+@pytest.mark.parametrize("argv", ARGVS, ids=lambda argv: argv[0])
+def test_a_commands_own_parser_reads_as_the_whole_one(argv: list[str]) -> None:
+    from dumpkit.pipeline.cli import build_parser
+
+    whole, own = build_parser(), build_parser(argv[0])
+    assert vars(own.parse_args(argv)) == vars(whole.parse_args(argv))
+    assert own.format_usage() == whole.format_usage()  # errors print the same usage line
+    subparsers = [action for action in own._actions if isinstance(action, argparse._SubParsersAction)]
+    assert list(subparsers[0].choices) == [argv[0]]  # the others were not built
 
 
 def test_cli_validate_and_schema(tmp_path: Path) -> None:

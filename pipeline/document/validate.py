@@ -18,11 +18,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from dumpkit.pipeline.probes import build_date_parsed
-from dumpkit.schemas import CURRENT, SCHEMA_FILES
+from dumpkit.schemas import CURRENT, SCHEMA_FILES, schema_text
 
 __all__ = [
     "CURRENT",
@@ -51,8 +50,7 @@ def load_schema(kind: str, version: int | None = None) -> dict[str, Any]:
     key = (kind, CURRENT.get(kind, 0) if version is None else version)
     if key not in SCHEMA_FILES:
         raise KeyError(f"no schema for {kind!r} documents version {key[1]}")
-    text = resources.files("dumpkit.schemas").joinpath(SCHEMA_FILES[key]).read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
+    schema: dict[str, Any] = json.loads(schema_text(SCHEMA_FILES[key]))
     return schema
 
 
