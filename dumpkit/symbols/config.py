@@ -8,7 +8,6 @@ whether a document made with another configuration must be remade.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -133,8 +132,7 @@ class SymbolConfig:
                  "offline": self.offline, "max_download": self.max_download}
         if self.casing != "default":  # keeps fingerprints made before the option unchanged
             facts["casing"] = self.casing
-        blob = json.dumps(facts, sort_keys=True, separators=(",", ":")).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return _short_hash(json.dumps(facts, sort_keys=True, separators=(",", ":")).encode())
 
     def to_json(self) -> str:
         """The configuration as one JSON text (a luigi task parameter); :meth:`from_json` reads it."""
@@ -148,5 +146,11 @@ class SymbolConfig:
 
     def remote_fingerprint(self) -> str:
         """16 hex digits naming the remote sources: the key of remembered misses."""
-        blob = json.dumps([list(self.servers), list(self.debuginfod), self.casing]).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return _short_hash(json.dumps([list(self.servers), list(self.debuginfod), self.casing]).encode())
+
+
+def _short_hash(blob: bytes) -> str:
+    """16 hex digits of the SHA-256 of ``blob``."""
+    import hashlib  # loads OpenSSL (~4 ms a process): not for a run without symbol sources
+
+    return hashlib.sha256(blob).hexdigest()[:16]

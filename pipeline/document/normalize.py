@@ -7,7 +7,6 @@ hex strings; names for codes come from :mod:`dumpkit.pipeline.document.names`.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -74,6 +73,8 @@ _MAX_EXACT_INT = 2**53 - 1
 
 def file_sha256(path: str, chunk: int = 1 << 20) -> str:
     """Content hash of a file, streamed (never the whole file in memory)."""
+    import hashlib  # loads OpenSSL (~4 ms a process): only where a document asks for the hash
+
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
