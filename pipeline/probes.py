@@ -6,7 +6,8 @@ milliseconds per process, kept from happening:
   ``luigi.parameter`` asks for ``jsonschema``, to check parameters given a ``schema=``
   (:mod:`dumpkit.pipeline.batch.luigi_lib`);
 * :func:`deferred`: a dependency imported for a few functions is loaded when one of them is
-  first called: siggen imports ``glom`` (~45 ms) for lookups that dumpkit answers itself
+  first called: siggen imports ``glom`` (~45 ms) for lookups that dumpkit answers itself, and
+  ``importlib.resources`` (~4 ms) to find its list files, which dumpkit finds itself
   (:mod:`dumpkit.pipeline.document.signature_tool`);
 * :func:`versions_read`: a library that asks ``importlib.metadata`` for its own version as it
   loads (siggen) gets it from its installed ``METADATA`` file, without loading
@@ -59,11 +60,12 @@ def hidden(*roots: str) -> Iterator[None]:
 
 
 @contextmanager
-def deferred(root: str, names: tuple[str, ...]) -> Iterator[None]:
+def deferred(root: str, names: tuple[str, ...], real: str | None = None) -> Iterator[None]:
     """Within the block, importing ``root`` (a module not imported yet) gives a stand-in whose
-    ``names`` are functions that, when called, import the real module and call its namesake;
-    any other name is missing from it. After the block, ``root`` imports as usual."""
-    with _stand_in(root, {name: _forward(root, name) for name in names}, "deferred"):
+    ``names`` are functions that, when called, import the real module (``real``, default
+    ``root``) and call its namesake; any other name is missing from it. After the block,
+    ``root`` imports as usual."""
+    with _stand_in(root, {name: _forward(real or root, name) for name in names}, "deferred"):
         yield
 
 

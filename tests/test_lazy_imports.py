@@ -58,6 +58,8 @@ def test_inspect_loads_what_a_document_needs(path: object) -> None:
     assert {"dumpkit.readers.windows_minidump", "siggen.generator", "jsonschema_rs"} <= loaded
     assert _under(loaded, "glom") == []  # siggen's lookups are answered without it (probes.deferred)
     assert _under(loaded, "importlib.metadata") == []  # siggen's version: probes.versions_read
+    # siggen's list files and the schemas are found without it (probes.deferred, schema_text)
+    assert _under(loaded, "importlib.resources", "zipfile") == []
     # jsonschema_rs's build date: probes.build_date_parsed (the bare ``email`` package is empty)
     assert [name for name in loaded if name.startswith("email.")] == []
 

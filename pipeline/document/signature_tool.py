@@ -31,6 +31,7 @@ Imported on first use: siggen costs ~60 ms to import as shipped, about a third o
 """
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -38,8 +39,11 @@ from typing import Any
 
 from dumpkit.pipeline.probes import deferred, versions_read
 
-# glom: the two names siggen imports, loaded if called; importlib.metadata: siggen's __version__
-with deferred("glom", ("glom", "assign")), versions_read():
+# glom: the two names siggen imports, loaded if called; importlib_resources (the backport,
+# else the standard library's): siggen finds its list files with it, read_siglist does not;
+# importlib.metadata: siggen's __version__
+with (deferred("glom", ("glom", "assign")),
+      deferred("importlib_resources", ("files",), "importlib.resources"), versions_read()):
     import siggen.rules as siggen_rules
     from glom import glom
     from siggen import siglists_utils
@@ -151,10 +155,13 @@ def _lean_construction() -> Iterator[None]:
 def read_siglist(name: str, source: Any = None) -> tuple[Any, ...]:
     """siggen's ``siglists_utils.get_signature_list_content`` (the non-empty, non-comment lines
     of the list file, stripped) without compiling each line as a check."""
-    if source is None:
+    if source is None or source is siglists_utils.INCLUDED:  # the lists siggen ships
         source = siglists_utils.INCLUDED
+        path: Any = os.path.join(os.path.dirname(siglists_utils.__file__), "siglists", f"{name}.txt")
+    else:
+        path = siglists_utils.get_filepath(name, source=source)
     lines: list[Any] = []
-    with siglists_utils.get_filepath(name, source=source).open("rb") as fp:
+    with open(path, "rb") as fp:
         for raw in fp:
             line = raw.decode("utf-8", "strict").strip()
             if line and not line.startswith("#"):
