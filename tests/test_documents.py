@@ -195,6 +195,28 @@ def test_a_commands_own_parser_reads_as_the_whole_one(argv: list[str]) -> None:
     assert list(subparsers[0].choices) == [argv[0]]  # the others were not built
 
 
+@pytest.mark.parametrize("columns", [None, "57", "0", "wide"])
+def test_help_is_laid_out_as_argparse_lays_it_out(columns: str | None,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from dumpkit.pipeline import cli_options
+    from dumpkit.pipeline.cli import build_parser
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    pairs: list[tuple[argparse.ArgumentParser, type[argparse.HelpFormatter]]] = [
+        (parser, argparse.RawDescriptionHelpFormatter)]
+    pairs += [(command, argparse.HelpFormatter) for command in subparsers.choices.values()]
+    for each, theirs in pairs:
+        ours = each.format_help()
+        assert each.formatter_class in (cli_options.HelpFormatter, cli_options.DescriptionFormatter)
+        each.formatter_class = theirs
+        assert ours == each.format_help()
+
+
 def test_cli_validate_and_schema(tmp_path: Path) -> None:
     good = tmp_path / "good.json"
     good.write_text(json.dumps(normalize(_sample_dump())))

@@ -34,7 +34,7 @@ def _under(loaded: set[str], *roots: str) -> list[str]:
 NOT_FOR_INSPECT = ("luigi", "jsonschema", "http", "ssl", "dumpkit.pipeline.batch",
                    "dumpkit.pipeline.inputs.archives", "dumpkit.symbols.store", "dumpkit.symbols.sources",
                    "dumpkit.symbols.http", "dumpkit.symbols.native", "dumpkit.symbols.breakpad",
-                   "dumpkit.converters", "logging", "hashlib")
+                   "dumpkit.converters", "logging", "hashlib", "shutil")
 
 
 def test_the_command_line_module_imports_nothing_heavy() -> None:
