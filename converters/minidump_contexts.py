@@ -33,6 +33,8 @@ ARM64_FLOATING_POINT = 0x4  # ARM64 numbers its groups differently (no SEGMENTS)
 
 @dataclass(frozen=True, slots=True)
 class Field:
+    """One register of a minidump CONTEXT layout."""
+
     name: str  # model register name
     offset: int
     fmt: str  # struct format of the field: "H", "I" or "Q"
@@ -41,6 +43,8 @@ class Field:
 
 @dataclass(frozen=True, slots=True)
 class ContextLayout:
+    """A CPU's minidump CONTEXT record: its size, its CPU flag and where each register sits."""
+
     arch: str
     size: int
     cpu_flag: int

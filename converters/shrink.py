@@ -55,6 +55,8 @@ class ShrinkError(DumpkitError):
 
 @dataclass(slots=True)
 class ShrinkOptions:
+    """What ``shrink`` keeps and how much room it gives each part."""
+
     max_size: int = DEFAULT_MAX_SIZE
     stack_cap: int = 256 * 1024
     ip_window: int = 256

@@ -99,6 +99,8 @@ class SourceInfo:
 
 @dataclass(slots=True)
 class SystemInfo:
+    """The machine: operating system and CPU, as the dump records them."""
+
     os: str = "unknown"  # "windows", "linux", "macos", "ios", "android", ..., "unknown"
     os_version: str | None = None  # "10.0.19041" or a distribution string
     os_build: int | None = None
@@ -115,6 +117,8 @@ class SystemInfo:
 
 @dataclass(slots=True)
 class ProcessInfo:
+    """The crashed process (user-mode dumps)."""
+
     pid: int | None = None
     ppid: int | None = None
     name: str | None = None
@@ -176,6 +180,9 @@ class Frame:
 
 @dataclass(slots=True)
 class Thread:
+    """A thread (a CPU in a kernel dump): its registers when the dump was written, its stack, and
+    the frames walked from them."""
+
     id: int
     registers: dict[str, int] = field(default_factory=dict)
     name: str | None = None
@@ -196,6 +203,8 @@ class Thread:
 
 @dataclass(slots=True)
 class Module:
+    """An executable image mapped into the target (main program, library, driver)."""
+
     base: int
     size: int
     path: str

@@ -98,6 +98,8 @@ class ThreadNote:
 
 @dataclass(slots=True)
 class MappedFile:
+    """One NT_FILE entry: a file mapped at [start, end) from ``file_offset``."""
+
     start: int
     end: int
     file_offset: int  # bytes

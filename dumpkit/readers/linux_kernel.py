@@ -157,6 +157,8 @@ class KernelTranslator:
 
 @dataclass(slots=True)
 class _Reader:
+    """Kernel virtual memory of one dump, read through its page tables."""
+
     phys: AddressSpace
     tr: KernelTranslator
     width: int

@@ -20,6 +20,9 @@ _MAX_DEBUG_ENTRIES = 16
 
 @dataclass(slots=True)
 class PeIdentity:
+    """What identifies a PE image found in memory: its header's stamp, size and checksum, and its
+    CodeView PDB reference when present."""
+
     timestamp: int
     size_of_image: int
     checksum: int

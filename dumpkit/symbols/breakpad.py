@@ -33,6 +33,8 @@ MAX_SYM_BYTES = 1 << 30
 
 @dataclass(slots=True)
 class Func:
+    """A FUNC record of a Breakpad symbol file, with its line records."""
+
     address: int
     size: int
     parameter_size: int
@@ -56,6 +58,8 @@ class Func:
 
 @dataclass(slots=True)
 class CfiEntry:
+    """A STACK CFI INIT record and the STACK CFI deltas that follow it."""
+
     address: int
     size: int
     rules: str
@@ -68,6 +72,8 @@ class CfiEntry:
 
 @dataclass(slots=True)
 class WinInfo:
+    """A STACK WIN record: the frame facts of a 32-bit Windows function (FPO or frame data)."""
+
     type: int
     address: int
     size: int

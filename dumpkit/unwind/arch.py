@@ -18,6 +18,8 @@ __all__ = ["CPU_SPECS", "CpuSpec", "spec_for"]
 
 @dataclass(frozen=True, slots=True)
 class CpuSpec:
+    """The facts of one CPU family the unwinder uses."""
+
     name: str
     width: int  # pointer size in bytes
     pc: str
