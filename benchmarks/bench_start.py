@@ -11,7 +11,8 @@ Runs, interleaved, N times each (wall time of the whole process, start-up includ
 * ``python``: ``python -c pass`` with this venv, the interpreter's own floor;
 * ``deps``: ``python -c "import siggen.generator, jsonschema_rs"``: the third-party modules a
   document needs (Socorro's signature generator, the schema validator) as they load plainly
-  (dumpkit defers siggen's ``glom``, ~45 ms: :mod:`dumpkit.pipeline.probes`);
+  (dumpkit keeps siggen's ``glom``, ``importlib.metadata`` and ``importlib.resources`` and
+  jsonschema_rs's ``email.utils`` from loading: :mod:`dumpkit.pipeline.probes`);
 * ``floor``: those, plus the signature generator built as dumpkit builds it and the compiled
   validator of the dump schema (the model and the schema modules come with them): what any
   document costs before dumpkit reads a byte;

@@ -25,7 +25,6 @@ from typing import Any, NoReturn
 
 from dumpkit.pipeline import cli_options
 from dumpkit.pipeline.cli_options import format_size, symbol_config
-from dumpkit.pipeline.inputs.limits import Limits
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "EXIT_UNREADABLE", "EXIT_USAGE", "build_parser", "main",
            "roundtrip_differences"]
@@ -184,6 +183,7 @@ def cmd_shrink(args: argparse.Namespace) -> int:
 
 def cmd_normalize(args: argparse.Namespace) -> int:
     from dumpkit.pipeline.batch.run import BatchError, BatchOptions, run_batch
+    from dumpkit.pipeline.inputs.limits import Limits
 
     try:
         symbols = symbol_config(args)

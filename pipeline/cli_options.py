@@ -13,8 +13,6 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from dumpkit.pipeline.inputs.limits import Limits
-
 if TYPE_CHECKING:  # symbols are imported only by the commands that walk stacks
     from dumpkit.symbols.config import SymbolConfig
 
@@ -125,6 +123,8 @@ def _add_shrink_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def _add_normalize_arguments(p: argparse.ArgumentParser) -> None:
+    from dumpkit.pipeline.inputs.limits import Limits  # the batch's: not loaded by the other commands
+
     p.add_argument("inputs", nargs="+", metavar="ARCHIVE",
                    help="dump files, directories, or containers (gz, bz2, xz, zst, zip, tar.*), nested")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created; reruns resume)")

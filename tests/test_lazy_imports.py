@@ -32,7 +32,7 @@ def _under(loaded: set[str], *roots: str) -> list[str]:
 
 #: never needed by ``inspect`` without symbol options
 NOT_FOR_INSPECT = ("luigi", "jsonschema", "http", "ssl", "dumpkit.pipeline.batch",
-                   "dumpkit.pipeline.inputs.archives", "dumpkit.symbols.store", "dumpkit.symbols.sources",
+                   "dumpkit.pipeline.inputs", "dumpkit.symbols.store", "dumpkit.symbols.sources",
                    "dumpkit.symbols.http", "dumpkit.symbols.native", "dumpkit.symbols.breakpad",
                    "dumpkit.converters", "logging", "hashlib", "shutil")
 
