@@ -155,6 +155,12 @@ BUILT: dict[str, tuple[dict[str, Any], str]] = {
              "java.lang.NullPointerException"),
     "truncated": ({"crashing_thread": 0, "threads": [{"frames": _frames(*["abort"] * 60, "main")}]},
                   "..."),
+    "sentinel": ({"crashing_thread": 0, "threads": [{"frames": _frames(
+        "KiFastSystemCallRet", "foo()", "_purecall", "bar()", "_sigtramp", "baz()")}]}, "_purecall | bar"),
+    "first_sentinel_found": ({"crashing_thread": 0, "threads": [{"frames": _frames(
+        "foo()", "_sigtramp", "bar()", "_purecall")}]}, "bar"),  # from _sigtramp (irrelevant): foo() cut
+    "sentinel_with_a_condition": ({"crashing_thread": 0, "threads": [{"frames": _frames(
+        "foo()", "mozilla::ipc::RPCChannel::Call(IPC::Message*, IPC::Message*)", "bar()")}]}, "foo"),
     "inline_frames": ({"crashing_thread": 0, "os": "Linux", "threads": [{"frames": [
         {**_frames("report_failure")[0], "inlines": [{"function": "abort", "file": "a.c", "line": 3}]},
         *_frames("main")]}]}, "abort | report_failure"),
