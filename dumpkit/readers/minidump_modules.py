@@ -13,15 +13,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dumpkit.formats.windows_minidump import WindowsMinidump
 from dumpkit.ids import elf_debug_id, pe_code_id
 from dumpkit.model import Dump, Module
-from dumpkit.readers.minidump_bulk import PDB20_FIELDS, PDB70_FIELDS, codeview_record, field, module_string
+from dumpkit.readers.minidump_bulk import (
+    CV_ELF,
+    CV_PDB20,
+    CV_PDB70,
+    PDB20_FIELDS,
+    PDB70_FIELDS,
+    codeview_record,
+    field,
+    module_string,
+)
 from dumpkit.readers.minidump_common import attempt, utf16
 
 __all__ = ["MAX_CV_RECORD", "module_from_row", "unloaded_from_entry"]
 
-CV = WindowsMinidump.CvSignatures
 #: CodeView records larger than this are not read (an RSDS record is 24 bytes + a path).
 MAX_CV_RECORD = 0x10000
 _VS_FFI_SIGNATURE = 0xFEEF04BD
@@ -102,17 +109,17 @@ _P20_SIGNATURE, _P20_AGE = (1 + PDB20_FIELDS.index(name) for name in ("signature
 def _apply_codeview(module: Module, record: tuple[Any, ...], os: str) -> None:
     """Ids from a CodeView record's values (:func:`~dumpkit.readers.minidump_bulk.codeview_record`)."""
     sig = record[0]
-    if sig == CV.pdb70:
+    if sig is CV_PDB70:
         guid = (f"{record[_P70_DATA1]:08X}{record[_P70_DATA2]:04X}{record[_P70_DATA3]:04X}"
                 f"{record[_P70_DATA4].hex().upper()}")
         module.debug_id = f"{guid}{record[_P70_AGE]:X}"
         module.debug_file = record[-1].decode("utf-8", "replace") or None
         if os in ("macos", "ios"):  # Mach-O: the LC_UUID is stored as the RSDS GUID
             module.code_id = guid
-    elif sig == CV.pdb20:
+    elif sig is CV_PDB20:
         module.debug_id = f"{record[_P20_SIGNATURE]:08X}{record[_P20_AGE]:X}"
         module.debug_file = record[-1].decode("utf-8", "replace") or None
-    elif sig == CV.elf_build_id:
+    elif sig is CV_ELF:
         build_id = record[1]
         if build_id:
             module.build_id = build_id.hex()
