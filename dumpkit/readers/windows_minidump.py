@@ -72,6 +72,9 @@ STREAM_NAMES = {
 }
 #: Directory entries that carry nothing (Breakpad rewrites streams it could not write as type 0).
 _PLACEHOLDERS = {ST.unused, ST.reserved0, ST.reserved1, ST.last_reserved}
+#: each known stream type -> (its name in ``details["streams"]``, its name in diagnostics), read
+#: once (an enum member's ``name`` costs ~0.2 us a read)
+_LABELS = {kind: (kind.name, STREAM_NAMES.get(kind, kind.name)) for kind in ST}
 
 
 def read(path: str) -> Dump:
@@ -136,11 +139,10 @@ class _Reader:
             kind = entry.stream_type
             if kind in _PLACEHOLDERS:
                 continue
-            known = isinstance(kind, MD.StreamTypes)
-            label = kind.name if known else f"{kind:#x}"
+            labels = _LABELS.get(kind)
+            label, structure = labels if labels is not None else (f"{kind:#x}", f"{kind:#x}")
             names[label] = None
-            structure = STREAM_NAMES.get(kind, label)
-            if not known:
+            if labels is None:
                 self.dump.diag("unknown_stream", f"stream type {kind:#x} is not known; skipped",
                                severity="info", structure=structure, offset=entry.ofs_data)
                 continue
