@@ -35,6 +35,7 @@ class ModuleIndex:
                 base, end = module.base, module.base + module.size
                 # the executable regions overlapping the module start within `longest` below it
                 first, last = bisect_left(starts, base - longest), bisect_left(starts, end)
+                # sorted as ``code`` is: clipping to the module keeps the order
                 spans = [(max(lo, base), min(hi, end)) for lo, hi in code[first:last] if base < hi]
                 if spans:
                     self._exec[index] = spans
@@ -52,8 +53,8 @@ class ModuleIndex:
         starts: list[int] = []
         stops: list[int] = []
         modules: list[Module] = []
-        for i, m in enumerate(self.modules):  # in base order; a module's spans merged
-            for lo, hi in sorted(self._exec.get(i) or [(m.base, m.base + m.size)]):
+        for i, m in enumerate(self.modules):  # in base order; a module's spans (sorted) merged
+            for lo, hi in self._exec.get(i) or ((m.base, m.base + m.size),):
                 if modules and modules[-1] is m and lo <= stops[-1]:
                     stops[-1] = max(stops[-1], hi)
                 else:

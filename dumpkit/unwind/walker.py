@@ -67,7 +67,8 @@ def _frame(walk: Walk, state: FrameState, pc: int) -> Frame:
 def walk_thread(dump: Dump, thread: Thread, spec: CpuSpec, modules: ModuleIndex,
                 symbols: DumpSymbols | None, cfi: CfiSources) -> str | None:
     """Fill ``thread.frames``; returns why the walk stopped early (``None`` if it ended normally)."""
-    regs = {name: value & spec.mask for name, value in thread.registers.items() if isinstance(value, int)}
+    mask = spec.mask
+    regs = {name: value & mask for name, value in thread.registers.items() if isinstance(value, int)}
     if spec.pc not in regs:
         return "the thread's context has no instruction pointer"
     pc = regs[spec.pc]
