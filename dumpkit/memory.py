@@ -37,11 +37,12 @@ class FileView:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         try:
-            with open(self.path, "rb") as fh:
-                self.size = os.fstat(fh.fileno()).st_size
-                self._mm: mmap.mmap | None = (
-                    mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if self.size else None
-                )
+            fd = os.open(self.path, os.O_RDONLY)  # no buffered file object: only the map is used
+            try:
+                self.size = os.fstat(fd).st_size
+                self._mm: mmap.mmap | None = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if self.size else None
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise DumpIOError(f"cannot open: {exc.strerror or exc}", path=self.path) from exc
 
