@@ -4,11 +4,12 @@ Window: 160 words when scanning from the context frame (the innermost frame is o
 mid-prologue or in code without unwind data), 40 words otherwise — rust-minidump's and
 Breakpad's numbers, so scanned frames can be compared with theirs.
 
-A candidate must (in this order): be a plausible address for the CPU; lie (minus the
-return-address adjustment) inside a module's executable range, past its file header; have a function there
-when that module's ``.sym`` file is loaded (rust-minidump's rule); and, when the code
-bytes before it were captured, follow a call instruction (:mod:`callsite`). The last two
-checks make dumpkit stricter than rust-minidump, which accepts any in-module word.
+A candidate must (in this order): lie (minus the return-address adjustment) inside a
+module's executable range; be a plausible address for the CPU; lie past the module's file
+header; have a function there when that module's ``.sym`` file is loaded (rust-minidump's
+rule); and, when the code bytes before it were captured, follow a call instruction
+(:mod:`callsite`). The last two checks make dumpkit stricter than rust-minidump, which accepts
+any in-module word.
 
 On x86/amd64 the caller's frame pointer is recovered when the word below the return
 address is a saved frame pointer (the callee used the standard prologue), else the
@@ -16,6 +17,7 @@ callee's is kept when it still points above the new sp.
 """
 from __future__ import annotations
 
+from dumpkit.model import Module
 from dumpkit.unwind.callsite import follows_call
 from dumpkit.unwind.state import FrameState, Walk
 
@@ -30,23 +32,25 @@ _IMAGE_HEADER_BYTES = 0x40
 
 
 def seems_return_address(walk: Walk, value: int) -> bool:
+    lookup = value - 1
+    module = walk.modules.code_module(lookup) if lookup > 0 else None
+    return module is not None and _returns_into(walk, value, module)
+
+
+def _returns_into(walk: Walk, value: int, module: Module) -> bool:
+    """The checks of a candidate ``value`` whose ``value - 1`` lies in ``module``'s code."""
     spec = walk.spec
-    if value == 0:
-        return False
     if spec.name == "amd64" and 0x7FFFFFFFFFFF < value < 0xFFFF800000000000:
         return False
     if spec.name == "arm64" and not 0x1000 <= value <= 0x000FFFFFFFFFFFFF:
         return False
-    lookup = value - 1
-    module = walk.modules.code_module(lookup) if lookup > 0 else None
-    if module is None:
-        return False
-    if lookup - module.base < _IMAGE_HEADER_BYTES:
+    offset = value - 1 - module.base
+    if offset < _IMAGE_HEADER_BYTES:
         # The first bytes of every ELF or PE image are its file header, never code: a stack
         # word there is data (seen: base+0x40 = AT_PHDR in the aux vector atop the stack).
         return False
     if walk.symbols is not None:
-        has_name = walk.symbols.has_function(module, lookup - module.base)
+        has_name = walk.symbols.has_function(module, offset)
         if has_name is False:
             return False
     return follows_call(walk.memory, spec.name, value) is not False
@@ -63,7 +67,10 @@ def caller_by_scan(walk: Walk, callee: FrameState) -> dict[str, int] | None:
     low, high, code_module = modules.lowest, modules.highest_end, modules.code_module
     for i, value in enumerate(stack.words(sp, count)):  # the scan ends at the first unreadable word
         # value - 1 outside every module's code is no return address: skip the checks at once
-        if not low < value <= high or code_module(value - 1) is None or not seems_return_address(walk, value):
+        if not low < value <= high:
+            continue
+        module = code_module(value - 1)
+        if module is None or not _returns_into(walk, value, module):
             continue
         address = sp + i * w
         caller_sp = address + w
