@@ -26,7 +26,7 @@ def warm_up(samples: Sequence[str] = (), readers: bool = True) -> None:
     from dumpkit.detect import FORMATS
     from dumpkit.pipeline.batch.tables import TABLES, TableRows
     from dumpkit.pipeline.document.normalize import document_for
-    from dumpkit.pipeline.document.signature_tool import generator
+    from dumpkit.pipeline.document.signature import stack_generator
     from dumpkit.pipeline.document.validate import CURRENT, fast_check
 
     for module in sorted(set(FORMATS.values())) if readers else ():
@@ -34,7 +34,7 @@ def warm_up(samples: Sequence[str] = (), readers: bool = True) -> None:
             importlib.import_module(f"dumpkit.readers.{module}")
     for kind, version in CURRENT.items():
         fast_check(kind, version)
-    generator()
+    stack_generator()
     TableRows().table(TABLES[0])  # pyarrow's first array (tables.py: without pandas)
     for path in samples:
         document_for(path)

@@ -36,7 +36,7 @@ from typing import Any
 from dumpkit.model import Dump, Frame, Module
 
 __all__ = ["KERNEL_IRRELEVANT", "VDSO_NAMES", "frame_label", "short_signature", "siggen_input",
-           "stack_signature", "symbolicated_frames"]
+           "stack_generator", "stack_signature", "symbolicated_frames"]
 
 KERNEL_FORMATS = frozenset({"windows_kernel_dump", "linux_vmcore", "kdump_compressed",
                             "makedumpfile_flattened"})
@@ -169,15 +169,21 @@ def stack_signature(dump: Dump) -> str | None:
     if _is_kernel(dump):
         signature = _kernel_signature(frames)
     else:
-        global _generator
-        if _generator is None:
-            from dumpkit.pipeline.document.signature_tool import generator
-
-            _generator = generator()
-        signature = _generator.generate(siggen_input(dump, frames)).signature
+        signature = stack_generator().generate(siggen_input(dump, frames)).signature
     if not signature or signature.startswith("EMPTY:"):
         return None
     return str(signature)
+
+
+def stack_generator() -> Any:
+    """The process's signature generator for user-mode stacks (siggen's, as
+    :func:`dumpkit.pipeline.document.signature_tool.generator` builds it), built on first use."""
+    global _generator
+    if _generator is None:
+        from dumpkit.pipeline.document.signature_tool import generator
+
+        _generator = generator()
+    return _generator
 
 
 def _kernel_signature(frames: list[dict[str, Any]]) -> str:
