@@ -33,12 +33,13 @@ from dumpkit.formats.bulk_tables import (
 )
 from dumpkit.formats.windows_minidump import WindowsMinidump as MD
 
-__all__ = ["CV_ELF", "CV_PDB20", "CV_PDB70", "MEMORY64_FIELDS", "MEMORY_FIELDS", "PDB20_FIELDS",
-           "PDB70_FIELDS", "THREAD_FIELDS",
-           "HeadTable", "StreamEntry", "auxv_rows", "auxv_rows_of", "codeview_record", "codeview_values",
-           "directory_entries", "field", "memory64_rows",
-           "memory64_rows_of", "memory_rows", "memory_rows_of", "module_rows", "module_rows_of",
-           "module_string", "read_paths", "row_of", "thread_rows", "thread_rows_of"]
+__all__ = [
+    "CV_ELF", "CV_PDB20", "CV_PDB70", "MEMORY64_FIELDS", "MEMORY_FIELDS", "PDB20_FIELDS", "PDB70_FIELDS",
+    "THREAD_FIELDS", "HeadTable", "StreamEntry", "auxv_rows", "auxv_rows_of", "codeview_record",
+    "codeview_values", "directory_entries", "field", "memory64_rows", "memory64_rows_of", "memory_rows",
+    "memory_rows_of", "module_rows", "module_rows_of", "module_string", "read_paths", "row_of",
+    "thread_rows", "thread_rows_of",
+]
 
 _ENTRY = struct.Struct(WINDOWS_MINIDUMP_MODULE[0])
 _PATHS = WINDOWS_MINIDUMP_MODULE[1]

@@ -140,12 +140,13 @@ class _Reader:
             if kind in _PLACEHOLDERS:
                 continue
             labels = _LABELS.get(kind)
-            label, structure = labels if labels is not None else (f"{kind:#x}", f"{kind:#x}")
-            names[label] = None
             if labels is None:
+                names[f"{kind:#x}"] = None
                 self.dump.diag("unknown_stream", f"stream type {kind:#x} is not known; skipped",
-                               severity="info", structure=structure, offset=entry.ofs_data)
+                               severity="info", structure=f"{kind:#x}", offset=entry.ofs_data)
                 continue
+            label, structure = labels
+            names[label] = None
             if entry.ofs_data + entry.len_data > self.view.size:
                 self.dump.diag("truncated_stream", f"stream of {entry.len_data:#x} bytes at "
                                f"{entry.ofs_data:#x} runs past the end of the file",

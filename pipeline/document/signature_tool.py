@@ -77,8 +77,11 @@ class ListPattern:
     def __init__(self, lines: Iterable[str]) -> None:
         lines = list(lines)
         self.source = "|".join(lines)
-        self.prefixes = tuple(line for line in lines if not REGEX_SYNTAX.search(line))
-        patterns = [line for line in lines if REGEX_SYNTAX.search(line)]
+        prefixes: list[str] = []
+        patterns: list[str] = []
+        for line in lines:
+            (patterns if REGEX_SYNTAX.search(line) else prefixes).append(line)
+        self.prefixes = tuple(prefixes)
         self.rest = re.compile("|".join(patterns)) if patterns else None
 
     def match(self, name: str) -> bool:
